@@ -1,0 +1,141 @@
+/**
+ * External vertex ids and the partition function.
+ *
+ * An external id is a non-negative safe integer or a string of at most 256 UTF-8 bytes. The
+ * integer 5 and the string "5" are different vertices.
+ *
+ * The partition of an id is `idHash(id) mod P`, where idHash hashes the canonical id bytes:
+ * an integer as its 64-bit little-endian value (mixed with murmur3's fmix32 on both halves),
+ * a string as murmur3_32 of its UTF-8 bytes. The function is part of the on-disk and etcd
+ * contract (P is fixed per cluster), so it must never change.
+ */
+import { invalid } from '../errors.js';
+
+export type ExternalId = number | string;
+export const MAX_STRING_ID_BYTES = 256;
+
+const SEED_INT = 0x9e3779b9;
+const SEED_STR = 0x85ebca6b;
+const encoder = new TextEncoder();
+
+/** murmur3's 32-bit finalizer: a bijective avalanche mix. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Hash of an integer id given as its low and high 32-bit halves. */
+export function intIdHash(lo: number, hi: number): number {
+  return fmix32(lo ^ fmix32(hi ^ SEED_INT));
+}
+
+/** murmur3_32 over bytes[start, end). */
+export function murmur3Bytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed | 0;
+  let i = start;
+  const tail = end - ((end - start) & 3);
+  for (; i < tail; i += 4) {
+    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = (end - start) & 3;
+  if (rest > 0) {
+    let k = bytes[i];
+    if (rest > 1) k ^= bytes[i + 1] << 8;
+    if (rest > 2) k ^= bytes[i + 2] << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= end - start;
+  return fmix32(h);
+}
+
+export function stringIdHash(bytes: Uint8Array): number {
+  return murmur3Bytes(bytes, 0, bytes.length, SEED_STR);
+}
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** The canonical hash of an external id (see the module comment). */
+export function idHash(id: ExternalId): number {
+  if (typeof id === 'number') return intIdHash(id >>> 0, Math.floor(id / 4294967296));
+  return stringIdHash(utf8(id));
+}
+
+/** The partition that owns an id, for a cluster of P partitions. */
+export function partitionOf(id: ExternalId, partitions: number): number {
+  return partitions === 1 ? 0 : idHash(id) % partitions;
+}
+
+export function isExternalId(v: unknown): v is ExternalId {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
+  if (typeof v === 'string') return v.length > 0 && utf8ByteLength(v) <= MAX_STRING_ID_BYTES;
+  return false;
+}
+
+/** Explain why a value is not an external id, or return null when it is one. */
+export function externalIdProblem(v: unknown): string | null {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return `id ${v} is not an integer`;
+    if (v < 0) return `id ${v} is negative`;
+    if (!Number.isSafeInteger(v)) return `id ${v} is larger than 2^53-1`;
+    return null;
+  }
+  if (typeof v === 'string') {
+    if (v.length === 0) return 'id is an empty string';
+    const n = utf8ByteLength(v);
+    if (n > MAX_STRING_ID_BYTES) return `string id is ${n} UTF-8 bytes; the limit is ${MAX_STRING_ID_BYTES}`;
+    return null;
+  }
+  return `id must be a non-negative integer or a string, got ${v === null ? 'null' : typeof v}`;
+}
+
+export function checkExternalId(v: unknown, where = 'id'): ExternalId {
+  const problem = externalIdProblem(v);
+  if (problem !== null) throw invalid(`${where}: ${problem}`);
+  return v as ExternalId;
+}
+
+/** UTF-8 byte length without allocating. Lone surrogates count as 3 bytes (U+FFFD). */
+export function utf8ByteLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Parse an id from a URL path segment: all decimal digits (a safe integer) is the integer id,
+ * anything else is a string id; `asString` makes a digits-only segment a string.
+ */
+export function parsePathId(raw: string, asString = false): ExternalId {
+  if (!asString && /^[0-9]+$/.test(raw)) {
+    const n = Number(raw);
+    if (Number.isSafeInteger(n)) return n;
+    throw invalid(`id ${raw} is larger than 2^53-1; pass idType=string to use it as a string id`);
+  }
+  return checkExternalId(raw);
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { EpochgraphError, errorFromData, toErrorData } from '../../src/errors.js';
+import {
+  checkExternalId,
+  externalIdProblem,
+  idHash,
+  parsePathId,
+  partitionOf,
+  utf8,
+  utf8ByteLength,
+} from '../../src/model/ids.js';
+
+describe('external ids', () => {
+  it('accepts non-negative safe integers and short strings', () => {
+    expect(checkExternalId(0)).toBe(0);
+    expect(checkExternalId(2 ** 53 - 1)).toBe(2 ** 53 - 1);
+    expect(checkExternalId('alice')).toBe('alice');
+    expect(checkExternalId('é'.repeat(128))).toBe('é'.repeat(128));
+  });
+
+  it('names the problem with bad ids', () => {
+    expect(externalIdProblem(-1)).toMatch(/negative/);
+    expect(externalIdProblem(1.5)).toMatch(/not an integer/);
+    expect(externalIdProblem(2 ** 53)).toMatch(/2\^53/);
+    expect(externalIdProblem('')).toMatch(/empty/);
+    expect(externalIdProblem('é'.repeat(129))).toMatch(/258 UTF-8 bytes/);
+    expect(externalIdProblem(null)).toMatch(/null/);
+    expect(externalIdProblem({})).toMatch(/object/);
+  });
+
+  it('counts UTF-8 bytes like TextEncoder', () => {
+    for (const s of ['a', 'é', '€', '😀', 'a\ud800b', 'mixed 😀 é €']) {
+      expect(utf8ByteLength(s)).toBe(utf8(s).length);
+    }
+  });
+
+  it('hashes integers and their string forms differently and stably', () => {
+    expect(idHash(5)).not.toBe(idHash('5'));
+    expect(idHash(123456789012345)).toBe(idHash(123456789012345));
+    // Stability: these values are part of the on-disk contract.
+    expect(idHash(0)).toBe(idHash(0));
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) counts[partitionOf(i, 4)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(9_000);
+  });
+
+  it('parses path ids: digits are integers unless asked for strings', () => {
+    expect(parsePathId('42')).toBe(42);
+    expect(parsePathId('42', true)).toBe('42');
+    expect(parsePathId('bob')).toBe('bob');
+    expect(() => parsePathId('99999999999999999999')).toThrow(/idType=string/);
+  });
+});
+
+describe('errors', () => {
+  it('round-trips through plain data', () => {
+    const e = new EpochgraphError('EPOCH_GONE', 'gone', { epoch: 3 });
+    const back = errorFromData(JSON.parse(JSON.stringify(toErrorData(e))));
+    expect(back.code).toBe('EPOCH_GONE');
+    expect(back.status).toBe(410);
+    expect(back.details).toEqual({ epoch: 3 });
+    expect(errorFromData({ code: 'NOPE' }).code).toBe('INTERNAL');
+    expect(toErrorData(new TypeError('x')).code).toBe('INTERNAL');
+  });
+});
