@@ -1,0 +1,582 @@
+/**
+ * The coalescing publisher: the one writer of blob keys, latest-epoch keys, schema keys and
+ * prunes for this store.
+ *
+ * Sealing must never wait on etcd (DESIGN.md §6: "if etcd is down, ingest and reads go on").
+ * So `publish()` only records the state and returns. A single worker loop writes whatever is
+ * newest when it gets to it. Pending work is keyed (one slot per partition, one per schema,
+ * one floor), so a newer state replaces an older pending one and memory stays bounded no
+ * matter how long etcd is away. On failure the loop backs off briefly (at most
+ * MAX_BACKOFF_MS) and tries again, so it catches up within about that long once etcd is back.
+ *
+ * Latest-epoch CAS: `gart_latest_epoch_p{p}` must never go backwards, and epochs compare as
+ * numbers while etcd compares values as bytes ("9" > "10"). So the txn compares the key's
+ * mod revision with the one we last saw, and writes the key only when our epoch is larger
+ * than the value seen at that revision. If another writer got there first the compare fails;
+ * the failure branch reads the keys in the same round trip, and we decide again. In steady
+ * state the cached revision is right, so a publish is one round trip.
+ *
+ * Pruning: etcd sorts keys as bytes (e10 < e9), so "every blob below the floor" is not a key
+ * range. The publisher tracks the epochs of the blob keys of its machines (those it wrote,
+ * plus those listed once at start, left by an earlier run) and deletes by name.
+ */
+import { EpochgraphError, invalid } from '../src/errors.js';
+import type { BlobKeyParts, MetaKeys } from './keys.js';
+import { type KvBackend, type KvEntry, type KvWrite, MAX_TXN_OPS } from './kv-backend.js';
+import type { MetaLogger } from './logger.js';
+import { type BlobRecord, parseEpochValue } from './records.js';
+
+/** First retry delay after a failed write. */
+const INITIAL_BACKOFF_MS = 20;
+/** Retry delay cap: the longest etcd can be back before the publisher notices. */
+const MAX_BACKOFF_MS = 250;
+/** CAS rounds before a publish attempt counts as failed (and is retried after a backoff). */
+const MAX_CAS_ROUNDS = 8;
+/** A publish txn writes a blob and the latest key per partition. */
+const PARTITIONS_PER_TXN = Math.floor(MAX_TXN_OPS / 2);
+/** Lag samples kept for `stats()`. */
+const LAG_SAMPLES_KEPT = 256;
+
+/** One partition's newly sealed epoch. */
+export interface PartitionEpoch {
+  readonly partition: number;
+  readonly epoch: number;
+  /** Vertex count at this epoch (`total_vertex_num`). */
+  readonly vertices: number;
+  /** Edge count at this epoch (`total_edge_num`). */
+  readonly edges: number;
+  /** When the epoch was sealed, in ms since the Unix epoch. */
+  readonly sealedAtMs: number;
+}
+
+/** What one seal of a machine publishes: every local partition that sealed. */
+export interface PublishState {
+  readonly machine: number;
+  /** P, the cluster's partition count (GART's `fnum`). */
+  readonly fnum: number;
+  /** The daemon's HTTP endpoint, `http://host:port`. */
+  readonly endpoint: string;
+  readonly partitions: readonly PartitionEpoch[];
+}
+
+/** Called after each successful publish transaction, e.g. to feed a latency histogram. */
+export type PublishedListener = (info: {
+  readonly epochs: readonly { readonly partition: number; readonly epoch: number }[];
+  /** From the oldest `publish()` call folded into this write until the write succeeded. */
+  readonly lagMs: number;
+}) => void;
+
+/** The publisher's counters, for metrics. */
+export interface PublisherStats {
+  /** Whether the last call to the store succeeded. */
+  readonly etcdUp: boolean;
+  /** The largest epoch written by the last successful publish, null before the first. */
+  readonly lastPublishedEpoch: number | null;
+  /** Per partition, the newest epoch whose blob this store wrote. */
+  readonly publishedEpochs: ReadonlyMap<number, number>;
+  readonly publishes: number;
+  readonly failures: number;
+  readonly casConflicts: number;
+  /** Recent publish lags in ms (oldest first), see PublishedListener. */
+  readonly lagSamplesMs: readonly number[];
+  /** Partitions with a state waiting to be written. */
+  readonly pendingPartitions: number;
+  /** Blob keys of this store's machines believed to exist (written or listed, not yet pruned). */
+  readonly blobKeys: number;
+  readonly prunedKeys: number;
+  readonly lastError: { readonly message: string; readonly atMs: number } | null;
+}
+
+interface PendingEpoch {
+  readonly machine: number;
+  readonly fnum: number;
+  readonly endpoint: string;
+  readonly entry: PartitionEpoch;
+  readonly seq: number;
+  /** The oldest publish() call this entry stands for (it may have replaced older ones). */
+  readonly firstSubmittedAt: number;
+}
+
+interface PendingSchema {
+  readonly partition: number;
+  readonly json: string;
+  readonly seq: number;
+}
+
+interface FlushWaiter {
+  readonly target: ReadonlyMap<string, number>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Cached view of one `gart_latest_epoch_p{p}` key: its mod revision and parsed value. */
+interface LatestSeen {
+  readonly modRevision: number;
+  readonly epoch: number | null;
+}
+
+const PRUNE_SLOT = 'prune';
+const publishSlot = (machine: number, partition: number) => `publish:${machine}:${partition}`;
+const schemaSlot = (partition: number) => `schema:${partition}`;
+
+function checkCount(what: string, v: number, min = 0): void {
+  if (!Number.isSafeInteger(v) || v < min) throw invalid(`${what} must be a safe integer ≥ ${min}, got ${v}`);
+}
+
+/** Insert into an ascending array, keeping it sorted and free of duplicates. */
+function insertSorted(arr: number[], v: number): boolean {
+  if (arr.length === 0 || arr[arr.length - 1] < v) {
+    arr.push(v); // the common case: epochs are written in increasing order
+    return true;
+  }
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  if (arr[lo] === v) return false;
+  arr.splice(lo, 0, v);
+  return true;
+}
+
+export interface EpochPublisherOptions {
+  readonly kv: KvBackend;
+  readonly keys: MetaKeys;
+  readonly logger: MetaLogger;
+  readonly onPublished?: PublishedListener;
+}
+
+export class EpochPublisher {
+  private readonly kv: KvBackend;
+  private readonly keys: MetaKeys;
+  private readonly logger: MetaLogger;
+  private readonly onPublished: PublishedListener | undefined;
+
+  private seq = 0;
+  private pendingEpochs = new Map<string, PendingEpoch>();
+  private pendingSchemas = new Map<number, PendingSchema>();
+  private floor: number | null = null;
+  private floorSeq = 0;
+  /** Slot → seq of the newest submission, and of the newest one known written. */
+  private readonly submitted = new Map<string, number>();
+  private readonly acked = new Map<string, number>();
+  private waiters: FlushWaiter[] = [];
+
+  /** Machines whose blob keys we write and prune; listed once, on first sight. */
+  private readonly machines = new Set<number>();
+  private readonly inventoried = new Set<number>();
+  /** machine → partition → ascending epochs of blob keys believed to exist. */
+  private readonly blobs = new Map<number, Map<number, number[]>>();
+  private readonly latestSeen = new Map<number, LatestSeen>();
+
+  private running = false;
+  private stopped = false;
+  private backoffMs = INITIAL_BACKOFF_MS;
+  private wakeSleeper: (() => void) | null = null;
+
+  private etcdUp = true;
+  private lastPublishedEpoch: number | null = null;
+  private readonly publishedEpochs = new Map<number, number>();
+  private publishes = 0;
+  private failures = 0;
+  private casConflicts = 0;
+  private readonly lagSamples: number[] = [];
+  private blobKeyCount = 0;
+  private prunedKeys = 0;
+  private lastError: { message: string; atMs: number } | null = null;
+
+  constructor(opts: EpochPublisherOptions) {
+    this.kv = opts.kv;
+    this.keys = opts.keys;
+    this.logger = opts.logger;
+    this.onPublished = opts.onPublished;
+  }
+
+  /** Record a sealed state; never waits and never fails because of etcd. */
+  publish(state: PublishState): void {
+    checkCount('machine', state.machine);
+    checkCount('fnum', state.fnum, 1);
+    if (typeof state.endpoint !== 'string') throw invalid('endpoint must be a string');
+    for (const e of state.partitions) {
+      checkCount('partition', e.partition);
+      if (e.partition >= state.fnum) {
+        throw invalid(`partition ${e.partition} is out of range for ${state.fnum} partitions`);
+      }
+      checkCount('epoch', e.epoch);
+      checkCount('vertices', e.vertices);
+      checkCount('edges', e.edges);
+      if (!Number.isFinite(e.sealedAtMs) || e.sealedAtMs < 0)
+        throw invalid('sealedAtMs must be a time in ms');
+    }
+    if (this.stopped) return;
+    this.noteMachine(state.machine);
+    const now = performance.now();
+    for (const entry of state.partitions) {
+      const slot = publishSlot(state.machine, entry.partition);
+      const seq = ++this.seq;
+      const older = this.pendingEpochs.get(slot);
+      this.pendingEpochs.set(slot, {
+        machine: state.machine,
+        fnum: state.fnum,
+        endpoint: state.endpoint,
+        entry,
+        seq,
+        firstSubmittedAt: older?.firstSubmittedAt ?? now,
+      });
+      this.submitted.set(slot, seq);
+    }
+    this.kick();
+  }
+
+  /** Record a new schema of a partition; coalesced like publish. */
+  putSchema(partition: number, json: string): void {
+    checkCount('partition', partition);
+    if (this.stopped) return;
+    const seq = ++this.seq;
+    this.pendingSchemas.set(partition, { partition, json, seq });
+    this.submitted.set(schemaSlot(partition), seq);
+    this.kick();
+  }
+
+  /** Delete this store's blob keys with epoch < floor, now and for every later write. */
+  setRetainedFloor(epoch: number): void {
+    checkCount('floor', epoch);
+    if (this.stopped) return;
+    this.floor = epoch;
+    this.floorSeq = ++this.seq;
+    this.submitted.set(PRUNE_SLOT, this.floorSeq);
+    this.kick();
+  }
+
+  /** Make pruning cover a machine's keys from earlier runs even before it publishes. */
+  noteMachine(machine: number): void {
+    if (this.machines.has(machine)) return;
+    this.machines.add(machine);
+    this.kick();
+  }
+
+  /** Resolves when everything submitted so far (or something newer) is in the store. */
+  flush(): Promise<void> {
+    const target = new Map(this.submitted);
+    if (this.isFlushed(target)) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new EpochgraphError('NOT_READY', 'the publisher is closed'));
+    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  /** Stop writing. Pending work is dropped and flush waiters are rejected. */
+  stop(): void {
+    this.stopped = true;
+    this.wakeSleeper?.();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters)
+      w.reject(new EpochgraphError('NOT_READY', 'the publisher closed before flushing'));
+  }
+
+  stats(): PublisherStats {
+    return {
+      etcdUp: this.etcdUp,
+      lastPublishedEpoch: this.lastPublishedEpoch,
+      publishedEpochs: new Map(this.publishedEpochs),
+      publishes: this.publishes,
+      failures: this.failures,
+      casConflicts: this.casConflicts,
+      lagSamplesMs: [...this.lagSamples],
+      pendingPartitions: this.pendingEpochs.size,
+      blobKeys: this.blobKeyCount,
+      prunedKeys: this.prunedKeys,
+      lastError: this.lastError,
+    };
+  }
+
+  private isFlushed(target: ReadonlyMap<string, number>): boolean {
+    for (const [slot, seq] of target) if ((this.acked.get(slot) ?? 0) < seq) return false;
+    return true;
+  }
+
+  private ack(slot: string, seq: number): void {
+    if ((this.acked.get(slot) ?? 0) < seq) this.acked.set(slot, seq);
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: FlushWaiter[] = [];
+    for (const w of this.waiters) {
+      if (this.isFlushed(w.target)) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private hasWork(): boolean {
+    if (this.pendingEpochs.size > 0 || this.pendingSchemas.size > 0) return true;
+    for (const m of this.machines) if (!this.inventoried.has(m)) return true;
+    return this.hasPrunable() || (this.acked.get(PRUNE_SLOT) ?? 0) < this.floorSeq;
+  }
+
+  private hasPrunable(): boolean {
+    if (this.floor === null) return false;
+    for (const byPartition of this.blobs.values()) {
+      for (const epochs of byPartition.values()) if (epochs.length > 0 && epochs[0] < this.floor) return true;
+    }
+    return false;
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped && this.hasWork()) {
+      try {
+        await this.pass();
+        this.etcdUp = true;
+        this.backoffMs = INITIAL_BACKOFF_MS;
+      } catch (err) {
+        this.failures++;
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.etcdUp) this.logger.warn('metadata store write failed; retrying', { error: message });
+        this.etcdUp = false;
+        this.lastError = { message, atMs: Date.now() };
+        await this.sleep(this.backoffMs);
+        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      }
+      this.settleWaiters();
+    }
+    this.running = false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeSleeper = null;
+        resolve();
+      }
+      this.wakeSleeper = done;
+    });
+  }
+
+  private async pass(): Promise<void> {
+    for (const m of this.machines) if (!this.inventoried.has(m)) await this.inventory(m);
+    if (this.pendingEpochs.size > 0) await this.writeEpochs();
+    if (this.pendingSchemas.size > 0) await this.writeSchemas();
+    await this.prune();
+  }
+
+  /** List the machine's blob keys once, so keys left by an earlier run are pruned too. */
+  private async inventory(machine: number): Promise<void> {
+    const keys = await this.kv.listKeys(this.keys.machineBlobPrefix(machine));
+    let found = 0;
+    for (const key of keys) {
+      const parts = this.keys.parseBlob(key);
+      if (parts !== null && parts.machine === machine && this.track(parts)) found++;
+    }
+    this.inventoried.add(machine);
+    if (found > 0) this.logger.info('found blob keys of this machine from earlier runs', { machine, found });
+  }
+
+  private track(parts: BlobKeyParts): boolean {
+    let byPartition = this.blobs.get(parts.machine);
+    if (byPartition === undefined) this.blobs.set(parts.machine, (byPartition = new Map()));
+    let epochs = byPartition.get(parts.partition);
+    if (epochs === undefined) byPartition.set(parts.partition, (epochs = []));
+    const added = insertSorted(epochs, parts.epoch);
+    if (added) this.blobKeyCount++;
+    return added;
+  }
+
+  private async writeEpochs(): Promise<void> {
+    const taken = [...this.pendingEpochs.values()];
+    this.pendingEpochs = new Map();
+    for (let i = 0; i < taken.length; i += PARTITIONS_PER_TXN) {
+      const chunk = taken.slice(i, i + PARTITIONS_PER_TXN);
+      try {
+        await this.writeChunk(chunk);
+      } catch (err) {
+        // Put back what was not written, unless a newer state for the slot arrived meanwhile.
+        for (const p of taken.slice(i)) {
+          const slot = publishSlot(p.machine, p.entry.partition);
+          const newer = this.pendingEpochs.get(slot);
+          if (newer === undefined) this.pendingEpochs.set(slot, p);
+          else this.pendingEpochs.set(slot, { ...newer, firstSubmittedAt: p.firstSubmittedAt });
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async writeChunk(chunk: readonly PendingEpoch[]): Promise<void> {
+    const latestKeys = chunk.map((p) => this.keys.latestEpoch(p.entry.partition));
+    for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
+      const writes: KvWrite[] = [];
+      const advanced: PendingEpoch[] = [];
+      for (const p of chunk) {
+        const { machine, fnum, endpoint, entry } = p;
+        const blob: BlobRecord = {
+          'machine id': machine,
+          fid: entry.partition,
+          fnum,
+          epoch: entry.epoch,
+          timestamp: Math.floor(entry.sealedAtMs / 1000),
+          sealedAt: new Date(entry.sealedAtMs).toISOString(),
+          total_vertex_num: entry.vertices,
+          total_edge_num: entry.edges,
+          endpoint,
+        };
+        writes.push({
+          kind: 'put',
+          key: this.keys.blob(machine, entry.partition, entry.epoch),
+          value: JSON.stringify(blob),
+        });
+        const seen = this.latestSeen.get(entry.partition)?.epoch ?? null;
+        if (seen === null || seen < entry.epoch) {
+          writes.push({
+            kind: 'put',
+            key: this.keys.latestEpoch(entry.partition),
+            value: String(entry.epoch),
+          });
+          advanced.push(p);
+        }
+      }
+      const res = await this.kv.txn({
+        compares: chunk.map((p, i) => ({
+          key: latestKeys[i],
+          modRevision: this.latestSeen.get(p.entry.partition)?.modRevision ?? 0,
+        })),
+        writes,
+        readsOnFailure: latestKeys,
+      });
+      if (res.succeeded) {
+        for (const p of advanced) {
+          this.latestSeen.set(p.entry.partition, { modRevision: res.revision, epoch: p.entry.epoch });
+        }
+        this.recordPublished(chunk);
+        return;
+      }
+      this.casConflicts++;
+      this.refreshLatest(chunk, latestKeys, res.reads);
+    }
+    throw new EpochgraphError(
+      'INTERNAL',
+      `the latest-epoch keys kept changing under ${MAX_CAS_ROUNDS} compare-and-swap rounds`,
+    );
+  }
+
+  private refreshLatest(chunk: readonly PendingEpoch[], keys: readonly string[], reads: readonly KvEntry[]) {
+    const byKey = new Map(reads.map((r) => [r.key, r]));
+    chunk.forEach((p, i) => {
+      const kv = byKey.get(keys[i]);
+      if (kv === undefined) {
+        this.latestSeen.set(p.entry.partition, { modRevision: 0, epoch: null });
+        return;
+      }
+      const epoch = parseEpochValue(kv.value);
+      if (epoch === null) {
+        this.logger.warn('overwriting a latest-epoch key that does not hold a decimal epoch', {
+          key: kv.key,
+          value: kv.value.slice(0, 100),
+        });
+      }
+      this.latestSeen.set(p.entry.partition, { modRevision: kv.modRevision, epoch });
+    });
+  }
+
+  private recordPublished(chunk: readonly PendingEpoch[]): void {
+    const now = performance.now();
+    let oldest = now;
+    let maxEpoch = -1;
+    for (const p of chunk) {
+      this.track({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
+      this.ack(publishSlot(p.machine, p.entry.partition), p.seq);
+      const prev = this.publishedEpochs.get(p.entry.partition);
+      if (prev === undefined || prev < p.entry.epoch)
+        this.publishedEpochs.set(p.entry.partition, p.entry.epoch);
+      oldest = Math.min(oldest, p.firstSubmittedAt);
+      maxEpoch = Math.max(maxEpoch, p.entry.epoch);
+    }
+    const lagMs = now - oldest;
+    this.publishes++;
+    this.lastPublishedEpoch = maxEpoch;
+    this.lagSamples.push(lagMs);
+    if (this.lagSamples.length > LAG_SAMPLES_KEPT) this.lagSamples.shift();
+    if (this.onPublished !== undefined) {
+      try {
+        this.onPublished({
+          epochs: chunk.map((p) => ({ partition: p.entry.partition, epoch: p.entry.epoch })),
+          lagMs,
+        });
+      } catch (err) {
+        this.logger.error('onPublished listener threw', { error: String(err) });
+      }
+    }
+  }
+
+  private async writeSchemas(): Promise<void> {
+    const taken = [...this.pendingSchemas.values()];
+    this.pendingSchemas = new Map();
+    try {
+      for (let i = 0; i < taken.length; i += MAX_TXN_OPS) {
+        const chunk = taken.slice(i, i + MAX_TXN_OPS);
+        await this.kv.txn({
+          compares: [],
+          writes: chunk.map((s) => ({ kind: 'put', key: this.keys.schema(s.partition), value: s.json })),
+          readsOnFailure: [],
+        });
+        for (const s of chunk) this.ack(schemaSlot(s.partition), s.seq);
+      }
+    } catch (err) {
+      for (const s of taken) {
+        if ((this.acked.get(schemaSlot(s.partition)) ?? 0) >= s.seq) continue;
+        if (!this.pendingSchemas.has(s.partition)) this.pendingSchemas.set(s.partition, s);
+      }
+      throw err;
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const floor = this.floor;
+    if (floor === null) return;
+    const floorSeq = this.floorSeq;
+    const doomed: { parts: BlobKeyParts; key: string }[] = [];
+    for (const [machine, byPartition] of this.blobs) {
+      // Keys of a machine not yet listed may include stale ones; wait for the listing.
+      if (!this.inventoried.has(machine)) return;
+      for (const [partition, epochs] of byPartition) {
+        for (const epoch of epochs) {
+          if (epoch >= floor) break;
+          doomed.push({
+            parts: { machine, partition, epoch },
+            key: this.keys.blob(machine, partition, epoch),
+          });
+        }
+      }
+    }
+    for (let i = 0; i < doomed.length; i += MAX_TXN_OPS) {
+      const chunk = doomed.slice(i, i + MAX_TXN_OPS);
+      await this.kv.txn({
+        compares: [],
+        writes: chunk.map((d) => ({ kind: 'delete', key: d.key })),
+        readsOnFailure: [],
+      });
+      for (const d of chunk) this.untrack(d.parts);
+      this.prunedKeys += chunk.length;
+    }
+    this.ack(PRUNE_SLOT, floorSeq);
+  }
+
+  private untrack(parts: BlobKeyParts): void {
+    const epochs = this.blobs.get(parts.machine)?.get(parts.partition);
+    if (epochs === undefined) return;
+    const i = epochs.indexOf(parts.epoch);
+    if (i < 0) return;
+    epochs.splice(i, 1);
+    this.blobKeyCount--;
+  }
+}

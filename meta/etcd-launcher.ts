@@ -1,0 +1,389 @@
+/**
+ * Starts a single-member etcd as a child process on loopback, for the managed (embedded)
+ * mode of the daemon and for tests. Like nats.js's test server launcher, it waits until
+ * the server answers, fails fast with the server's own stderr if it exits early, and stops
+ * it with SIGTERM, then SIGKILL after a timeout. A stopped server can be started again on
+ * the same ports and data dir, which is how the outage tests take etcd away and bring it
+ * back.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants as fsConstants,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EpochgraphError } from '../src/errors.js';
+import { type MetaLogger, silentLogger } from './logger.js';
+
+/** etcd listens on loopback only: the managed etcd is private to this machine's daemon. */
+export const LOOPBACK_HOST = '127.0.0.1';
+/** etcd's well-known ports; plain `etcdctl` (no --endpoints) talks to the first. */
+export const ETCD_DEFAULT_CLIENT_PORT = 2379;
+export const ETCD_DEFAULT_PEER_PORT = 2380;
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+const HEALTH_POLL_MS = 50;
+const HEALTH_REQUEST_TIMEOUT_MS = 1_000;
+/** A port picked by the OS can be taken by someone else before etcd binds it; try again. */
+const PORT_ATTEMPTS = 5;
+/** Enough of etcd's stderr to explain a failed start, without holding its whole log. */
+const STDERR_TAIL_BYTES = 16 * 1024;
+/**
+ * The managed etcd keeps its history bounded: epochs are published every 50 ms, and each
+ * publish and prune is a new revision. Keeping the last 10 000 revisions is minutes of
+ * history, enough for any watcher to catch up.
+ */
+const COMPACTION_ARGS = ['--auto-compaction-mode=revision', '--auto-compaction-retention=10000'];
+/**
+ * The pid file lets a new daemon stop an etcd orphaned by a daemon that was SIGKILLed. It
+ * sits next to the data dir, because etcd warns about unknown files inside it.
+ */
+const pidFileOf = (dataDir: string) => `${dataDir}.pid`;
+
+/** Find an executable named `name` on a PATH string; null when there is none. */
+export function findEtcdBinary(pathEnv: string | undefined = process.env.PATH, name = 'etcd'): string | null {
+  for (const dir of (pathEnv ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return null;
+}
+
+/**
+ * A TCP port that was free a moment ago: bind port 0, read what the OS chose, close. etcd
+ * cannot listen on port 0 itself (it must advertise its URL), hence the dance.
+ */
+export function findFreePort(host: string = LOOPBACK_HOST): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host, exclusive: true }, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** True when nothing listens on host:port right now. */
+export function isPortFree(port: number, host: string = LOOPBACK_HOST): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface EtcdLaunchOptions {
+  /** Path of the etcd binary; default: `etcd` on PATH. */
+  readonly binary?: string;
+  /** Data dir; default: a new temp dir, removed by `dispose()`. */
+  readonly dataDir?: string;
+  /** Member name; default `epochgraph`. */
+  readonly name?: string;
+  /** Try etcd's default ports 2379/2380 first, so plain `etcdctl` reaches the server. */
+  readonly preferDefaultPorts?: boolean;
+  readonly readyTimeoutMs?: number;
+  readonly stopTimeoutMs?: number;
+  /** More etcd flags, e.g. `['--log-level=debug']`. */
+  readonly extraArgs?: readonly string[];
+  readonly logger?: MetaLogger;
+}
+
+/** A launched etcd. `stop()` keeps its ports and data, so `start()` brings the same server back. */
+export interface EtcdServer {
+  /** Client URLs, e.g. `['http://127.0.0.1:41234']`. */
+  readonly endpoints: readonly string[];
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  /** Pid of the running child, null while stopped. */
+  readonly pid: number | null;
+  readonly running: boolean;
+  /** SIGTERM, then SIGKILL after the stop timeout. Ports and data dir are kept. */
+  stop(): Promise<void>;
+  /** Start again on the same ports and data dir, and wait until healthy. */
+  start(): Promise<void>;
+  /** `stop()` then `start()`. */
+  restart(): Promise<void>;
+  /** Stop, and remove the data dir if the launcher created it. */
+  dispose(): Promise<void>;
+  /** The end of etcd's stderr, for error messages. */
+  stderrTail(): string;
+}
+
+interface Ports {
+  client: number;
+  peer: number;
+}
+
+async function pickPorts(preferDefault: boolean): Promise<Ports> {
+  if (
+    preferDefault &&
+    (await isPortFree(ETCD_DEFAULT_CLIENT_PORT)) &&
+    (await isPortFree(ETCD_DEFAULT_PEER_PORT))
+  ) {
+    return { client: ETCD_DEFAULT_CLIENT_PORT, peer: ETCD_DEFAULT_PEER_PORT };
+  }
+  const client = await findFreePort();
+  let peer = await findFreePort();
+  while (peer === client) peer = await findFreePort();
+  return { client, peer };
+}
+
+/** Environment for the child without ETCD_* variables: etcd refuses to start when one shadows a flag. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ETCD')) env[k] = v;
+  return env;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function isHealthy(clientUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${clientUrl}/health`, {
+      signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
+    });
+    const body: unknown = await res.json();
+    return typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stop an etcd that a previous launcher left running on this data dir (its parent was
+ * killed). Only a process whose command line is etcd with this very data dir is touched.
+ */
+async function reapOrphan(dataDir: string, logger: MetaLogger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFileOf(dataDir), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // gone, or not Linux: nothing we can check safely
+  }
+  const args = cmdline.split('\0');
+  if (!path.basename(args[0] ?? '').startsWith('etcd') || !args.includes(`--data-dir=${dataDir}`)) return;
+  logger.warn('stopping an etcd left running on this data dir by an earlier daemon', { pid, dataDir });
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + DEFAULT_STOP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await sleep(HEALTH_POLL_MS);
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+class LaunchedEtcd implements EtcdServer {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private stderrBuf = '';
+  private readonly killOnExit = () => this.child?.kill('SIGTERM');
+
+  constructor(
+    private readonly binary: string,
+    readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
+    private ports: Ports,
+    private readonly opts: EtcdLaunchOptions,
+    private readonly logger: MetaLogger,
+  ) {}
+
+  get clientPort(): number {
+    return this.ports.client;
+  }
+  get peerPort(): number {
+    return this.ports.peer;
+  }
+  get endpoints(): readonly string[] {
+    return [`http://${LOOPBACK_HOST}:${this.ports.client}`];
+  }
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  stderrTail(): string {
+    return this.stderrBuf;
+  }
+
+  /** First start: new ports are tried again when another process took ours in the meantime. */
+  async launch(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        const portTaken = /address already in use/i.test(this.stderrBuf);
+        if (!portTaken || attempt >= PORT_ATTEMPTS) throw err;
+        this.ports = await pickPorts(false);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.child !== null) return;
+    const name = this.opts.name ?? 'epochgraph';
+    const peerUrl = `http://${LOOPBACK_HOST}:${this.ports.peer}`;
+    const clientUrl = `http://${LOOPBACK_HOST}:${this.ports.client}`;
+    const args = [
+      `--name=${name}`,
+      `--data-dir=${this.dataDir}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=${name}=${peerUrl}`,
+      '--initial-cluster-state=new',
+      '--logger=zap',
+      '--log-outputs=stderr',
+      ...COMPACTION_ARGS,
+      ...(this.opts.extraArgs ?? []),
+    ];
+    this.stderrBuf = '';
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+    this.child = child;
+    const onData = (chunk: Buffer) => {
+      this.stderrBuf = (this.stderrBuf + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    };
+    child.stderr?.on('data', onData);
+    let exitInfo: string | null = null;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        exitInfo = signal === null ? `exit code ${code}` : `signal ${signal}`;
+        if (this.child === child) this.child = null;
+        process.off('exit', this.killOnExit);
+        resolve();
+      });
+      child.once('error', (err) => {
+        // spawn failed (ENOENT, EACCES): there is no process to wait for
+        exitInfo = err.message;
+        if (this.child === child) this.child = null;
+        process.off('exit', this.killOnExit);
+        resolve();
+      });
+    });
+    process.on('exit', this.killOnExit);
+    if (child.pid !== undefined) {
+      writeFileSync(pidFileOf(this.dataDir), `${child.pid}\n`);
+    }
+    const deadline = Date.now() + (this.opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    for (;;) {
+      if (exitInfo !== null) {
+        throw new EpochgraphError(
+          'NOT_READY',
+          `etcd (${this.binary}) exited during start (${exitInfo}); its stderr ends with:\n${this.stderrBuf.slice(-4000)}`,
+          { args },
+        );
+      }
+      if (await isHealthy(clientUrl)) break;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new EpochgraphError(
+          'NOT_READY',
+          `etcd at ${clientUrl} was not healthy after ${this.opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS} ms; its stderr ends with:\n${this.stderrBuf.slice(-4000)}`,
+          { args },
+        );
+      }
+      await sleep(HEALTH_POLL_MS);
+    }
+    this.logger.info('etcd is up', { endpoint: clientUrl, pid: child.pid, dataDir: this.dataDir });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    child.kill('SIGTERM');
+    const stopTimeoutMs = this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.logger.warn('etcd did not stop on SIGTERM; sending SIGKILL', { pid: child.pid, stopTimeoutMs });
+      child.kill('SIGKILL');
+      await this.exited;
+    }
+    rmSync(pidFileOf(this.dataDir), { force: true });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Start etcd and wait until it is healthy. Throws NOT_READY with etcd's stderr if it cannot start. */
+export async function launchEtcd(opts: EtcdLaunchOptions = {}): Promise<EtcdServer> {
+  const logger = opts.logger ?? silentLogger;
+  const binary = opts.binary ?? findEtcdBinary();
+  if (binary === null) {
+    throw new EpochgraphError('NOT_READY', 'no etcd binary on PATH (Debian: apt-get install etcd-server)');
+  }
+  const ownsDataDir = opts.dataDir === undefined;
+  const dataDir = path.resolve(opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'epochgraph-etcd-'))));
+  // etcd wants its data dir private (0700) and warns otherwise.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  await reapOrphan(dataDir, logger);
+  const server = new LaunchedEtcd(
+    binary,
+    dataDir,
+    ownsDataDir,
+    await pickPorts(opts.preferDefaultPorts ?? false),
+    opts,
+    logger,
+  );
+  try {
+    await server.launch();
+  } catch (err) {
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return server;
+}
