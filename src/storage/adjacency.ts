@@ -1,0 +1,363 @@
+/**
+ * One adjacency store: the out- or in-lists of one edge label, as append-only per-vertex
+ * blocks of neighbour local ids in the word arena.
+ *
+ * - A vertex's visible list at epoch e is a prefix (the count of its version at e) minus the
+ *   entries whose deletion stamp is ≤ e. Stamps live in a separate array per block, allocated
+ *   on the first deletion, so blocks without deletions are scanned plainly.
+ * - Blocks are power-of-two sized, allocated from a pool per vertex range (4096 vertices), so
+ *   nearby vertices' blocks are near each other. A full block is relocated to twice its size;
+ *   relocation drops deleted entries (they are invisible from the new version on).
+ * - Compaction rewrites a vertex range into one exact extent in vertex order: exactly a CSR
+ *   neighbour array for that range. The old blocks stay readable for older epochs and are
+ *   freed once the oldest retained epoch passes the compaction epoch.
+ * - Writer state (head, length, size class) is private to the writer and published per
+ *   changed vertex at the seal by the record table.
+ */
+import {
+  type Arena,
+  type BlockPool,
+  floorClass,
+  RETIRE_BLOCK,
+  RETIRE_EXTENT,
+  sizeClass,
+} from './arena-allocator.js';
+import type { EdgeColumn } from './edge-columns.js';
+import { NODE_DEL, RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
+import type { RecordTable, VersionQueue } from './record-table.js';
+
+/** writerAux: low 7 bits = size class, EXACT_CLASS for an exactly-sized compacted block. */
+export const EXACT_CLASS = 127;
+export const CLASS_MASK = 0x7f;
+/** writerAux bit: the writer's block has a deletion-stamp array. */
+export const STAMPED = 0x80;
+const MIN_CLASS = 1;
+/** Lists at least this long get a writer-side Bloom filter for existence checks. */
+export const BLOOM_MIN = 128;
+const BLOOM_BITS_PER_ENTRY = 16;
+
+export class AdjacencyStore {
+  readonly table: RecordTable;
+  private readonly pools: (BlockPool | undefined)[] = [];
+  private readonly blooms = new Map<number, Uint32Array>();
+  /** Edge-property columns parallel to this store's entries (out stores only). */
+  columns: EdgeColumn[] = [];
+  /** Live entries (writer view) and stamped entries not yet dropped. */
+  liveEntries = 0;
+  stampedEntries = 0;
+  /** Stamped entries per vertex range, to pick ranges worth compacting. */
+  private readonly rangeStamped: number[] = [];
+
+  constructor(
+    table: RecordTable,
+    private readonly arena: Arena,
+    private readonly stampPool: BlockPool,
+    readonly labelId: number,
+    readonly direction: 'out' | 'in',
+  ) {
+    this.table = table;
+  }
+
+  ensureVertices(n: number): void {
+    this.table.ensureItems(n);
+  }
+
+  private pool(v: number): BlockPool {
+    const r = v >>> RECORD_BITS;
+    let p = this.pools[r];
+    if (p === undefined) {
+      p = this.arena.newPool(1024, 1 << 18);
+      this.pools[r] = p;
+    }
+    return p;
+  }
+
+  /** Writer's list length of v, including stamped entries. */
+  length(v: number): number {
+    return this.table.writerCount[v];
+  }
+
+  /** Address of v's live entry for `target`, or 0. */
+  find(v: number, target: number): number {
+    const t = this.table;
+    const len = t.writerCount[v];
+    if (len === 0) return 0;
+    if (len >= BLOOM_MIN) {
+      const bloom = this.blooms.get(v);
+      if (bloom !== undefined && !bloomHas(bloom, target)) return 0;
+    }
+    const head = t.writerHead[v];
+    const views = this.arena.views;
+    const u = views.u32[head >>> views.chunkBits];
+    const off = head & views.chunkMask;
+    const end = off + len;
+    if ((t.writerAux[v] & STAMPED) === 0) {
+      for (let i = off; i < end; i++) if (u[i] === target) return head + (i - off);
+      return 0;
+    }
+    const s = t.writerDel.get(v) as number;
+    const su = views.u32[s >>> views.chunkBits];
+    const so = (s & views.chunkMask) - off;
+    for (let i = off; i < end; i++) if (u[i] === target && su[so + i] === 0) return head + (i - off);
+    return 0;
+  }
+
+  /** Append `target` to v's list in the open epoch; returns the entry's address. */
+  append(v: number, target: number, epoch: number, pub: number): number {
+    const t = this.table;
+    const len = t.writerCount[v];
+    const aux = t.writerAux[v];
+    const cls = aux & CLASS_MASK;
+    const cap = t.writerHead[v] === 0 ? 0 : cls === EXACT_CLASS ? len : 1 << cls;
+    if (len >= cap) this.relocate(v, 1, epoch, pub);
+    const head = t.writerHead[v];
+    const n = t.writerCount[v];
+    const views = this.arena.views;
+    views.u32[head >>> views.chunkBits][(head & views.chunkMask) + n] = target;
+    t.writerCount[v] = n + 1;
+    t.markDirty(v);
+    this.liveEntries++;
+    if (n + 1 >= BLOOM_MIN) {
+      const bloom = this.blooms.get(v);
+      if (bloom !== undefined) bloomAdd(bloom, target);
+    }
+    return head + n;
+  }
+
+  /** Stamp the entry at `addr` (of v's current block) as deleted in the open epoch. */
+  deleteEntry(v: number, addr: number, epoch: number): void {
+    const t = this.table;
+    const views = this.arena.views;
+    let s: number;
+    if ((t.writerAux[v] & STAMPED) === 0) {
+      const cap = this.capacityOf(v);
+      s = this.stampPool.alloc(sizeClass(cap));
+      views.subarray(s, cap).fill(0);
+      t.writerDel.set(v, s);
+      t.writerAux[v] |= STAMPED;
+    } else {
+      s = t.writerDel.get(v) as number;
+    }
+    views.setWord(s + (addr - t.writerHead[v]), epoch);
+    t.markDirty(v);
+    this.liveEntries--;
+    this.stampedEntries++;
+    const r = v >>> RECORD_BITS;
+    this.rangeStamped[r] = (this.rangeStamped[r] ?? 0) + 1;
+  }
+
+  private capacityOf(v: number): number {
+    const t = this.table;
+    const cls = t.writerAux[v] & CLASS_MASK;
+    return t.writerHead[v] === 0 ? 0 : cls === EXACT_CLASS ? t.writerCount[v] : 1 << cls;
+  }
+
+  /** Visit v's live entries (writer view): fn(target, address). */
+  forEachLive(v: number, fn: (target: number, addr: number) => void): void {
+    const t = this.table;
+    const len = t.writerCount[v];
+    if (len === 0) return;
+    const head = t.writerHead[v];
+    const views = this.arena.views;
+    const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+    for (let i = 0; i < len; i++) {
+      if (stamps !== 0 && views.word(stamps + i) !== 0) continue;
+      fn(views.word(head + i), head + i);
+    }
+  }
+
+  liveCount(v: number): number {
+    const t = this.table;
+    const len = t.writerCount[v];
+    if ((t.writerAux[v] & STAMPED) === 0) return len;
+    const s = t.writerDel.get(v) as number;
+    const views = this.arena.views;
+    let n = 0;
+    for (let i = 0; i < len; i++) if (views.word(s + i) === 0) n++;
+    return n;
+  }
+
+  /** Move v's live entries to a block with room for `extra` more; drop stamped entries. */
+  private relocate(v: number, extra: number, epoch: number, pub: number): void {
+    const t = this.table;
+    const views = this.arena.views;
+    const oldHead = t.writerHead[v];
+    const oldLen = t.writerCount[v];
+    const oldCap = this.capacityOf(v);
+    const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+    const live = stamps === 0 ? oldLen : this.liveCount(v);
+    const cls = Math.max(MIN_CLASS, sizeClass(live + extra));
+    const pool = this.pool(v);
+    const newHead = pool.alloc(cls);
+    if (stamps === 0) {
+      if (oldLen > 0) {
+        const src = views.u32[oldHead >>> views.chunkBits];
+        const so = oldHead & views.chunkMask;
+        views.u32[newHead >>> views.chunkBits].set(src.subarray(so, so + oldLen), newHead & views.chunkMask);
+        for (const c of this.columns) c.copy(oldHead, newHead, oldLen);
+      }
+    } else {
+      let j = 0;
+      for (let i = 0; i < oldLen; i++) {
+        if (views.word(stamps + i) !== 0) continue;
+        views.setWord(newHead + j, views.word(oldHead + i));
+        for (const c of this.columns) c.copy(oldHead + i, newHead + j, 1);
+        j++;
+      }
+      this.stampedEntries -= oldLen - live;
+      const r = v >>> RECORD_BITS;
+      this.rangeStamped[r] = Math.max(0, (this.rangeStamped[r] ?? 0) - (oldLen - live));
+    }
+    this.releaseBlock(v, oldHead, oldCap, stamps, epoch, pub);
+    t.writerHead[v] = newHead;
+    t.writerCount[v] = live;
+    t.writerAux[v] = cls;
+    t.markDirty(v);
+    if (live + extra >= BLOOM_MIN) this.rebuildBloom(v, 1 << cls);
+    else this.blooms.delete(v);
+  }
+
+  /**
+   * Free or retire v's old block and stamps. A block that readers may see (the published
+   * head) is retired until the oldest retained epoch passes `epoch`; a block written only in
+   * the open epoch is private and freed at once.
+   */
+  private releaseBlock(
+    v: number,
+    head: number,
+    cap: number,
+    stamps: number,
+    epoch: number,
+    pub: number,
+  ): void {
+    const t = this.table;
+    if (head !== 0) {
+      const pool = this.pool(v);
+      if (head === t.publishedHead(v)) this.arena.retire(RETIRE_BLOCK, pool.id, head, cap, epoch, pub);
+      else pool.free(head, cap);
+    }
+    if (stamps !== 0) {
+      const x = t.recordX(v);
+      const published = x !== 0 && this.arena.views.word(x + NODE_DEL) === stamps;
+      const words = 2 ** sizeClass(cap);
+      if (published) this.arena.retire(RETIRE_BLOCK, this.stampPool.id, stamps, words, epoch, pub);
+      else this.stampPool.free(stamps, words);
+      t.writerDel.delete(v);
+    }
+  }
+
+  private rebuildBloom(v: number, cap: number): void {
+    const words = Math.max(8, 2 ** sizeClass(Math.ceil((cap * BLOOM_BITS_PER_ENTRY) / 32)));
+    const bloom = new Uint32Array(words);
+    this.forEachLive(v, (target) => bloomAdd(bloom, target));
+    this.blooms.set(v, bloom);
+  }
+
+  /** Ranges worth compacting: fragmented (slack or stamped entries). */
+  rangeCount(): number {
+    return this.pools.length;
+  }
+
+  rangeNeedsCompaction(r: number): boolean {
+    const pool = this.pools[r];
+    if (pool === undefined) return false;
+    if ((this.rangeStamped[r] ?? 0) > 0) return true;
+    return pool.extents.length > 2 || pool.extentWords() > pool.liveWords;
+  }
+
+  /**
+   * Rewrite vertex range r into one exact extent, in vertex order, without deleted entries.
+   * Returns the number of entries written.
+   */
+  compactRange(r: number, epoch: number, pub: number): number {
+    const pool = this.pools[r];
+    if (pool === undefined) return 0;
+    const t = this.table;
+    const views = this.arena.views;
+    const first = r << RECORD_BITS;
+    const last = Math.min(first + RECORDS_PER_BLOCK, t.capacity);
+    let total = 0;
+    for (let v = first; v < last; v++) if (t.writerHead[v] !== 0) total += this.liveCount(v);
+    const words = total + (total & 1);
+    const ext = total > 0 ? this.arena.allocExtent(words) : 0;
+    let pos = ext;
+    for (let v = first; v < last; v++) {
+      const head = t.writerHead[v];
+      if (head === 0) continue;
+      const len = t.writerCount[v];
+      const cap = this.capacityOf(v);
+      const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+      const start = pos;
+      for (let i = 0; i < len; i++) {
+        if (stamps !== 0 && views.word(stamps + i) !== 0) continue;
+        views.setWord(pos, views.word(head + i));
+        for (const c of this.columns) c.copy(head + i, pos, 1);
+        pos++;
+      }
+      const live = pos - start;
+      if (stamps !== 0) {
+        this.stampedEntries -= len - live;
+        this.releaseBlock(v, 0, cap, stamps, epoch, pub);
+      }
+      t.writerHead[v] = live > 0 ? start : 0;
+      t.writerCount[v] = live;
+      t.writerAux[v] = live > 0 ? EXACT_CLASS : 0;
+      t.markDirty(v);
+      if (live >= BLOOM_MIN) this.rebuildBloom(v, live);
+      else this.blooms.delete(v);
+    }
+    this.rangeStamped[r] = 0;
+    // Every block of the range was rewritten, so the old extents hold only blocks that older
+    // epochs may read: retire them whole.
+    const old = pool.replaceExtents(ext, words, total);
+    for (let i = 0; i < old.length; i += 2)
+      this.arena.retire(RETIRE_EXTENT, 0, old[i], old[i + 1], epoch, pub);
+    return total;
+  }
+
+  seal(epoch: number, versions: VersionQueue): number {
+    return this.table.seal(epoch, versions);
+  }
+
+  /** Bytes of blocks, pools' extents and records (memory accounting). */
+  bytes(): { blocks: number; extents: number; records: number; blooms: number } {
+    let blocks = 0;
+    let extents = 0;
+    for (const p of this.pools) {
+      if (p === undefined) continue;
+      blocks += p.liveWords * 4;
+      extents += p.extentWords() * 4;
+    }
+    let blooms = 0;
+    for (const b of this.blooms.values()) blooms += b.byteLength;
+    return { blocks, extents, records: this.table.bytes(), blooms };
+  }
+}
+
+function bloomAdd(bloom: Uint32Array, x: number): void {
+  const bits = bloom.length * 32 - 1;
+  const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
+  const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
+  const a = h1 & bits;
+  const b = (h1 + h2) & bits;
+  const c = (h1 + 2 * h2) & bits;
+  bloom[a >>> 5] |= 1 << (a & 31);
+  bloom[b >>> 5] |= 1 << (b & 31);
+  bloom[c >>> 5] |= 1 << (c & 31);
+}
+
+function bloomHas(bloom: Uint32Array, x: number): boolean {
+  const bits = bloom.length * 32 - 1;
+  const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
+  const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
+  const a = h1 & bits;
+  const b = (h1 + h2) & bits;
+  const c = (h1 + 2 * h2) & bits;
+  return (
+    (bloom[a >>> 5] & (1 << (a & 31))) !== 0 &&
+    (bloom[b >>> 5] & (1 << (b & 31))) !== 0 &&
+    (bloom[c >>> 5] & (1 << (c & 31))) !== 0
+  );
+}
+
+export { floorClass };

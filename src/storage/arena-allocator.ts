@@ -1,0 +1,408 @@
+/**
+ * Writer-side memory management of the word arena. Only the partition's writer thread uses
+ * this; readers only follow addresses the writer published.
+ *
+ * - Extents: variable-sized regions carved from the arena frontier, never crossing a chunk,
+ *   returned to a coalescing free list.
+ * - Block pools: power-of-two size classes bump-allocated from a pool's own extents, with
+ *   intrusive free lists (a free block's first word links to the next). Adjacency uses one
+ *   pool per (store, vertex range), so blocks of nearby vertices sit near each other.
+ * - A node pool: fixed 5-word version nodes.
+ * - The retire queue: memory that readers may still reach is freed only when (a) the oldest
+ *   retained epoch has passed the epoch at which it was superseded, and (b) every reader that
+ *   was active when it was unlinked has finished (grace).
+ */
+import { EpochgraphError } from '../errors.js';
+import { CTL_CHUNKS_USED, NODE_WORDS } from './layout.js';
+import { type ArenaViews, growSlot } from './shared-pool.js';
+
+/** Words reserved at the start of chunk 0, so that address 0 can mean null. */
+const ARENA_RESERVED = 16;
+/** Grow chunk buffers in steps of at least this many bytes. */
+const GROW_STEP_BYTES = 32 << 20;
+const MAX_CLASS = 28;
+
+export const RETIRE_BLOCK = 0;
+export const RETIRE_EXTENT = 1;
+export const RETIRE_NODE = 2;
+
+export function sizeClass(words: number): number {
+  return words <= 1 ? 0 : 32 - Math.clz32(words - 1);
+}
+/** The largest class whose blocks fit in `words` (for exact-size blocks being freed). */
+export function floorClass(words: number): number {
+  return 31 - Math.clz32(words);
+}
+
+export class Arena {
+  readonly pools: BlockPool[] = [];
+  readonly nodes: NodePool;
+  private frontierChunk = 0;
+  private frontier = ARENA_RESERVED;
+  /** Free extents, sorted by address: parallel arrays. */
+  private freeAddr: number[] = [];
+  private freeWords: number[] = [];
+  private readonly chunkWords: number;
+  /** Memory readers at old epochs may reach: freed by retention and grace. */
+  readonly retired = new RetireQueue();
+  /** Memory only in-flight readers may hold (unlinked pointers): freed by grace alone. */
+  readonly retiredGrace = new RetireQueue();
+  /** Words handed out as extents and not returned. */
+  extentWordsInUse = 0;
+
+  constructor(
+    readonly views: ArenaViews,
+    private readonly ctl: Uint32Array,
+    private readonly maxChunks: number,
+  ) {
+    this.chunkWords = 1 << views.chunkBits;
+    growSlot(views.chunkSab(0), ARENA_RESERVED * 4, GROW_STEP_BYTES);
+    views.refresh();
+    Atomics.store(ctl, CTL_CHUNKS_USED, 1);
+    this.nodes = new NodePool(this);
+  }
+
+  /** Allocate an extent of exactly `words` words within one chunk. */
+  allocExtent(words: number): number {
+    // Even sizes keep every extent 8-byte aligned (float64 pages live in the arena).
+    words += words & 1;
+    if (words > this.chunkWords - ARENA_RESERVED) {
+      throw new EpochgraphError('CAPACITY_EXCEEDED', `allocation of ${words} words exceeds an arena chunk`);
+    }
+    this.extentWordsInUse += words;
+    // Best fit among free extents.
+    let best = -1;
+    for (let i = 0; i < this.freeWords.length; i++) {
+      const w = this.freeWords[i];
+      if (w >= words && (best < 0 || w < this.freeWords[best])) {
+        best = i;
+        if (w === words) break;
+      }
+    }
+    if (best >= 0) {
+      const addr = this.freeAddr[best];
+      const rest = this.freeWords[best] - words;
+      if (rest === 0) {
+        this.freeAddr.splice(best, 1);
+        this.freeWords.splice(best, 1);
+      } else {
+        this.freeAddr[best] = addr + words;
+        this.freeWords[best] = rest;
+      }
+      return addr;
+    }
+    if (this.frontier + words > this.chunkWords) {
+      const rest = this.chunkWords - this.frontier;
+      const chunkStart = this.frontierChunk * this.chunkWords;
+      if (rest > 0) this.insertFree(chunkStart + this.frontier, rest);
+      this.frontierChunk++;
+      if (this.frontierChunk >= this.maxChunks) {
+        throw new EpochgraphError('CAPACITY_EXCEEDED', 'the partition arena is full (all chunks used)');
+      }
+      this.frontier = 0;
+      Atomics.store(this.ctl, CTL_CHUNKS_USED, this.frontierChunk + 1);
+    }
+    const addr = this.frontierChunk * this.chunkWords + this.frontier;
+    this.frontier += words;
+    const sab = this.views.chunkSab(this.frontierChunk);
+    if (sab.byteLength < this.frontier * 4) {
+      growSlot(sab, this.frontier * 4, GROW_STEP_BYTES);
+      this.views.refresh();
+    }
+    return addr;
+  }
+
+  freeExtent(addr: number, words: number): void {
+    words += words & 1;
+    this.extentWordsInUse -= words;
+    this.insertFree(addr, words);
+  }
+
+  private insertFree(addr: number, words: number): void {
+    // Binary search for the insertion point, then coalesce with neighbours in the same chunk.
+    let lo = 0;
+    let hi = this.freeAddr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.freeAddr[mid] < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    const chunk = Math.floor(addr / this.chunkWords);
+    const sameChunk = (a: number) => Math.floor(a / this.chunkWords) === chunk;
+    if (
+      lo > 0 &&
+      this.freeAddr[lo - 1] + this.freeWords[lo - 1] === addr &&
+      sameChunk(this.freeAddr[lo - 1])
+    ) {
+      this.freeWords[lo - 1] += words;
+      if (lo < this.freeAddr.length && addr + words === this.freeAddr[lo] && sameChunk(this.freeAddr[lo])) {
+        this.freeWords[lo - 1] += this.freeWords[lo];
+        this.freeAddr.splice(lo, 1);
+        this.freeWords.splice(lo, 1);
+      }
+      return;
+    }
+    if (lo < this.freeAddr.length && addr + words === this.freeAddr[lo] && sameChunk(this.freeAddr[lo])) {
+      this.freeAddr[lo] = addr;
+      this.freeWords[lo] += words;
+      return;
+    }
+    this.freeAddr.splice(lo, 0, addr);
+    this.freeWords.splice(lo, 0, words);
+  }
+
+  newPool(firstExtentWords: number, maxExtentWords: number): BlockPool {
+    const pool = new BlockPool(this, this.pools.length, firstExtentWords, maxExtentWords);
+    this.pools.push(pool);
+    return pool;
+  }
+
+  /** Words the arena has grown to (high-water mark across chunks). */
+  grownWords(): number {
+    return this.frontierChunk * this.chunkWords + this.frontier;
+  }
+
+  freeExtentWords(): number {
+    let n = 0;
+    for (const w of this.freeWords) n += w;
+    return n;
+  }
+
+  /**
+   * Free retired memory that no reader can reach any more.
+   * @param oldest every reader's snapshot epoch is ≥ this (retention floor and registry)
+   * @param minStart every active reader began after this published epoch (grace)
+   */
+  reclaim(oldest: number, minStart: number): number {
+    return this.retired.drain(oldest, minStart, this) + this.retiredGrace.drain(oldest, minStart, this);
+  }
+
+  /** Retire memory that readers at epochs < epoch may reach; pub = the published epoch now. */
+  retire(kind: number, owner: number, addr: number, size: number, epoch: number, pub: number): void {
+    const gen = kind === RETIRE_BLOCK ? this.pools[owner].generation : 0;
+    if (epoch === 0) this.retiredGrace.push(kind, owner, addr, size, 0, pub, gen);
+    else this.retired.push(kind, owner, addr, size, epoch, pub, gen);
+  }
+
+  /** Free a retired item now (called by the retire queue). */
+  release(kind: number, owner: number, addr: number, size: number, gen: number): void {
+    if (kind === RETIRE_BLOCK) {
+      // A pool whose extents were replaced (compaction) retired those extents whole; blocks
+      // retired before that lie inside them and must not re-enter the new free lists.
+      const pool = this.pools[owner];
+      if (pool.generation === gen) pool.free(addr, size);
+    } else if (kind === RETIRE_EXTENT) this.freeExtent(addr, size);
+    else this.nodes.free(addr);
+  }
+}
+
+/**
+ * Power-of-two blocks from a pool's own extents. A block of class c holds 2^c words; blocks
+ * of exact (non power-of-two) size, written by compaction, are freed into floorClass(size).
+ */
+export class BlockPool {
+  private readonly heads = new Uint32Array(MAX_CLASS + 1);
+  private bump = 0;
+  private end = 0;
+  private nextExtentWords: number;
+  /** Extents owned by the pool: [addr, words] pairs. */
+  extents: number[] = [];
+  /** Words in blocks currently handed out (for memory accounting). */
+  liveWords = 0;
+  /** Bumped when the extents are replaced; stale retired blocks are then ignored. */
+  generation = 0;
+
+  constructor(
+    private readonly arena: Arena,
+    readonly id: number,
+    firstExtentWords: number,
+    private readonly maxExtentWords: number,
+  ) {
+    this.nextExtentWords = firstExtentWords;
+  }
+
+  alloc(cls: number): number {
+    const size = 2 ** cls;
+    this.liveWords += size;
+    const head = this.heads[cls];
+    if (head !== 0) {
+      this.heads[cls] = this.arena.views.word(head);
+      return head;
+    }
+    if (this.bump + size > this.end) this.newExtent(size);
+    const addr = this.bump;
+    this.bump += size;
+    return addr;
+  }
+
+  /** Free a block of `words` words (a power of two, or an exact compacted size). */
+  free(addr: number, words: number): void {
+    this.liveWords -= words;
+    let cls = floorClass(words);
+    let rest = words - 2 ** cls;
+    this.push(addr, cls);
+    // The remainder of an exact-size block goes into smaller classes.
+    let at = addr + 2 ** cls;
+    while (rest > 0) {
+      cls = floorClass(rest);
+      this.push(at, cls);
+      at += 2 ** cls;
+      rest -= 2 ** cls;
+    }
+  }
+
+  private push(addr: number, cls: number): void {
+    this.arena.views.setWord(addr, this.heads[cls]);
+    this.heads[cls] = addr;
+  }
+
+  private newExtent(minWords: number): void {
+    // The unused tail of the current extent goes to the free lists.
+    let rest = this.end - this.bump;
+    let at = this.bump;
+    while (rest > 0) {
+      const cls = floorClass(rest);
+      this.push(at, cls);
+      at += 2 ** cls;
+      rest -= 2 ** cls;
+    }
+    const words = Math.max(minWords, this.nextExtentWords);
+    this.nextExtentWords = Math.min(this.maxExtentWords, this.nextExtentWords * 2);
+    const addr = this.arena.allocExtent(words);
+    this.extents.push(addr, words);
+    this.bump = addr;
+    this.end = addr + words;
+  }
+
+  /**
+   * Adopt an exactly-sized extent (written by compaction) as the pool's only extent, and
+   * hand back the previous extents for retirement. Free lists are reset: they pointed into
+   * the old extents.
+   */
+  replaceExtents(addr: number, words: number, liveWords: number): number[] {
+    const old = this.extents;
+    this.extents = words > 0 ? [addr, words] : [];
+    this.heads.fill(0);
+    this.bump = 0;
+    this.end = 0;
+    this.liveWords = liveWords;
+    this.generation++;
+    this.nextExtentWords = Math.max(
+      1024,
+      Math.min(this.maxExtentWords, 2 ** sizeClass(Math.max(1, words >>> 3))),
+    );
+    return old;
+  }
+
+  extentWords(): number {
+    let n = 0;
+    for (let i = 1; i < this.extents.length; i += 2) n += this.extents[i];
+    return n;
+  }
+}
+
+/** Fixed-size version nodes. */
+export class NodePool {
+  private head = 0;
+  private bump = 0;
+  private end = 0;
+  live = 0;
+  private static readonly EXTENT = NODE_WORDS * 8192;
+
+  constructor(private readonly arena: Arena) {}
+
+  alloc(): number {
+    this.live++;
+    if (this.head !== 0) {
+      const a = this.head;
+      this.head = this.arena.views.word(a);
+      return a;
+    }
+    if (this.bump + NODE_WORDS > this.end) {
+      this.bump = this.arena.allocExtent(NodePool.EXTENT);
+      this.end = this.bump + NodePool.EXTENT;
+    }
+    const a = this.bump;
+    this.bump += NODE_WORDS;
+    return a;
+  }
+
+  free(addr: number): void {
+    this.live--;
+    this.arena.views.setWord(addr, this.head);
+    this.head = addr;
+  }
+}
+
+/** FIFO of retired memory, struct-of-arrays so that retiring costs no allocation. */
+export class RetireQueue {
+  private kind = new Uint8Array(1024);
+  private owner = new Uint32Array(1024);
+  private addr = new Uint32Array(1024);
+  private size = new Uint32Array(1024);
+  private epoch = new Uint32Array(1024);
+  private pub = new Uint32Array(1024);
+  private gen = new Uint32Array(1024);
+  private headIdx = 0;
+  private tailIdx = 0;
+
+  get length(): number {
+    return this.tailIdx - this.headIdx;
+  }
+
+  /**
+   * @param epoch readers at epochs < epoch may reach it (0: only the grace period matters)
+   * @param pub the published epoch when it was unlinked
+   */
+  push(
+    kind: number,
+    owner: number,
+    addr: number,
+    size: number,
+    epoch: number,
+    pub: number,
+    gen: number,
+  ): void {
+    if (this.tailIdx === this.kind.length) this.compactOrGrow();
+    const i = this.tailIdx++;
+    this.kind[i] = kind;
+    this.owner[i] = owner;
+    this.addr[i] = addr;
+    this.size[i] = size;
+    this.epoch[i] = epoch;
+    this.pub[i] = pub;
+    this.gen[i] = gen;
+  }
+
+  drain(oldest: number, minStart: number, arena: Arena): number {
+    let n = 0;
+    while (this.headIdx < this.tailIdx) {
+      const i = this.headIdx;
+      if (this.epoch[i] > oldest || this.pub[i] >= minStart) break;
+      arena.release(this.kind[i], this.owner[i], this.addr[i], this.size[i], this.gen[i]);
+      this.headIdx++;
+      n++;
+    }
+    if (this.headIdx === this.tailIdx) this.headIdx = this.tailIdx = 0;
+    return n;
+  }
+
+  private compactOrGrow(): void {
+    const live = this.tailIdx - this.headIdx;
+    const cap = live * 2 > this.kind.length ? this.kind.length * 2 : this.kind.length;
+    const move = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(this.headIdx, this.tailIdx));
+      return b;
+    };
+    this.kind = move(this.kind, (n) => new Uint8Array(n));
+    this.owner = move(this.owner, (n) => new Uint32Array(n));
+    this.addr = move(this.addr, (n) => new Uint32Array(n));
+    this.size = move(this.size, (n) => new Uint32Array(n));
+    this.epoch = move(this.epoch, (n) => new Uint32Array(n));
+    this.pub = move(this.pub, (n) => new Uint32Array(n));
+    this.gen = move(this.gen, (n) => new Uint32Array(n));
+    this.headIdx = 0;
+    this.tailIdx = live;
+  }
+}

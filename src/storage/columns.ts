@@ -1,0 +1,164 @@
+/**
+ * Vertex columns: pages of PAGE_ITEMS values, copied on write once per epoch (GART's
+ * columnar pages). A page table (a record table whose items are pages) gives each page's
+ * version at any epoch, so old epochs keep their values while the open epoch writes a copy.
+ *
+ * Blobs hold variable-size values (strings, float32 vectors) referenced from columns; a blob
+ * is immutable and is retired when the value that references it is overwritten.
+ */
+import { type Arena, type BlockPool, RETIRE_BLOCK, sizeClass } from './arena-allocator.js';
+import { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } from './layout.js';
+import {
+  newVersionOut,
+  type RecordTable,
+  readRecord,
+  recordBlock,
+  tableDir,
+  V_HEAD,
+  type VersionQueue,
+} from './record-table.js';
+import type { ArenaViews } from './shared-pool.js';
+
+export const COLUMN_KINDS = ['f64', 'u32'] as const;
+export type ColumnKind = (typeof COLUMN_KINDS)[number];
+
+export class PageColumn {
+  readonly table: RecordTable;
+  readonly pageWords: number;
+  private readonly cls: number;
+
+  constructor(
+    table: RecordTable,
+    private readonly arena: Arena,
+    private readonly pool: BlockPool,
+    /** Words per item: 2 for float64, 1 for u32 values, CORE_WIDTH for the vertex core. */
+    readonly width: number,
+    readonly kind: ColumnKind,
+  ) {
+    this.table = table;
+    this.pageWords = PAGE_ITEMS * width;
+    this.cls = sizeClass(this.pageWords);
+  }
+
+  /**
+   * Address of `item`'s slot in a page the open epoch may write: the first write to a page
+   * in an epoch copies it (the published page stays for older epochs and is retired).
+   */
+  writable(item: number, epoch: number, pub: number): number {
+    const p = item >>> PAGE_BITS;
+    const t = this.table;
+    t.ensureItems(p + 1);
+    if (!t.isDirty(p)) {
+      const old = t.writerHead[p];
+      const page = this.pool.alloc(this.cls);
+      const views = this.arena.views;
+      const dst = views.u32[page >>> views.chunkBits];
+      const dOff = page & views.chunkMask;
+      if (old !== 0) {
+        const src = views.u32[old >>> views.chunkBits];
+        const sOff = old & views.chunkMask;
+        dst.set(src.subarray(sOff, sOff + this.pageWords), dOff);
+        this.arena.retire(RETIRE_BLOCK, this.pool.id, old, 2 ** this.cls, epoch, pub);
+      } else if (this.kind === 'f64') {
+        views.f64[page >>> views.chunkBits].fill(Number.NaN, dOff >>> 1, (dOff + this.pageWords) >>> 1);
+      } else {
+        dst.fill(0, dOff, dOff + this.pageWords);
+      }
+      t.writerHead[p] = page;
+      t.writerCount[p] = 1;
+      t.markDirty(p);
+    }
+    return t.writerHead[p] + (item & PAGE_MASK) * this.width;
+  }
+
+  /** Address of `item`'s slot in the writer's current page, or 0 when the page is absent. */
+  writerSlot(item: number): number {
+    const p = item >>> PAGE_BITS;
+    if (p >= this.table.capacity) return 0;
+    const page = this.table.writerHead[p];
+    return page === 0 ? 0 : page + (item & PAGE_MASK) * this.width;
+  }
+
+  seal(epoch: number, versions: VersionQueue): number {
+    return this.table.seal(epoch, versions);
+  }
+
+  bytes(): number {
+    return this.pool.liveWords * 4 + this.table.bytes();
+  }
+}
+
+/** Reader: address of `item`'s slot in its page at `epoch`, or 0 when absent then. */
+export class ColumnReader {
+  private readonly out = newVersionOut();
+  constructor(
+    private readonly views: ArenaViews,
+    private readonly ctl: Uint32Array,
+    readonly tableId: number,
+    readonly width: number,
+  ) {}
+
+  slot(item: number, epoch: number): number {
+    const p = item >>> PAGE_BITS;
+    const rb = recordBlock(this.views, tableDir(this.ctl, this.tableId), p);
+    if (!readRecord(this.views, rb, p, epoch, this.out)) return 0;
+    return this.out[V_HEAD] + (item & PAGE_MASK) * this.width;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Strings and float32 vectors: [length][payload], immutable. */
+export class BlobStore {
+  constructor(
+    private readonly arena: Arena,
+    private readonly pool: BlockPool,
+  ) {}
+
+  putString(s: string): number {
+    const bytes = encoder.encode(s);
+    const words = 1 + ((bytes.length + 3) >>> 2);
+    const addr = this.pool.alloc(sizeClass(words));
+    const v = this.arena.views;
+    v.setWord(addr, bytes.length);
+    const k = addr >>> v.chunkBits;
+    v.u8[k].set(bytes, ((addr & v.chunkMask) + 1) * 4);
+    return addr;
+  }
+
+  putVector(x: ArrayLike<number>): number {
+    const words = 1 + x.length;
+    const addr = this.pool.alloc(sizeClass(words));
+    const v = this.arena.views;
+    v.setWord(addr, x.length);
+    const f = v.f32[addr >>> v.chunkBits];
+    const off = (addr & v.chunkMask) + 1;
+    for (let i = 0; i < x.length; i++) f[off + i] = x[i];
+    return addr;
+  }
+
+  private words(addr: number, isString: boolean): number {
+    const n = this.arena.views.word(addr);
+    return 2 ** sizeClass(1 + (isString ? (n + 3) >>> 2 : n));
+  }
+
+  /** The value referencing this blob was replaced in `epoch`: free once unreachable. */
+  retire(addr: number, isString: boolean, epoch: number, pub: number): void {
+    this.arena.retire(RETIRE_BLOCK, this.pool.id, addr, this.words(addr, isString), epoch, pub);
+  }
+
+  bytes(): number {
+    return this.pool.liveWords * 4;
+  }
+}
+
+export function readString(v: ArenaViews, addr: number): string {
+  return decoder.decode(v.bytes(addr));
+}
+
+export function readVector(v: ArenaViews, addr: number): Float32Array {
+  const n = v.word(addr);
+  const off = (addr & v.chunkMask) + 1;
+  return v.f32[addr >>> v.chunkBits].slice(off, off + n);
+}

@@ -1,0 +1,338 @@
+/**
+ * The id index: external id -> dense local id, in shared memory, so a reader in any thread
+ * resolves ids without asking the writer.
+ *
+ * - Segments: the table is split into `indexSegments` open-addressing segments, each in its
+ *   own growable buffer, chosen by the top bits of the hash. A segment grows by 1.5x in place
+ *   (grow the buffer, rehash under the segment's sequence lock), so a rehash pauses one
+ *   segment for a fraction of a millisecond, never the whole index.
+ * - Slots are 8 bytes [key32, idWord], key and id side by side. For integer ids below 2^32,
+ *   key32 is the id itself (ID_EXACT set): no second memory access to verify. Other ids store
+ *   a 32-bit fingerprint and are verified against the external-key table.
+ * - Positions use fastrange (hash * size / 2^32), so sizes need not be powers of two and the
+ *   load stays within [0.53, 0.8]: about 10-15 bytes per id, plus 8 for the key table.
+ * - The external-key table maps local id -> id: a float64 (integers as themselves, strings as
+ *   -(offset + 1) into the string-key heap, which stores [len u16][utf-8 bytes]).
+ *
+ * Readers treat idWord == 0 as an empty slot. The writer writes the key table, then key32,
+ * then idWord, so a reader that sees an idWord sees a key it can verify; a reader never acts
+ * on a local id it cannot also find in a published epoch (the caller checks existence).
+ */
+import { EpochgraphError } from '../errors.js';
+import { type ExternalId, fmix32, intIdHash, stringIdHash, utf8 } from '../model/ids.js';
+import {
+  ID_EXACT,
+  ID_LID_MASK,
+  SEG_COUNT,
+  SEG_HEADER,
+  SEG_SEQ,
+  SEG_SIZE,
+  type StoreLimits,
+} from './layout.js';
+import { growSlot, type StoreDescriptor } from './shared-pool.js';
+
+const INITIAL_SEGMENT_SLOTS = 64;
+const MAX_LOAD = 0.8;
+const GROWTH = 1.5;
+const INDEX_MIX = 0x2545f491;
+const KEY_GROW_STEP = 8 << 20;
+const SPIN_LIMIT = 50_000_000;
+
+/** Shared views over the index; one per thread, refreshed when buffers grow. */
+export class IdIndexViews {
+  readonly segBits: number;
+  segs: Uint32Array[] = [];
+  extKeys: Float64Array = new Float64Array(0);
+  keyHeap: Uint8Array = new Uint8Array(0);
+  private readonly segSabs: SharedArrayBuffer[];
+  private readonly keySab: SharedArrayBuffer;
+  private readonly heapSab: SharedArrayBuffer;
+
+  constructor(desc: StoreDescriptor) {
+    const l: StoreLimits = desc.limits;
+    this.segBits = Math.log2(l.indexSegments);
+    this.segSabs = desc.slots.slice(0, l.indexSegments);
+    this.keySab = desc.slots[l.indexSegments];
+    this.heapSab = desc.slots[l.indexSegments + 1];
+    for (let i = 0; i < this.segSabs.length; i++) this.segs.push(new Uint32Array(0));
+    this.refresh();
+  }
+
+  refresh(): void {
+    for (let i = 0; i < this.segSabs.length; i++) {
+      const sab = this.segSabs[i];
+      if (sab.byteLength !== this.segs[i].byteLength)
+        this.segs[i] = new Uint32Array(sab, 0, sab.byteLength >>> 2);
+    }
+    if (this.keySab.byteLength !== this.extKeys.byteLength) {
+      this.extKeys = new Float64Array(this.keySab, 0, this.keySab.byteLength >>> 3);
+    }
+    if (this.heapSab.byteLength !== this.keyHeap.byteLength) {
+      this.keyHeap = new Uint8Array(this.heapSab, 0, this.heapSab.byteLength);
+    }
+  }
+
+  segSab(i: number): SharedArrayBuffer {
+    return this.segSabs[i];
+  }
+  get keyBuffer(): SharedArrayBuffer {
+    return this.keySab;
+  }
+  get heapBuffer(): SharedArrayBuffer {
+    return this.heapSab;
+  }
+
+  /** The external id of a local id. */
+  externalId(lid: number): ExternalId {
+    const k = this.extKeys[lid];
+    if (k >= 0) return k;
+    const off = -k - 1;
+    const h = this.keyHeap;
+    const len = h[off] | (h[off + 1] << 8);
+    return decoder.decode(h.subarray(off + 2, off + 2 + len));
+  }
+
+  /** Resolve an id to its local id, or -1. Lock-free; retries if a rehash overlapped. */
+  lookup(id: ExternalId): number {
+    if (typeof id === 'number') return this.lookupInt(id);
+    return this.lookupString(utf8(id));
+  }
+
+  lookupInt(n: number): number {
+    const lo = n >>> 0;
+    const hi = Math.floor(n / 4294967296) >>> 0;
+    const h = fmix32(intIdHash(lo, hi) ^ INDEX_MIX);
+    const exact = hi === 0;
+    return this.probe(h, exact ? lo : intIdHash(lo, hi), exact, n, null);
+  }
+
+  lookupString(bytes: Uint8Array): number {
+    const fp = stringIdHash(bytes);
+    return this.probe(fmix32(fp ^ INDEX_MIX), fp, false, -1, bytes);
+  }
+
+  private probe(h: number, key32: number, exact: boolean, num: number, bytes: Uint8Array | null): number {
+    const segIdx = h >>> (32 - this.segBits);
+    const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
+    for (let spins = 0; ; spins++) {
+      let seg = this.segs[segIdx];
+      if (seg.length < SEG_HEADER) {
+        this.refresh();
+        seg = this.segs[segIdx];
+        if (seg.length < SEG_HEADER) return -1;
+      }
+      // Acquire: a rehash in progress (odd) moves slots; wait for it to finish.
+      const s1 = Atomics.load(seg, SEG_SEQ);
+      if ((s1 & 1) !== 0) {
+        if (spins > SPIN_LIMIT) throw new EpochgraphError('NOT_READY', 'id index rehash stalled');
+        continue;
+      }
+      const size = seg[SEG_SIZE];
+      if (seg.length < SEG_HEADER + size * 2) {
+        this.refresh();
+        continue;
+      }
+      let found = -1;
+      if (size > 0) {
+        let i = Math.floor((x * size) / 4294967296);
+        for (let n = 0; n < size; n++) {
+          const idw = seg[SEG_HEADER + 2 * i + 1];
+          if (idw === 0) break;
+          if (seg[SEG_HEADER + 2 * i] === key32 && ((idw & ID_EXACT) !== 0) === exact) {
+            const lid = (idw & ID_LID_MASK) - 1;
+            if (exact || this.verify(lid, num, bytes)) {
+              found = lid;
+              break;
+            }
+          }
+          if (++i === size) i = 0;
+        }
+      }
+      // Use the result only if no rehash overlapped the probe.
+      if (Atomics.load(seg, SEG_SEQ) === s1) return found;
+    }
+  }
+
+  private verify(lid: number, num: number, bytes: Uint8Array | null): boolean {
+    if (lid >= this.extKeys.length) this.refresh();
+    const k = this.extKeys[lid];
+    if (bytes === null) return k === num;
+    if (!(k < 0)) return false;
+    const off = -k - 1;
+    const h = this.keyHeap;
+    if (off + 2 > h.length) return false;
+    const len = h[off] | (h[off + 1] << 8);
+    if (len !== bytes.length) return false;
+    for (let j = 0; j < len; j++) if (h[off + 2 + j] !== bytes[j]) return false;
+    return true;
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** Writer side of the id index. */
+export class IdIndex {
+  readonly views: IdIndexViews;
+  /** Number of local ids assigned. */
+  count = 0;
+  private heapUsed = 0;
+  /** True when the last lookupOrInsert created the id. */
+  created = false;
+  private readonly segCounts: Uint32Array;
+  private readonly segSizes: Uint32Array;
+
+  constructor(desc: StoreDescriptor) {
+    this.views = new IdIndexViews(desc);
+    const n = desc.limits.indexSegments;
+    this.segCounts = new Uint32Array(n);
+    this.segSizes = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      growSlot(this.views.segSab(i), (SEG_HEADER + INITIAL_SEGMENT_SLOTS * 2) * 4, 0);
+      this.segSizes[i] = INITIAL_SEGMENT_SLOTS;
+    }
+    this.views.refresh();
+    for (let i = 0; i < n; i++) this.views.segs[i][SEG_SIZE] = INITIAL_SEGMENT_SLOTS;
+  }
+
+  /** Local id of an id, creating it when absent (check `created`). */
+  lookupOrInsert(id: ExternalId): number {
+    if (typeof id === 'number') return this.intId(id);
+    return this.stringId(utf8(id));
+  }
+
+  intId(n: number): number {
+    const lo = n >>> 0;
+    const hi = Math.floor(n / 4294967296) >>> 0;
+    const ph = intIdHash(lo, hi);
+    const h = fmix32(ph ^ INDEX_MIX);
+    if (hi === 0) return this.findOrAdd(h, lo, true, n, null);
+    return this.findOrAdd(h, ph, false, n, null);
+  }
+
+  stringId(bytes: Uint8Array): number {
+    const fp = stringIdHash(bytes);
+    return this.findOrAdd(fmix32(fp ^ INDEX_MIX), fp, false, -1, bytes);
+  }
+
+  private findOrAdd(h: number, key32: number, exact: boolean, num: number, bytes: Uint8Array | null): number {
+    const v = this.views;
+    const segIdx = h >>> (32 - v.segBits);
+    const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
+    let seg = v.segs[segIdx];
+    let size = this.segSizes[segIdx];
+    let i = Math.floor((x * size) / 4294967296);
+    for (;;) {
+      const idw = seg[SEG_HEADER + 2 * i + 1];
+      if (idw === 0) break;
+      if (seg[SEG_HEADER + 2 * i] === key32 && ((idw & ID_EXACT) !== 0) === exact) {
+        const lid = (idw & ID_LID_MASK) - 1;
+        if (exact || this.verifyWriter(lid, num, bytes)) {
+          this.created = false;
+          return lid;
+        }
+      }
+      if (++i === size) i = 0;
+    }
+    // Absent: insert. Grow first if the segment would pass the load limit.
+    if (this.segCounts[segIdx] + 1 > size * MAX_LOAD) {
+      this.rehash(segIdx, Math.ceil(size * GROWTH));
+      seg = v.segs[segIdx];
+      size = this.segSizes[segIdx];
+      i = Math.floor((x * size) / 4294967296);
+      while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === size) i = 0;
+    }
+    const lid = this.count;
+    if (lid >= ID_LID_MASK - 1)
+      throw new EpochgraphError('CAPACITY_EXCEEDED', 'too many vertices in one partition');
+    this.storeKey(lid, num, bytes);
+    this.count++;
+    // key32 before idWord: a reader that sees the idWord sees the key.
+    seg[SEG_HEADER + 2 * i] = key32;
+    seg[SEG_HEADER + 2 * i + 1] = (exact ? ID_EXACT : 0) | (lid + 1);
+    this.segCounts[segIdx]++;
+    seg[SEG_COUNT] = this.segCounts[segIdx];
+    this.created = true;
+    return lid;
+  }
+
+  private verifyWriter(lid: number, num: number, bytes: Uint8Array | null): boolean {
+    const k = this.views.extKeys[lid];
+    if (bytes === null) return k === num;
+    if (!(k < 0)) return false;
+    const off = -k - 1;
+    const heap = this.views.keyHeap;
+    const len = heap[off] | (heap[off + 1] << 8);
+    if (len !== bytes.length) return false;
+    for (let j = 0; j < len; j++) if (heap[off + 2 + j] !== bytes[j]) return false;
+    return true;
+  }
+
+  private storeKey(lid: number, num: number, bytes: Uint8Array | null): void {
+    const v = this.views;
+    if ((lid + 1) * 8 > v.extKeys.byteLength) {
+      growSlot(v.keyBuffer, (lid + 1) * 8, KEY_GROW_STEP);
+      v.refresh();
+    }
+    if (bytes === null) {
+      v.extKeys[lid] = num;
+      return;
+    }
+    const need = this.heapUsed + 2 + bytes.length;
+    if (need > v.keyHeap.length) {
+      growSlot(v.heapBuffer, need, KEY_GROW_STEP);
+      v.refresh();
+    }
+    const heap = v.keyHeap;
+    const off = this.heapUsed;
+    heap[off] = bytes.length & 0xff;
+    heap[off + 1] = bytes.length >>> 8;
+    heap.set(bytes, off + 2);
+    this.heapUsed = need;
+    v.extKeys[lid] = -(off + 1);
+  }
+
+  /** Grow a segment in place and rehash it, under its sequence lock. */
+  private rehash(segIdx: number, newSize: number): void {
+    const v = this.views;
+    const oldSize = this.segSizes[segIdx];
+    const old = v.segs[segIdx].slice(SEG_HEADER, SEG_HEADER + oldSize * 2);
+    // Odd: readers of this segment wait; slots are about to move.
+    Atomics.add(v.segs[segIdx], SEG_SEQ, 1);
+    growSlot(v.segSab(segIdx), (SEG_HEADER + newSize * 2) * 4, 0);
+    v.refresh();
+    const seg = v.segs[segIdx];
+    seg.fill(0, SEG_HEADER, SEG_HEADER + newSize * 2);
+    for (let j = 0; j < oldSize; j++) {
+      const key32 = old[2 * j];
+      const idw = old[2 * j + 1];
+      if (idw === 0) continue;
+      const lid = (idw & ID_LID_MASK) - 1;
+      const h = this.indexHashOfLid(lid);
+      const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
+      let i = Math.floor((x * newSize) / 4294967296);
+      while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === newSize) i = 0;
+      seg[SEG_HEADER + 2 * i] = key32;
+      seg[SEG_HEADER + 2 * i + 1] = idw;
+    }
+    seg[SEG_SIZE] = newSize;
+    this.segSizes[segIdx] = newSize;
+    // Even: the segment is consistent at its new size.
+    Atomics.add(seg, SEG_SEQ, 1);
+  }
+
+  private indexHashOfLid(lid: number): number {
+    const k = this.views.extKeys[lid];
+    if (k >= 0) return fmix32(intIdHash(k >>> 0, Math.floor(k / 4294967296) >>> 0) ^ INDEX_MIX);
+    const off = -k - 1;
+    const heap = this.views.keyHeap;
+    const len = heap[off] | (heap[off + 1] << 8);
+    return fmix32(stringIdHash(heap.subarray(off + 2, off + 2 + len)) ^ INDEX_MIX);
+  }
+
+  /** Bytes used by the index (segments) and the external-key table. */
+  bytes(): { index: number; keys: number } {
+    let slots = 0;
+    for (let i = 0; i < this.segSizes.length; i++) slots += this.segSizes[i];
+    return { index: slots * 8 + this.segSizes.length * SEG_HEADER * 4, keys: this.count * 8 + this.heapUsed };
+  }
+}

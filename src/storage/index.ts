@@ -1,0 +1,22 @@
+/**
+ * The storage engine: epoch-versioned adjacency and vertex columns in SharedArrayBuffers,
+ * one writer per partition, lock-free readers in any thread.
+ */
+export type { StoreLimits } from './layout.js';
+export { DEFAULT_LIMITS } from './layout.js';
+export type {
+  ApplyResult,
+  EpochMeta,
+  PartitionStoreOptions,
+  SealInfo,
+  StoreStats,
+} from './partition-store.js';
+/** The single writer of one partition. */
+export { PartitionStore } from './partition-store.js';
+export type { PublishedSchema } from './published-schema.js';
+export type { StoreDescriptor } from './shared-pool.js';
+/** Validate a partition descriptor received from another thread. */
+export { checkDescriptor } from './shared-pool.js';
+export type { Direction, LocalCsr, PropOut, VertexRecord } from './snapshot.js';
+/** Readers: open snapshots at any retained epoch from a descriptor, in any thread. */
+export { DIRECTIONS, PartitionReader, Snapshot } from './snapshot.js';

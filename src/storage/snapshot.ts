@@ -1,0 +1,433 @@
+/**
+ * Readers: any thread builds a PartitionReader from a partition's descriptor and opens
+ * snapshots at any retained epoch. A Snapshot registers itself in the reader registry for as
+ * long as it is open (close it!), reads shared memory directly (no copy, no lock) and sees
+ * exactly the state sealed at the newest epoch ≤ its epoch.
+ */
+import { threadId } from 'node:worker_threads';
+import { EpochgraphError } from '../errors.js';
+import type { ExternalId } from '../model/ids.js';
+import { ColumnReader, readString, readVector } from './columns.js';
+import { IdIndexViews } from './id-index.js';
+import {
+  CORE_CREATED,
+  CORE_DELETED,
+  CORE_LABEL,
+  CORE_WIDTH,
+  CTL_OLDEST,
+  CTL_PUBLISHED,
+  CTL_SCHEMA_PTR,
+} from './layout.js';
+import { type PublishedSchema, parsePublishedSchema } from './published-schema.js';
+import { beginRead, endRead } from './reader-registry.js';
+import {
+  newVersionOut,
+  RB_HEADER,
+  RECORD_BITS,
+  readRecord,
+  recordBlock,
+  tableDir,
+  V_COUNT,
+  V_DEL,
+  V_HEAD,
+} from './record-table.js';
+import { ArenaViews, ColumnChunkViews, checkDescriptor, type StoreDescriptor } from './shared-pool.js';
+
+export const DIRECTIONS = ['out', 'in', 'both'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** A property value as read: vectors come back as Float32Array. */
+export type PropOut = number | string | boolean | Float32Array;
+
+export interface VertexRecord {
+  id: ExternalId;
+  label: string;
+  props: Record<string, PropOut>;
+  createdEpoch: number;
+}
+
+/** A partition's CSR at one epoch: rows are local ids, neighbours are local ids. */
+export interface LocalCsr {
+  lids: Uint32Array;
+  offsets: Float64Array;
+  neighbors: Uint32Array;
+}
+
+export class PartitionReader {
+  readonly descriptor: StoreDescriptor;
+  readonly ctl: Uint32Array;
+  readonly arena: ArenaViews;
+  readonly ids: IdIndexViews;
+  private schemaPtr = 0;
+  private schemaCache: PublishedSchema | null = null;
+  private readonly edgeColumns = new Map<number, ColumnChunkViews>();
+  private readonly columnReaders = new Map<number, ColumnReader>();
+  private coreReader: ColumnReader | null = null;
+
+  constructor(
+    desc: StoreDescriptor | unknown,
+    readonly owner: number = threadId,
+  ) {
+    this.descriptor = checkDescriptor(desc);
+    this.ctl = new Uint32Array(this.descriptor.ctl);
+    this.arena = new ArenaViews(this.descriptor);
+    this.ids = new IdIndexViews(this.descriptor);
+  }
+
+  get partition(): number {
+    return this.descriptor.partition;
+  }
+
+  /** The newest sealed epoch (acquire). */
+  get published(): number {
+    return Atomics.load(this.ctl, CTL_PUBLISHED);
+  }
+
+  get oldest(): number {
+    return Atomics.load(this.ctl, CTL_OLDEST);
+  }
+
+  /** Open a snapshot at `epoch` (default: the latest). Throws EPOCH_GONE / EPOCH_NOT_FOUND. */
+  open(epoch?: number): Snapshot {
+    const { slot, epoch: e } = beginRead(this.ctl, epoch, this.owner);
+    try {
+      this.refresh();
+      return new Snapshot(this, e, slot);
+    } catch (err) {
+      endRead(this.ctl, slot);
+      throw err;
+    }
+  }
+
+  /** Run fn on a snapshot and close it afterwards. */
+  read<T>(epoch: number | undefined, fn: (s: Snapshot) => T): T {
+    const s = this.open(epoch);
+    try {
+      return fn(s);
+    } finally {
+      s.close();
+    }
+  }
+
+  /** Recreate views over grown buffers and reload the schema if it changed. */
+  refresh(): void {
+    this.arena.refresh();
+    this.ids.refresh();
+    const ptr = Atomics.load(this.ctl, CTL_SCHEMA_PTR);
+    if (ptr !== this.schemaPtr) {
+      this.schemaCache = parsePublishedSchema(readString(this.arena, ptr));
+      this.schemaPtr = ptr;
+      this.coreReader = new ColumnReader(this.arena, this.ctl, this.schemaCache.core, CORE_WIDTH);
+    }
+    for (const c of this.edgeColumns.values()) c.refresh();
+  }
+
+  get schema(): PublishedSchema {
+    if (this.schemaCache === null) this.refresh();
+    return this.schemaCache as PublishedSchema;
+  }
+
+  core(): ColumnReader {
+    if (this.coreReader === null) this.refresh();
+    return this.coreReader as ColumnReader;
+  }
+
+  columnReader(table: number, width: number): ColumnReader {
+    let r = this.columnReaders.get(table);
+    if (r === undefined) {
+      r = new ColumnReader(this.arena, this.ctl, table, width);
+      this.columnReaders.set(table, r);
+    }
+    return r;
+  }
+
+  edgeColumn(ecol: number): ColumnChunkViews {
+    let c = this.edgeColumns.get(ecol);
+    if (c === undefined) {
+      c = new ColumnChunkViews(this.descriptor, this.ctl, ecol);
+      this.edgeColumns.set(ecol, c);
+    }
+    return c;
+  }
+}
+
+export class Snapshot {
+  private closed = false;
+  private readonly out = newVersionOut();
+  readonly schema: PublishedSchema;
+  private readonly labelIndex = new Map<string, number>();
+
+  constructor(
+    readonly reader: PartitionReader,
+    readonly epoch: number,
+    private readonly slot: number,
+  ) {
+    this.schema = reader.schema;
+    this.schema.edgeLabels.forEach((l, i) => this.labelIndex.set(l.name, i));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    endRead(this.reader.ctl, this.slot);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private check(): void {
+    if (this.closed) throw new EpochgraphError('INTERNAL', 'snapshot used after close');
+  }
+
+  // -- vertices ----------------------------------------------------------------------------
+
+  /** Local id of a vertex that exists in this partition at this epoch, or -1. */
+  lookup(id: ExternalId): number {
+    this.check();
+    const lid = this.reader.ids.lookup(id);
+    return lid >= 0 && this.exists(lid) ? lid : -1;
+  }
+
+  /** Whether local id `lid` is a vertex of this partition at this epoch. */
+  exists(lid: number): boolean {
+    const slot = this.reader.core().slot(lid, this.epoch);
+    return slot !== 0 && this.reader.arena.word(slot + CORE_LABEL) !== 0;
+  }
+
+  externalId(lid: number): ExternalId {
+    return this.reader.ids.externalId(lid);
+  }
+
+  /** The label index of an existing vertex (-1 if absent). */
+  labelIndexOf(lid: number): number {
+    const slot = this.reader.core().slot(lid, this.epoch);
+    return slot === 0 ? -1 : this.reader.arena.word(slot + CORE_LABEL) - 1;
+  }
+
+  vertex(id: ExternalId): VertexRecord | null {
+    const lid = this.lookup(id);
+    if (lid < 0) return null;
+    const a = this.reader.arena;
+    const slot = this.reader.core().slot(lid, this.epoch);
+    const labelIdx = a.word(slot + CORE_LABEL) - 1;
+    return {
+      id,
+      label: this.schema.vertexLabels[labelIdx]?.name ?? '?',
+      props: this.vertexProps(lid, labelIdx),
+      createdEpoch: a.word(slot + CORE_CREATED),
+    };
+  }
+
+  /** Deleted epoch recorded in the core (0 while alive). */
+  deletedEpoch(lid: number): number {
+    const slot = this.reader.core().slot(lid, this.epoch);
+    return slot === 0 ? 0 : this.reader.arena.word(slot + CORE_DELETED);
+  }
+
+  vertexProps(lid: number, labelIdx: number, only?: readonly string[]): Record<string, PropOut> {
+    const props: Record<string, PropOut> = {};
+    const l = this.schema.vertexLabels[labelIdx];
+    if (l === undefined) return props;
+    const a = this.reader.arena;
+    for (const p of l.props) {
+      if (only !== undefined && !only.includes(p.name)) continue;
+      const col = this.reader.columnReader(p.table, p.type === 'float64' ? 2 : 1);
+      const slot = col.slot(lid, this.epoch);
+      if (slot === 0) continue;
+      switch (p.type) {
+        case 'float64': {
+          const x = a.f64[slot >>> a.chunkBits][(slot & a.chunkMask) >>> 1];
+          if (!Number.isNaN(x)) props[p.name] = x;
+          break;
+        }
+        case 'bool': {
+          const w = a.word(slot);
+          if (w !== 0) props[p.name] = w === 2;
+          break;
+        }
+        case 'string': {
+          const ref = a.word(slot);
+          if (ref !== 0) props[p.name] = readString(a, ref);
+          break;
+        }
+        case 'vector': {
+          const ref = a.word(slot);
+          if (ref !== 0) props[p.name] = readVector(a, ref);
+          break;
+        }
+      }
+    }
+    return props;
+  }
+
+  /** Visit every vertex of this partition at this epoch, in local-id order. */
+  forEachVertex(fn: (lid: number, labelIdx: number) => void): void {
+    const a = this.reader.arena;
+    const dir = tableDir(this.reader.ctl, this.schema.core);
+    if (dir === 0) return;
+    const ranges = a.word(dir);
+    const out = this.out;
+    for (let r = 0; r < ranges; r++) {
+      const rb = a.word(dir + 2 + r);
+      if (rb === 0) continue;
+      for (let i = 0; i < 1 << RECORD_BITS; i++) {
+        const page = (r << RECORD_BITS) + i;
+        if (!readRecord(a, rb, page, this.epoch, out)) continue;
+        const base = out[V_HEAD];
+        for (let j = 0; j < 64; j++) {
+          const label = a.word(base + j * CORE_WIDTH + CORE_LABEL);
+          if (label !== 0) fn(page * 64 + j, label - 1);
+        }
+      }
+    }
+  }
+
+  // -- edges -------------------------------------------------------------------------------
+
+  edgeLabelNames(): string[] {
+    return this.schema.edgeLabels.map((l) => l.name);
+  }
+
+  /** Index of an edge label, or -1 (a label unknown at this epoch has no edges). */
+  edgeLabelIndex(name: string): number {
+    return this.labelIndex.get(name) ?? -1;
+  }
+
+  private tableOf(labelIdx: number, dir: 'out' | 'in'): number {
+    const l = this.schema.edgeLabels[labelIdx];
+    return dir === 'out' ? l.out : l.in;
+  }
+
+  /**
+   * Resolve lid's list in one store into this.out: [head, count, del]. Returns count (0 when
+   * the vertex had no list at this epoch).
+   */
+  private list(lid: number, table: number): number {
+    const a = this.reader.arena;
+    const rb = recordBlock(a, tableDir(this.reader.ctl, table), lid);
+    if (!readRecord(a, rb, lid, this.epoch, this.out)) return 0;
+    return this.out[V_COUNT];
+  }
+
+  /**
+   * Visit lid's neighbours in one direction (label -1 = all labels): fn(neighbourLid,
+   * entryAddress, labelIdx). Deleted entries are skipped; order is insertion order.
+   */
+  forEachNeighbor(
+    lid: number,
+    dir: 'out' | 'in',
+    labelIdx: number,
+    fn: (nbr: number, addr: number, labelIdx: number) => void | boolean,
+  ): void {
+    const a = this.reader.arena;
+    const e = this.epoch;
+    const labels = this.schema.edgeLabels.length;
+    for (let l = labelIdx < 0 ? 0 : labelIdx; l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
+      const count = this.list(lid, this.tableOf(l, dir));
+      if (count === 0) continue;
+      const head = this.out[V_HEAD];
+      const del = this.out[V_DEL];
+      for (let i = 0; i < count; i++) {
+        if (del !== 0) {
+          const s = a.word(del + i);
+          if (s !== 0 && s <= e) continue;
+        }
+        if (fn(a.word(head + i), head + i, l) === false) return;
+      }
+    }
+  }
+
+  degree(lid: number, dir: 'out' | 'in', labelIdx = -1): number {
+    let n = 0;
+    const a = this.reader.arena;
+    const e = this.epoch;
+    const labels = this.schema.edgeLabels.length;
+    for (let l = labelIdx < 0 ? 0 : labelIdx; l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
+      const count = this.list(lid, this.tableOf(l, dir));
+      if (count === 0) continue;
+      const del = this.out[V_DEL];
+      if (del === 0) {
+        n += count;
+        continue;
+      }
+      for (let i = 0; i < count; i++) {
+        const s = a.word(del + i);
+        if (s === 0 || s > e) n++;
+      }
+    }
+    return n;
+  }
+
+  /** Properties of the out-entry at `addr` of label `labelIdx`. */
+  edgeProps(labelIdx: number, addr: number, only?: readonly string[]): Record<string, PropOut> {
+    const props: Record<string, PropOut> = {};
+    const l = this.schema.edgeLabels[labelIdx];
+    if (l === undefined) return props;
+    const a = this.reader.arena;
+    const k = addr >>> a.chunkBits;
+    const off = addr & a.chunkMask;
+    for (const p of l.props) {
+      if (only !== undefined && !only.includes(p.name)) continue;
+      const c = this.reader.edgeColumn(p.ecol);
+      if (p.kind === 'f64') {
+        const arr = c.f64[k];
+        const x = off < arr.length ? arr[off] : Number.NaN;
+        if (!Number.isNaN(x)) props[p.name] = x;
+        continue;
+      }
+      const arr = c.u32[k];
+      const w = off < arr.length ? arr[off] : 0;
+      if (w === 0) continue;
+      if (p.type === 'bool') props[p.name] = w === 2;
+      else if (p.type === 'string') props[p.name] = readString(a, w);
+      else props[p.name] = readVector(a, w);
+    }
+    return props;
+  }
+
+  /** Address of the live out-entry src -> dst of a label at this epoch, or 0. */
+  findOutEntry(src: number, dst: number, labelIdx: number): number {
+    let found = 0;
+    this.forEachNeighbor(src, 'out', labelIdx, (nbr, addr) => {
+      if (nbr === dst) {
+        found = addr;
+        return false;
+      }
+      return true;
+    });
+    return found;
+  }
+
+  /**
+   * The partition's CSR at this epoch for one direction (label -1 = all): rows are this
+   * partition's vertices in local-id order, neighbours are local ids (possibly of ghosts).
+   */
+  csr(dir: 'out' | 'in', labelIdx = -1): LocalCsr {
+    const rows: number[] = [];
+    this.forEachVertex((lid) => rows.push(lid));
+    const lids = Uint32Array.from(rows);
+    const offsets = new Float64Array(lids.length + 1);
+    let total = 0;
+    for (let i = 0; i < lids.length; i++) {
+      total += this.degree(lids[i], dir, labelIdx);
+      offsets[i + 1] = total;
+    }
+    const neighbors = new Uint32Array(total);
+    let pos = 0;
+    for (let i = 0; i < lids.length; i++) {
+      this.forEachNeighbor(lids[i], dir, labelIdx, (nbr) => {
+        neighbors[pos++] = nbr;
+      });
+    }
+    return { lids, offsets, neighbors };
+  }
+
+  /** Number of local ids assigned so far (an upper bound on lids at this epoch). */
+  localIdBound(): number {
+    const dir = tableDir(this.reader.ctl, this.schema.core);
+    return dir === 0 ? 0 : this.reader.arena.word(dir) * (1 << RECORD_BITS) * 64;
+  }
+}
+
+export { RB_HEADER };

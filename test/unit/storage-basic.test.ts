@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBatch } from '../../src/model/ops.js';
+import { PartitionReader, PartitionStore } from '../../src/storage/index.js';
+
+const small = { chunkWords: 1 << 16, maxChunks: 8, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
+
+function store() {
+  return PartitionStore.create({ limits: small });
+}
+
+describe('partition store basics', () => {
+  it('applies a batch, seals, and reads it back at that epoch', () => {
+    const s = store();
+    const r = new PartitionReader(s.descriptor);
+    const res = s.apply(
+      decodeBatch({
+        ops: [
+          {
+            op: 'upsertVertex',
+            id: 1,
+            label: 'person',
+            props: { name: 'ann', age: 31, ok: true, emb: [1, 2, 3] },
+          },
+          { op: 'upsertEdge', src: 1, dst: 2, props: { weight: 0.5 } },
+          { op: 'upsertEdge', src: 1, dst: 'x', label: 'likes' },
+        ],
+      }),
+    );
+    expect(res.applied.upsertedEdges).toBe(2);
+    const seal = s.seal();
+    expect(seal.epoch).toBe(1);
+    expect(seal.vertices).toBe(3);
+    expect(seal.edges).toBe(2);
+    r.read(1, (snap) => {
+      const v = snap.vertex(1);
+      expect(v?.label).toBe('person');
+      expect(v?.props.name).toBe('ann');
+      expect(v?.props.age).toBe(31);
+      expect(v?.props.ok).toBe(true);
+      expect(Array.from(v?.props.emb as Float32Array)).toEqual([1, 2, 3]);
+      const lid = snap.lookup(1);
+      const nbrs: [string | number, number][] = [];
+      snap.forEachNeighbor(lid, 'out', -1, (n, addr, l) => {
+        nbrs.push([snap.externalId(n), l]);
+        if (snap.edgeLabelNames()[l] === 'edge') expect(snap.edgeProps(l, addr).weight).toBe(0.5);
+      });
+      expect(nbrs).toEqual([
+        [2, 0],
+        ['x', 1],
+      ]);
+      expect(snap.degree(snap.lookup('x'), 'in')).toBe(1);
+      expect(snap.vertex(2)?.label).toBe('vertex');
+    });
+    // Epoch 0 is the empty graph.
+    r.read(0, (snap) => expect(snap.lookup(1)).toBe(-1));
+  });
+
+  it('keeps old epochs intact across updates and deletes', () => {
+    const s = store();
+    const r = new PartitionReader(s.descriptor);
+    s.apply(decodeBatch({ ops: [{ op: 'upsertEdge', src: 1, dst: 2, props: { w: 1 } }] }));
+    const e1 = s.seal().epoch;
+    s.apply(
+      decodeBatch({
+        ops: [
+          { op: 'upsertEdge', src: 1, dst: 2, props: { w: 2 } },
+          { op: 'upsertEdge', src: 1, dst: 3 },
+        ],
+      }),
+    );
+    const e2 = s.seal().epoch;
+    s.apply(decodeBatch({ ops: [{ op: 'deleteVertex', id: 2 }] }));
+    const e3 = s.seal().epoch;
+    const view = (e: number) =>
+      r.read(e, (snap) => {
+        const out: [number | string, number | undefined][] = [];
+        const lid = snap.lookup(1);
+        snap.forEachNeighbor(lid, 'out', -1, (n, addr, l) => {
+          out.push([snap.externalId(n), snap.edgeProps(l, addr).w as number | undefined]);
+        });
+        return { out, has2: snap.lookup(2) >= 0 };
+      });
+    expect(view(e1)).toEqual({ out: [[2, 1]], has2: true });
+    // A replaced edge is appended anew (it moves to the end of the list).
+    expect(view(e2)).toEqual({
+      out: [
+        [2, 2],
+        [3, undefined],
+      ],
+      has2: true,
+    });
+    expect(view(e3)).toEqual({ out: [[3, undefined]], has2: false });
+    s.retain(e3);
+    expect(() => r.open(e2)).toThrow(/left retention/);
+    expect(() => r.open(e3 + 1)).toThrow(/not been sealed/);
+    s.compactAll();
+    const e4 = s.seal().epoch;
+    expect(view(e4)).toEqual({ out: [[3, undefined]], has2: false });
+    expect(view(e3)).toEqual({ out: [[3, undefined]], has2: false });
+  });
+});
