@@ -18,7 +18,6 @@ import {
   type DeleteVertexOp,
   type EdgeColumns,
   emptyCounts,
-  type UpsertEdgeOp,
   type UpsertVertexOp,
 } from '../model/ops.js';
 import {

@@ -163,7 +163,8 @@ export class Snapshot {
     private readonly slot: number,
   ) {
     this.schema = reader.schema;
-    this.schema.edgeLabels.forEach((l, i) => this.labelIndex.set(l.name, i));
+    for (let i = 0; i < this.schema.edgeLabels.length; i++)
+      this.labelIndex.set(this.schema.edgeLabels[i].name, i);
   }
 
   close(): void {
@@ -318,12 +319,12 @@ export class Snapshot {
     lid: number,
     dir: 'out' | 'in',
     labelIdx: number,
-    fn: (nbr: number, addr: number, labelIdx: number) => void | boolean,
+    fn: (nbr: number, addr: number, labelIdx: number) => unknown,
   ): void {
     const a = this.reader.arena;
     const e = this.epoch;
     const labels = this.schema.edgeLabels.length;
-    for (let l = labelIdx < 0 ? 0 : labelIdx; l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
+    for (let l = Math.max(labelIdx, 0); l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
       const count = this.list(lid, this.tableOf(l, dir));
       if (count === 0) continue;
       const head = this.out[V_HEAD];
@@ -343,7 +344,7 @@ export class Snapshot {
     const a = this.reader.arena;
     const e = this.epoch;
     const labels = this.schema.edgeLabels.length;
-    for (let l = labelIdx < 0 ? 0 : labelIdx; l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
+    for (let l = Math.max(labelIdx, 0); l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
       const count = this.list(lid, this.tableOf(l, dir));
       if (count === 0) continue;
       const del = this.out[V_DEL];
