@@ -3,7 +3,7 @@
  * transfer fewer bytes than asked), and directory fsync (a created, renamed or deleted file
  * is durable only once its directory entry is).
  */
-import { type FileHandle, mkdir, open, readdir } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { errnoCode } from './storage-error.js';
 
@@ -94,4 +94,14 @@ export async function ensureDir(path: string, openFile: OpenFile = defaultOpenFi
     dir = join(dir, relative(dir, target).split(sep)[0]);
   }
   return true;
+}
+
+/** Whether `path` is an existing directory (false when it does not exist). */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
 }

@@ -21,15 +21,15 @@
  *   if even the rollback fails, the writer refuses all further seals until reopened, because
  *   appending after a damaged frame would turn a torn tail into corruption.
  */
-import { type FileHandle, mkdir, rm, stat } from 'node:fs/promises';
+import { type FileHandle, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EpochgraphError } from '../src/errors.js';
-import { closeQuietly, defaultOpenFile, fsyncDir, listDir, type OpenFile, writeFully } from './durable-io.js';
-import { type MirrorTrust, mirrorFile } from './file-mirror.js';
-import { backupUnavailable, describe, errnoCode, primaryFailure } from './storage-error.js';
-import { DEFAULT_SEGMENT_BYTES, isValidEpoch, parseSegmentFileName, segmentFileName } from './wal-format.js';
+import { closeQuietly, fsyncDir, type OpenFile, writeFully } from './durable-io.js';
+import { backupUnavailable, primaryFailure } from './storage-error.js';
+import { isValidEpoch, segmentFileName } from './wal-format.js';
 import { GroupEncoder } from './wal-group-encoder.js';
-import { scanWal, type WalTornTail } from './wal-reader.js';
+import { mirrorSegments } from './wal-mirror.js';
+import type { WalTornTail } from './wal-scan.js';
 
 /** Options of `openWal`. */
 export interface WalOptions {
@@ -66,7 +66,8 @@ export interface SealResult {
   mirrored: boolean;
 }
 
-interface Segment {
+/** @internal A segment file as the writer tracks it. */
+export interface Segment {
   name: string;
   firstEpoch: number;
   lastEpoch: number | undefined;
@@ -88,9 +89,8 @@ interface ActiveSegment {
 
 /** A group buffer larger than this is dropped after its seal instead of being kept for reuse. */
 const MAX_SPARE_BYTES = 16 * 1024 * 1024;
-const MIN_SEGMENT_BYTES = 4096;
 
-/** The single writer of one partition's WAL. Create with `openWal`. */
+/** The single writer of one partition's WAL. Create with `openWal` (wal-open.ts). */
 export class WalWriter {
   readonly dir: string;
   readonly backupDir: string | undefined;
@@ -125,7 +125,11 @@ export class WalWriter {
     this.backupInSync = config.backupDir === undefined;
   }
 
-  /** Highest epoch written to the primary: every seal must use a greater one. */
+  /**
+   * Highest epoch whose group is in the primary: acknowledged, or logged by a seal that failed
+   * only on the backup. A seal's epoch must also exceed every epoch passed to `seal` before,
+   * including seals that failed without logging anything.
+   */
   get lastEpoch(): number {
     return this.written;
   }
@@ -194,6 +198,11 @@ export class WalWriter {
    * out of sync (the next seal re-syncs it and removes what is left there).
    */
   truncateThrough(epoch: number): Promise<string[]> {
+    try {
+      this.checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.enqueue(async () => {
       const removed: string[] = [];
       while (this.segments.length > 0) {
@@ -265,12 +274,15 @@ export class WalWriter {
     if (!current || (current.size > 0 && current.size + bytes.length > this.segmentBytes)) {
       await this.startSegment(epoch);
     }
+    // A reopened segment gets its backup handle from the re-sync; never write unmirrored.
+    if (this.backupDir !== undefined && !this.active?.backup)
+      await this.resyncBackup('compare-active', epoch);
     const active = this.active as ActiveSegment;
     const position = active.segment.size;
     const backup = active.backup;
     const [primaryResult, backupResult] = await Promise.allSettled([
       this.writeDurably(active.primary, bytes, position),
-      backup ? this.writeDurably(backup, bytes, position) : Promise.resolve(),
+      backup ? this.writeBackup(backup, bytes, position) : Promise.resolve(),
     ]);
     if (primaryResult.status === 'rejected') {
       // The backup may now hold a group the primary lost; the next seal re-syncs it.
@@ -306,6 +318,15 @@ export class WalWriter {
     await writeFully(fh, bytes, 0, bytes.length, position);
     // fdatasync also persists the new file size, which is what reading the appended bytes needs.
     await fh.datasync();
+  }
+
+  private async writeBackup(fh: FileHandle, bytes: Buffer, position: number): Promise<void> {
+    // Writes to an open file succeed even after someone deleted it or the whole backup
+    // directory; one fstat per seal notices that instead of mirroring into a dead inode.
+    if ((await fh.stat()).nlink === 0) {
+      throw Object.assign(new Error('the backup segment file was deleted'), { code: 'ENOENT' });
+    }
+    await this.writeDurably(fh, bytes, position);
   }
 
   /** Starts segment `wal-<epoch>.log` in both copies; the backup first, so a backup failure leaves the primary untouched. */
@@ -398,25 +419,14 @@ export class WalWriter {
     const backupDir = this.backupDir;
     if (backupDir === undefined) return;
     try {
-      await mkdir(backupDir, { recursive: true });
-      const keep = new Set(this.segments.map((s) => s.name));
-      for (const name of await listDir(backupDir)) {
-        if (parseSegmentFileName(name) !== undefined && !keep.has(name)) {
-          await rm(join(backupDir, name), { force: true });
-        }
-      }
-      for (const segment of this.segments) {
-        const isActive = this.active?.segment === segment;
-        const trust: MirrorTrust = !isActive ? 'size' : mode === 'compare-active' ? 'content' : 'rewrite';
-        await mirrorFile(
-          join(this.dir, segment.name),
-          join(backupDir, segment.name),
-          segment.size,
-          trust,
-          this.openFile,
-        );
-      }
-      await fsyncDir(backupDir, this.openFile);
+      await mirrorSegments({
+        dir: this.dir,
+        backupDir,
+        segments: this.segments,
+        active: this.active?.segment.name,
+        activeTrust: mode === 'compare-active' ? 'content' : 'rewrite',
+        openFile: this.openFile,
+      });
       if (this.active) {
         await closeQuietly(this.active.backup);
         this.active.backup = await this.openFile(join(backupDir, this.active.segment.name), 'r+');
@@ -432,85 +442,4 @@ export class WalWriter {
       });
     }
   }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-/**
- * Opens (creating if needed) a partition's WAL for writing: validates every segment, cuts a
- * torn tail, removes segments left empty, and re-syncs the backup. Throws CorruptionError when
- * the log is damaged anywhere but at its tail.
- */
-export async function openWal(options: WalOptions): Promise<WalWriter> {
-  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < MIN_SEGMENT_BYTES) {
-    throw new RangeError(`segmentBytes must be an integer >= ${MIN_SEGMENT_BYTES}, got ${segmentBytes}`);
-  }
-  const afterEpoch = options.afterEpoch ?? 0;
-  if (!Number.isSafeInteger(afterEpoch) || afterEpoch < 0) {
-    throw new RangeError(`afterEpoch must be a non-negative safe integer, got ${afterEpoch}`);
-  }
-  const openFile = options.openFile ?? defaultOpenFile;
-  const { dir, backupDir } = options;
-  if (backupDir !== undefined && !(await isDirectory(dir))) {
-    // Re-syncing would make the backup a copy of an empty primary, i.e. wipe it: refuse instead.
-    const backupSegments = (await listDir(backupDir).catch(() => [])).filter(
-      (n) => parseSegmentFileName(n) !== undefined,
-    );
-    if (backupSegments.length > 0) {
-      throw new EpochgraphError(
-        'INTERNAL',
-        `WAL directory ${dir} does not exist but the backup ${backupDir} holds ${backupSegments.length} segments; restore the data directory from the backup, or remove the backup to start empty`,
-        { reason: 'PRIMARY_MISSING', dir, backupDir },
-      );
-    }
-  }
-  await mkdir(dir, { recursive: true });
-  const scan = await scanWal(dir);
-  const tail = scan.tail;
-  let changed = false;
-  if (tail) {
-    const fh = await openFile(tail.file, 'r+');
-    try {
-      await fh.truncate(tail.offset);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    changed = true;
-  }
-  const segments: Segment[] = [];
-  const removedSegments: string[] = [];
-  for (const info of scan.segments) {
-    const size = tail && info.path === tail.file ? tail.offset : info.size;
-    if (size === 0 || info.firstEpoch === undefined) {
-      await rm(info.path, { force: true });
-      removedSegments.push(info.name);
-      changed = true;
-      continue;
-    }
-    segments.push({ name: info.name, firstEpoch: info.firstEpoch, lastEpoch: info.lastEpoch, size });
-  }
-  if (changed) await fsyncDir(dir, openFile);
-  const recovery: WalRecovery = { tail, removedSegments, backupError: undefined };
-  const writer = new WalWriter(
-    { dir, backupDir, segmentBytes, openFile },
-    { segments, lastEpoch: Math.max(scan.lastEpoch ?? 0, afterEpoch), recovery },
-  );
-  await writer.reopenActive();
-  if (backupDir !== undefined) {
-    try {
-      await writer.resyncBackup('compare-active');
-    } catch (err) {
-      recovery.backupError = err instanceof EpochgraphError ? err : backupUnavailable(describe(err), err);
-    }
-  }
-  return writer;
 }
