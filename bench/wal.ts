@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Packr } from 'msgpackr';
-import { CRC32C_IMPLEMENTATION, crc32c, type OpenFile, openWal, readWal } from '../partitions/index.js';
 import { crc32cSoftware } from '../partitions/crc32c.js';
+import { CRC32C_IMPLEMENTATION, crc32c, type OpenFile, openWal, readWal } from '../partitions/index.js';
 import { MSGPACK_OPTIONS } from '../partitions/wal-format.js';
 
 const EDGES_PER_BATCH = 5000;
@@ -84,7 +84,13 @@ async function runSeals(
   }
   const seconds = (performance.now() - t0) / 1000;
   await wal.close();
-  return { seals, bytes, seconds, sealMs: sealMs.sort((a, b) => a - b), syncMs: syncMs.sort((a, b) => a - b) };
+  return {
+    seals,
+    bytes,
+    seconds,
+    sealMs: sealMs.sort((a, b) => a - b),
+    syncMs: syncMs.sort((a, b) => a - b),
+  };
 }
 
 /** The floor: the same bytes with one write and one fdatasync each, no framing or encoding. */
@@ -124,7 +130,13 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     // 1. One 5 K-edge columnar batch per seal, encoded by the WAL (msgpack + CRC + write + fsync).
     const columnar = await runSeals(root, 'columnar', seals, (wal, i) => wal.append(batches[i % 16]), false);
     // 2. The same batch already encoded by the caller (as a worker receiving msgpack would).
-    const preencoded = await runSeals(root, 'bytes', seals, (wal, i) => wal.appendBytes(encoded[i % 16]), false);
+    const preencoded = await runSeals(
+      root,
+      'bytes',
+      seals,
+      (wal, i) => wal.appendBytes(encoded[i % 16]),
+      false,
+    );
     // 3. Same as 1 with the backup mirror (same disk here, so it measures two fsyncs in parallel).
     const mirrored = await runSeals(root, 'mirrored', seals, (wal, i) => wal.append(batches[i % 16]), true);
     // 4. 5 K small per-edge records per seal: the per-record overhead.
@@ -133,7 +145,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
       'per-edge',
       Math.max(10, seals / 4),
       (wal, i) => {
-        for (let k = 0; k < EDGES_PER_BATCH; k++) wal.append({ op: 'upsertEdge', src: i * 10_000 + k, dst: k });
+        for (let k = 0; k < EDGES_PER_BATCH; k++)
+          wal.append({ op: 'upsertEdge', src: i * 10_000 + k, dst: k });
       },
       false,
     );
