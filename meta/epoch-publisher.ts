@@ -327,7 +327,9 @@ export class EpochPublisher {
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.run();
+    // Start on a later turn of the event loop: building the gRPC call (and, after an outage,
+    // a new channel) is work the sealing caller must not pay for inside publish().
+    setImmediate(() => void this.run());
   }
 
   private async run(): Promise<void> {

@@ -15,6 +15,8 @@ import { EpochgraphError } from '../src/errors.js';
 export interface EtcdErrorContext {
   readonly endpoints: readonly string[];
   readonly username?: string;
+  /** The metadata key prefix, for the advice on permissions. */
+  readonly prefix: string;
   /** What the store was doing, for the message: "creating the cluster record". */
   readonly doing: string;
 }
@@ -39,10 +41,14 @@ export function describeEtcdError(err: unknown, ctx: EtcdErrorContext): Epochgra
     );
   }
   if (err instanceof EtcdPermissionDeniedError || /user name is empty|permission denied/i.test(cause)) {
+    const fix =
+      ctx.username === undefined
+        ? 'etcd has authentication enabled: give the daemon a username and password'
+        : `grant a role of user "${ctx.username}" readwrite on the key prefix "${ctx.prefix}"`;
     const who = ctx.username === undefined ? 'an unauthenticated client' : `user "${ctx.username}"`;
     return new EpochgraphError(
       'INVALID_REQUEST',
-      `etcd at ${at} denied ${who} while ${ctx.doing}: ${cause} (give the user's role readwrite on the metadata prefix, or pass --etcd credentials)`,
+      `etcd at ${at} denied ${who} while ${ctx.doing}: ${cause} (${fix})`,
       details,
     );
   }

@@ -9,7 +9,7 @@
  * the store is open.
  */
 import { EpochgraphError, invalid } from '../src/errors.js';
-import { describeEtcdError } from './etcd-errors.js';
+import { describeEtcdError, type EtcdErrorContext } from './etcd-errors.js';
 import { type MetaKeys, WRITER_UP_VALUE } from './keys.js';
 import { type KvBackend, type KvLease, type KvWrite, MAX_TXN_OPS } from './kv-backend.js';
 import type { MetaLogger } from './logger.js';
@@ -67,7 +67,7 @@ export class MachineRegistrar {
     private readonly keys: MetaKeys,
     private readonly ttlSec: number,
     private readonly logger: MetaLogger,
-    private readonly errorContext: { readonly endpoints: readonly string[]; readonly username?: string },
+    private readonly errorContext: Omit<EtcdErrorContext, 'doing'>,
   ) {
     if (!Number.isSafeInteger(ttlSec) || ttlSec < 1) {
       throw invalid(`the lease TTL must be a whole number of seconds ≥ 1, got ${ttlSec}`);

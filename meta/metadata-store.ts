@@ -10,7 +10,7 @@ import {
   type PublisherStats,
   type PublishState,
 } from './epoch-publisher.js';
-import { describeEtcdError } from './etcd-errors.js';
+import { describeEtcdError, type EtcdErrorContext } from './etcd-errors.js';
 import { type EtcdAuth, EtcdKv, type EtcdTls } from './etcd-kv.js';
 import { type BlobKeyParts, DEFAULT_META_PREFIX, type MetaKeys, metaKeys, WRITER_UP_VALUE } from './keys.js';
 import type { BackendKind, KvBackend } from './kv-backend.js';
@@ -108,7 +108,7 @@ class KvMetadataStore implements MetadataStore {
   private readonly publisher: EpochPublisher;
   private readonly registrar: MachineRegistrar;
   private readonly logger: MetaLogger;
-  private readonly errorContext: { readonly endpoints: readonly string[]; readonly username?: string };
+  private readonly errorContext: Omit<EtcdErrorContext, 'doing'>;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -122,6 +122,7 @@ class KvMetadataStore implements MetadataStore {
     this.logger = opts.logger ?? stderrLogger;
     this.errorContext = {
       endpoints: kv.kind === 'etcd' ? kv.endpoints : ['(in-process)'],
+      prefix: this.prefix,
       ...(username === undefined ? {} : { username }),
     };
     this.publisher = new EpochPublisher({
