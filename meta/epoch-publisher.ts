@@ -339,6 +339,7 @@ export class EpochPublisher {
         this.etcdUp = true;
         this.backoffMs = INITIAL_BACKOFF_MS;
       } catch (err) {
+        if (this.stopped) break; // the connection was closed under the last attempt
         this.failures++;
         const message = err instanceof Error ? err.message : String(err);
         if (this.etcdUp) this.logger.warn('metadata store write failed; retrying', { error: message });

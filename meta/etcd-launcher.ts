@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,22 @@ export function isPortFree(port: number, host: string = LOOPBACK_HOST): Promise<
   });
 }
 
+/**
+ * Serve clients over TLS. The managed etcd does not need it (loopback only); it is here so
+ * the store's TLS options can be tested against a real server.
+ */
+export interface EtcdServerTls {
+  /** Server certificate and key (PEM). */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /**
+   * CA that client certificates must chain to; enables `--client-cert-auth`. The launcher's
+   * health check then presents the server's own certificate, so that certificate must allow
+   * client authentication (extendedKeyUsage clientAuth), as in etcd's own examples.
+   */
+  readonly clientCaFile?: string;
+}
+
 export interface EtcdLaunchOptions {
   /** Path of the etcd binary; default: `etcd` on PATH. */
   readonly binary?: string;
@@ -102,7 +119,14 @@ export interface EtcdLaunchOptions {
   readonly stopTimeoutMs?: number;
   /** More etcd flags, e.g. `['--log-level=debug']`. */
   readonly extraArgs?: readonly string[];
+  /** Serve clients over https; see EtcdServerTls. */
+  readonly tls?: EtcdServerTls;
   readonly logger?: MetaLogger;
+  /**
+   * Called when a started (healthy) etcd exits without `stop()` being called: it crashed or
+   * was killed. The server is then stopped; `start()` brings it back.
+   */
+  readonly onUnexpectedExit?: (reason: string) => void;
 }
 
 /** A launched etcd. `stop()` keeps its ports and data, so `start()` brings the same server back. */
@@ -155,13 +179,47 @@ function childEnv(): NodeJS.ProcessEnv {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function isHealthy(clientUrl: string): Promise<boolean> {
+function isHealthyBody(text: string): boolean {
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true';
+  } catch {
+    return false;
+  }
+}
+
+/** GET /health over https. Liveness of a child we started on loopback, so no identity check. */
+function isHealthyTls(clientUrl: string, tls: EtcdServerTls): Promise<boolean> {
+  const clientCert =
+    tls.clientCaFile === undefined
+      ? {}
+      : { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return new Promise((resolve) => {
+    const req = https.get(
+      `${clientUrl}/health`,
+      { rejectUnauthorized: false, timeout: HEALTH_REQUEST_TIMEOUT_MS, agent: false, ...clientCert },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => resolve(isHealthyBody(text)));
+        res.on('error', () => resolve(false));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+async function isHealthy(clientUrl: string, tls: EtcdServerTls | undefined): Promise<boolean> {
+  if (tls !== undefined) return isHealthyTls(clientUrl, tls);
   try {
     const res = await fetch(`${clientUrl}/health`, {
       signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
     });
-    const body: unknown = await res.json();
-    return typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true';
+    return isHealthyBody(await res.text());
   } catch {
     return false;
   }
@@ -212,6 +270,10 @@ async function reapOrphan(dataDir: string, logger: MetaLogger): Promise<void> {
 class LaunchedEtcd implements EtcdServer {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
+  /** The child being stopped on purpose; its exit is not reported as unexpected. */
+  private stopping: ChildProcess | null = null;
+  /** The child that passed its health check; only its exit can be "unexpected". */
+  private readyChild: ChildProcess | null = null;
   private stderrBuf = '';
   private readonly killOnExit = () => this.child?.kill('SIGTERM');
 
@@ -231,7 +293,7 @@ class LaunchedEtcd implements EtcdServer {
     return this.ports.peer;
   }
   get endpoints(): readonly string[] {
-    return [`http://${LOOPBACK_HOST}:${this.ports.client}`];
+    return [this.clientUrl()];
   }
   get pid(): number | null {
     return this.child?.pid ?? null;
@@ -242,6 +304,11 @@ class LaunchedEtcd implements EtcdServer {
 
   stderrTail(): string {
     return this.stderrBuf;
+  }
+
+  private clientUrl(): string {
+    const scheme = this.opts.tls === undefined ? 'http' : 'https';
+    return `${scheme}://${LOOPBACK_HOST}:${this.ports.client}`;
   }
 
   /** First start: new ports are tried again when another process took ours in the meantime. */
@@ -262,7 +329,18 @@ class LaunchedEtcd implements EtcdServer {
     if (this.child !== null) return;
     const name = this.opts.name ?? 'epochgraph';
     const peerUrl = `http://${LOOPBACK_HOST}:${this.ports.peer}`;
-    const clientUrl = `http://${LOOPBACK_HOST}:${this.ports.client}`;
+    const clientUrl = this.clientUrl();
+    const tls = this.opts.tls;
+    const tlsArgs =
+      tls === undefined
+        ? []
+        : [
+            `--cert-file=${tls.certFile}`,
+            `--key-file=${tls.keyFile}`,
+            ...(tls.clientCaFile === undefined
+              ? []
+              : [`--trusted-ca-file=${tls.clientCaFile}`, '--client-cert-auth']),
+          ];
     const args = [
       `--name=${name}`,
       `--data-dir=${this.dataDir}`,
@@ -275,6 +353,7 @@ class LaunchedEtcd implements EtcdServer {
       '--logger=zap',
       '--log-outputs=stderr',
       ...COMPACTION_ARGS,
+      ...tlsArgs,
       ...(this.opts.extraArgs ?? []),
     ];
     this.stderrBuf = '';
@@ -291,6 +370,10 @@ class LaunchedEtcd implements EtcdServer {
         if (this.child === child) this.child = null;
         process.off('exit', this.killOnExit);
         resolve();
+        if (this.readyChild === child && this.stopping !== child) {
+          this.logger.error('etcd exited unexpectedly', { pid: child.pid, reason: exitInfo });
+          this.opts.onUnexpectedExit?.(`${exitInfo}; stderr ends with:\n${this.stderrBuf.slice(-2000)}`);
+        }
       });
       child.once('error', (err) => {
         // spawn failed (ENOENT, EACCES): there is no process to wait for
@@ -313,7 +396,7 @@ class LaunchedEtcd implements EtcdServer {
           { args },
         );
       }
-      if (await isHealthy(clientUrl)) break;
+      if (await isHealthy(clientUrl, tls)) break;
       if (Date.now() > deadline) {
         await this.stop();
         throw new EpochgraphError(
@@ -324,12 +407,14 @@ class LaunchedEtcd implements EtcdServer {
       }
       await sleep(HEALTH_POLL_MS);
     }
+    this.readyChild = child;
     this.logger.info('etcd is up', { endpoint: clientUrl, pid: child.pid, dataDir: this.dataDir });
   }
 
   async stop(): Promise<void> {
     const child = this.child;
     if (child === null) return;
+    this.stopping = child;
     child.kill('SIGTERM');
     const stopTimeoutMs = this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;

@@ -25,8 +25,9 @@ export type { PartitionEpoch, PublishedListener, PublishState } from './epoch-pu
 export type { EtcdAuth, EtcdTls } from './etcd-kv.js';
 /** Options of {@link launchEtcd}. */
 /** A launched etcd that can be stopped and started again on the same ports and data dir. */
-export type { EtcdLaunchOptions, EtcdServer } from './etcd-launcher.js';
 /** Start a single-member etcd child process on loopback and wait until it is healthy. */
+/** TLS of a launched etcd's client port (for tests of the store's TLS options). */
+export type { EtcdLaunchOptions, EtcdServer, EtcdServerTls } from './etcd-launcher.js';
 /** Path of an executable (default `etcd`) on a PATH string, or null. */
 /** A loopback TCP port that was free a moment ago. */
 export { findEtcdBinary, findFreePort, launchEtcd } from './etcd-launcher.js';

@@ -82,17 +82,12 @@ export class MachineRegistrar {
   async register(reg: MachineRegistration): Promise<void> {
     checkRegistration(reg);
     if (this.closed) throw new EpochgraphError('NOT_READY', 'the metadata store is closed');
-    const previous = this.lease;
     try {
       await this.write(reg);
     } catch (err) {
       throw describeEtcdError(err, { ...this.errorContext, doing: `registering machine ${reg.machine}` });
     }
     this.current = reg;
-    // A second register() (say, with other partitions) drops the old lease and its keys.
-    if (previous !== null && previous !== this.lease) {
-      await previous.revoke(REVOKE_TIMEOUT_MS).catch(() => undefined);
-    }
   }
 
   stats(): RegistrationStats {
@@ -142,8 +137,12 @@ export class MachineRegistrar {
       await lease.revoke(REVOKE_TIMEOUT_MS).catch(() => undefined);
       return;
     }
+    // A second register() (say, with other partitions) replaces the old lease; revoking it
+    // removes keys the new registration no longer has, and stops its keepalives.
+    const previous = this.lease;
     this.lease = lease;
     lease.onLost((err) => this.onLost(lease, err));
+    if (previous !== null) await previous.revoke(REVOKE_TIMEOUT_MS).catch(() => undefined);
   }
 
   private onLost(lease: KvLease, err: Error): void {
@@ -160,20 +159,24 @@ export class MachineRegistrar {
     if (this.retrying) return;
     this.retrying = true;
     let delay = RETRY_INITIAL_MS;
+    let attempts = 0;
     try {
       while (!this.closed && this.lease === null && this.current !== null) {
+        attempts++;
         try {
           await this.write(this.current);
           this.reRegistrations++;
           this.logger.info('machine registered again on a new lease', {
             machine: this.current.machine,
-            leaseId: this.lease === null ? null : (this.lease as KvLease).id,
+            leaseId: this.stats().leaseId,
           });
         } catch (err) {
-          this.logger.warn('re-registration failed; retrying', {
-            error: err instanceof Error ? err.message : String(err),
-            retryInMs: delay,
-          });
+          // Once is enough to say etcd is away; success is logged when it returns.
+          if (attempts === 1) {
+            this.logger.warn('re-registration failed; retrying until etcd answers', {
+              error: err instanceof Error ? err.message : String(err),
+            });
+          }
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, RETRY_MAX_MS);
         }

@@ -42,10 +42,62 @@ export interface OpenedMetadata {
   readonly mode: MetadataMode;
   /** Client URLs of the etcd in use; empty in-process. */
   readonly endpoints: readonly string[];
+  /** The child etcd in managed mode (pid, data dir), else null. The store's close() stops it. */
+  readonly managedEtcd: EtcdServer | null;
+}
+
+/** First and longest delay between attempts to bring a crashed managed etcd back. */
+const ETCD_RESTART_INITIAL_MS = 200;
+const ETCD_RESTART_MAX_MS = 5000;
+
+/**
+ * Keeps a managed etcd running: if it crashes or is killed, start it again (same ports, same
+ * data dir) with backoff. Meanwhile the publisher holds the newest state and catches up once
+ * etcd answers, like with any outage.
+ */
+class EtcdKeeper {
+  etcd: EtcdServer | null = null;
+  closing = false;
+  private restarting = false;
+
+  constructor(private readonly logger: MetaLogger) {}
+
+  onUnexpectedExit(reason: string): void {
+    if (this.closing || this.restarting) return;
+    this.logger.error('the managed etcd exited; starting it again', { reason });
+    void this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    this.restarting = true;
+    let delay = ETCD_RESTART_INITIAL_MS;
+    try {
+      while (!this.closing && this.etcd !== null && !this.etcd.running) {
+        try {
+          await this.etcd.start();
+          this.logger.info('the managed etcd is back', { endpoints: this.etcd.endpoints });
+        } catch (err) {
+          this.logger.error('could not restart the managed etcd; retrying', {
+            error: err instanceof Error ? err.message : String(err),
+            retryInMs: delay,
+          });
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, ETCD_RESTART_MAX_MS);
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
 }
 
 /** The store, plus stopping the managed etcd after the store has closed. */
-function stoppingEtcdOnClose(store: MetadataStore, etcd: EtcdServer, logger: MetaLogger): MetadataStore {
+function stoppingEtcdOnClose(
+  store: MetadataStore,
+  etcd: EtcdServer,
+  keeper: EtcdKeeper,
+  logger: MetaLogger,
+): MetadataStore {
   let closing: Promise<void> | null = null;
   return {
     kind: store.kind,
@@ -67,6 +119,7 @@ function stoppingEtcdOnClose(store: MetadataStore, etcd: EtcdServer, logger: Met
     getSchema: (p) => store.getSchema(p),
     close(opts) {
       closing ??= (async () => {
+        keeper.closing = true;
         try {
           await store.close(opts);
         } finally {
@@ -86,7 +139,7 @@ export async function openMetadata(opts: OpenMetadataOptions): Promise<OpenedMet
   if (opts.etcd !== undefined && opts.etcd.length > 0) {
     const store = createEtcdMetadataStore({ ...storeOpts, endpoints: opts.etcd });
     logger.info('using etcd', { endpoints: opts.etcd, prefix: store.prefix });
-    return { store, mode: 'external', endpoints: [...opts.etcd] };
+    return { store, mode: 'external', endpoints: [...opts.etcd], managedEtcd: null };
   }
   const binary = findEtcdBinary(opts.path ?? process.env.PATH);
   if (binary === null) {
@@ -94,14 +147,22 @@ export async function openMetadata(opts: OpenMetadataOptions): Promise<OpenedMet
       'no etcd binary on PATH and no --etcd given: metadata is kept in-process, and etcdctl will not see it ' +
         '(install etcd, e.g. apt-get install etcd-server, or pass --etcd URL)',
     );
-    return { store: createInProcessMetadataStore(storeOpts), mode: 'in-process', endpoints: [] };
+    return {
+      store: createInProcessMetadataStore(storeOpts),
+      mode: 'in-process',
+      endpoints: [],
+      managedEtcd: null,
+    };
   }
+  const keeper = new EtcdKeeper(logger);
   const etcd = await launchEtcd({
     binary,
     dataDir: path.join(opts.dataDir, 'etcd'),
     preferDefaultPorts: opts.preferDefaultPorts ?? true,
     logger,
+    onUnexpectedExit: (reason) => keeper.onUnexpectedExit(reason),
   });
+  keeper.etcd = etcd;
   const endpoints = [...etcd.endpoints];
   const store = createEtcdMetadataStore({ ...storeOpts, endpoints });
   logger.info(
@@ -112,5 +173,10 @@ export async function openMetadata(opts: OpenMetadataOptions): Promise<OpenedMet
       pid: etcd.pid,
     },
   );
-  return { store: stoppingEtcdOnClose(store, etcd, logger), mode: 'managed', endpoints };
+  return {
+    store: stoppingEtcdOnClose(store, etcd, keeper, logger),
+    mode: 'managed',
+    endpoints,
+    managedEtcd: etcd,
+  };
 }

@@ -87,6 +87,7 @@ describe('openMetadata', () => {
     const o = await openMetadata({ dataDir, path: ETCD_DIR, preferDefaultPorts: false, logger });
     expect(o.mode).toBe('managed');
     expect(o.store.kind).toBe('etcd');
+    expect(o.managedEtcd?.dataDir).toBe(path.join(dataDir, 'etcd'));
     expect(o.endpoints).toHaveLength(1);
     expect(o.endpoints[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(statSync(path.join(dataDir, 'etcd', 'member')).isDirectory()).toBe(true);
@@ -116,6 +117,36 @@ describe('openMetadata', () => {
     expect(again.mode).toBe('managed');
     expect((await again.store.getCluster())?.createdAt).toBe(cluster.createdAt);
     expect(await again.store.getLatestEpoch(1)).toBe(77);
+  });
+
+  it('brings a crashed managed etcd back, and the publisher catches up', async () => {
+    const logger = recordingLogger();
+    const o = await openMetadata({ dataDir: tempDir(), path: ETCD_DIR, preferDefaultPorts: false, logger });
+    opened.push(o);
+    const etcdServer = o.managedEtcd!;
+    const firstPid = etcdServer.pid!;
+    const publish = (epoch: number) =>
+      o.store.publish({
+        machine: 0,
+        fnum: 1,
+        endpoint: '',
+        partitions: [{ partition: 0, epoch, vertices: 0, edges: 0, sealedAtMs: Date.now() }],
+      });
+    publish(1);
+    await o.store.flush();
+    process.kill(firstPid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    publish(2);
+    await o.store.flush(); // resolves once the restarted etcd has epoch 2
+    expect(etcdServer.pid).not.toBe(firstPid);
+    expect(etcdServer.endpoints).toEqual(o.endpoints);
+    const latest = await runEtcdctl(o.endpoints, [
+      'get',
+      'gart_meta_gart_latest_epoch_p0',
+      '--print-value-only',
+    ]);
+    expect(latest.trim()).toBe('2');
+    expect(logger.lines.some((l) => /^error: the managed etcd exited/.test(l))).toBe(true);
   });
 
   it('keeps metadata in-process when there is no etcd on PATH, and says so', async () => {

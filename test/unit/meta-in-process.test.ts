@@ -313,6 +313,20 @@ describe('in-process metadata store', () => {
     await store.close();
   });
 
+  it('a second register() replaces the first: dropped partitions lose their writer key', async () => {
+    const store = createInProcessMetadataStore({ logger: silentLogger });
+    const reg = { machine: 0, endpoint: '', pid: 1, startedAt: new Date().toISOString() };
+    await store.register({ ...reg, partitions: [0, 1] });
+    const firstLease = store.stats().leaseId;
+    await store.register({ ...reg, partitions: [1, 2] });
+    expect(store.stats().leaseId).not.toBe(firstLease);
+    expect(await store.isWriterUp(0)).toBe(false);
+    expect(await store.isWriterUp(1)).toBe(true);
+    expect(await store.isWriterUp(2)).toBe(true);
+    expect((await store.getMachine(0))?.partitions).toEqual([1, 2]);
+    await store.close();
+  });
+
   it('creates the cluster record once and refuses another partition count', async () => {
     const kv = new SharedKv();
     const logger = collectingLogger();
