@@ -16,15 +16,24 @@
  * the failure branch reads the keys in the same round trip, and we decide again. In steady
  * state the cached revision is right, so a publish is one round trip.
  *
- * Pruning: etcd sorts keys as bytes (e10 < e9), so "every blob below the floor" is not a key
- * range. The publisher tracks the epochs of the blob keys of its machines (those it wrote,
- * plus those listed once at start, left by an earlier run) and deletes by name.
+ * Pruning: blob keys below the floor are deleted by name, from a BlobInventory (see there
+ * for why it cannot be a range delete).
  */
-import { EpochgraphError, invalid } from '../src/errors.js';
-import type { BlobKeyParts, MetaKeys } from './keys.js';
+import { EpochgraphError } from '../src/errors.js';
+import { BlobInventory } from './blob-inventory.js';
+import type { MetaKeys } from './keys.js';
 import { type KvBackend, type KvEntry, type KvWrite, MAX_TXN_OPS } from './kv-backend.js';
 import type { MetaLogger } from './logger.js';
-import { type BlobRecord, parseEpochValue } from './records.js';
+import {
+  blobRecordOf,
+  checkCount,
+  checkPublishState,
+  type PartitionEpoch,
+  type PublishState,
+} from './publish-state.js';
+import { parseEpochValue } from './records.js';
+
+export type { PartitionEpoch, PublishState } from './publish-state.js';
 
 /** First retry delay after a failed write. */
 const INITIAL_BACKOFF_MS = 20;
@@ -36,28 +45,6 @@ const MAX_CAS_ROUNDS = 8;
 const PARTITIONS_PER_TXN = Math.floor(MAX_TXN_OPS / 2);
 /** Lag samples kept for `stats()`. */
 const LAG_SAMPLES_KEPT = 256;
-
-/** One partition's newly sealed epoch. */
-export interface PartitionEpoch {
-  readonly partition: number;
-  readonly epoch: number;
-  /** Vertex count at this epoch (`total_vertex_num`). */
-  readonly vertices: number;
-  /** Edge count at this epoch (`total_edge_num`). */
-  readonly edges: number;
-  /** When the epoch was sealed, in ms since the Unix epoch. */
-  readonly sealedAtMs: number;
-}
-
-/** What one seal of a machine publishes: every local partition that sealed. */
-export interface PublishState {
-  readonly machine: number;
-  /** P, the cluster's partition count (GART's `fnum`). */
-  readonly fnum: number;
-  /** The daemon's HTTP endpoint, `http://host:port`. */
-  readonly endpoint: string;
-  readonly partitions: readonly PartitionEpoch[];
-}
 
 /** Called after each successful publish transaction, e.g. to feed a latency histogram. */
 export type PublishedListener = (info: {
@@ -116,30 +103,12 @@ interface LatestSeen {
 }
 
 const PRUNE_SLOT = 'prune';
-const publishSlot = (machine: number, partition: number) => `publish:${machine}:${partition}`;
+/**
+ * One pending slot per partition (not per machine and partition): a txn must not name the
+ * same latest-epoch key twice, and a partition has one writer anyway.
+ */
+const publishSlot = (partition: number) => `publish:${partition}`;
 const schemaSlot = (partition: number) => `schema:${partition}`;
-
-function checkCount(what: string, v: number, min = 0): void {
-  if (!Number.isSafeInteger(v) || v < min) throw invalid(`${what} must be a safe integer ≥ ${min}, got ${v}`);
-}
-
-/** Insert into an ascending array, keeping it sorted and free of duplicates. */
-function insertSorted(arr: number[], v: number): boolean {
-  if (arr.length === 0 || arr[arr.length - 1] < v) {
-    arr.push(v); // the common case: epochs are written in increasing order
-    return true;
-  }
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  if (arr[lo] === v) return false;
-  arr.splice(lo, 0, v);
-  return true;
-}
 
 export interface EpochPublisherOptions {
   readonly kv: KvBackend;
@@ -167,8 +136,7 @@ export class EpochPublisher {
   /** Machines whose blob keys we write and prune; listed once, on first sight. */
   private readonly machines = new Set<number>();
   private readonly inventoried = new Set<number>();
-  /** machine → partition → ascending epochs of blob keys believed to exist. */
-  private readonly blobs = new Map<number, Map<number, number[]>>();
+  private readonly blobs = new BlobInventory();
   private readonly latestSeen = new Map<number, LatestSeen>();
 
   private running = false;
@@ -183,7 +151,6 @@ export class EpochPublisher {
   private failures = 0;
   private casConflicts = 0;
   private readonly lagSamples: number[] = [];
-  private blobKeyCount = 0;
   private prunedKeys = 0;
   private lastError: { message: string; atMs: number } | null = null;
 
@@ -196,25 +163,12 @@ export class EpochPublisher {
 
   /** Record a sealed state; never waits and never fails because of etcd. */
   publish(state: PublishState): void {
-    checkCount('machine', state.machine);
-    checkCount('fnum', state.fnum, 1);
-    if (typeof state.endpoint !== 'string') throw invalid('endpoint must be a string');
-    for (const e of state.partitions) {
-      checkCount('partition', e.partition);
-      if (e.partition >= state.fnum) {
-        throw invalid(`partition ${e.partition} is out of range for ${state.fnum} partitions`);
-      }
-      checkCount('epoch', e.epoch);
-      checkCount('vertices', e.vertices);
-      checkCount('edges', e.edges);
-      if (!Number.isFinite(e.sealedAtMs) || e.sealedAtMs < 0)
-        throw invalid('sealedAtMs must be a time in ms');
-    }
+    checkPublishState(state);
     if (this.stopped) return;
     this.noteMachine(state.machine);
     const now = performance.now();
     for (const entry of state.partitions) {
-      const slot = publishSlot(state.machine, entry.partition);
+      const slot = publishSlot(entry.partition);
       const seq = ++this.seq;
       const older = this.pendingEpochs.get(slot);
       this.pendingEpochs.set(slot, {
@@ -285,7 +239,7 @@ export class EpochPublisher {
       casConflicts: this.casConflicts,
       lagSamplesMs: [...this.lagSamples],
       pendingPartitions: this.pendingEpochs.size,
-      blobKeys: this.blobKeyCount,
+      blobKeys: this.blobs.size,
       prunedKeys: this.prunedKeys,
       lastError: this.lastError,
     };
@@ -317,11 +271,7 @@ export class EpochPublisher {
   }
 
   private hasPrunable(): boolean {
-    if (this.floor === null) return false;
-    for (const byPartition of this.blobs.values()) {
-      for (const epochs of byPartition.values()) if (epochs.length > 0 && epochs[0] < this.floor) return true;
-    }
-    return false;
+    return this.floor !== null && this.blobs.hasBelow(this.floor);
   }
 
   private kick(): void {
@@ -379,20 +329,10 @@ export class EpochPublisher {
     let found = 0;
     for (const key of keys) {
       const parts = this.keys.parseBlob(key);
-      if (parts !== null && parts.machine === machine && this.track(parts)) found++;
+      if (parts !== null && parts.machine === machine && this.blobs.add(parts)) found++;
     }
     this.inventoried.add(machine);
     if (found > 0) this.logger.info('found blob keys of this machine from earlier runs', { machine, found });
-  }
-
-  private track(parts: BlobKeyParts): boolean {
-    let byPartition = this.blobs.get(parts.machine);
-    if (byPartition === undefined) this.blobs.set(parts.machine, (byPartition = new Map()));
-    let epochs = byPartition.get(parts.partition);
-    if (epochs === undefined) byPartition.set(parts.partition, (epochs = []));
-    const added = insertSorted(epochs, parts.epoch);
-    if (added) this.blobKeyCount++;
-    return added;
   }
 
   private async writeEpochs(): Promise<void> {
@@ -405,7 +345,7 @@ export class EpochPublisher {
       } catch (err) {
         // Put back what was not written, unless a newer state for the slot arrived meanwhile.
         for (const p of taken.slice(i)) {
-          const slot = publishSlot(p.machine, p.entry.partition);
+          const slot = publishSlot(p.entry.partition);
           const newer = this.pendingEpochs.get(slot);
           if (newer === undefined) this.pendingEpochs.set(slot, p);
           else this.pendingEpochs.set(slot, { ...newer, firstSubmittedAt: p.firstSubmittedAt });
@@ -422,17 +362,7 @@ export class EpochPublisher {
       const advanced: PendingEpoch[] = [];
       for (const p of chunk) {
         const { machine, fnum, endpoint, entry } = p;
-        const blob: BlobRecord = {
-          'machine id': machine,
-          fid: entry.partition,
-          fnum,
-          epoch: entry.epoch,
-          timestamp: Math.floor(entry.sealedAtMs / 1000),
-          sealedAt: new Date(entry.sealedAtMs).toISOString(),
-          total_vertex_num: entry.vertices,
-          total_edge_num: entry.edges,
-          endpoint,
-        };
+        const blob = blobRecordOf(machine, fnum, endpoint, entry);
         writes.push({
           kind: 'put',
           key: this.keys.blob(machine, entry.partition, entry.epoch),
@@ -496,8 +426,8 @@ export class EpochPublisher {
     let oldest = now;
     let maxEpoch = -1;
     for (const p of chunk) {
-      this.track({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
-      this.ack(publishSlot(p.machine, p.entry.partition), p.seq);
+      this.blobs.add({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
+      this.ack(publishSlot(p.entry.partition), p.seq);
       const prev = this.publishedEpochs.get(p.entry.partition);
       if (prev === undefined || prev < p.entry.epoch)
         this.publishedEpochs.set(p.entry.partition, p.entry.epoch);
@@ -547,20 +477,11 @@ export class EpochPublisher {
     const floor = this.floor;
     if (floor === null) return;
     const floorSeq = this.floorSeq;
-    const doomed: { parts: BlobKeyParts; key: string }[] = [];
-    for (const [machine, byPartition] of this.blobs) {
-      // Keys of a machine not yet listed may include stale ones; wait for the listing.
-      if (!this.inventoried.has(machine)) return;
-      for (const [partition, epochs] of byPartition) {
-        for (const epoch of epochs) {
-          if (epoch >= floor) break;
-          doomed.push({
-            parts: { machine, partition, epoch },
-            key: this.keys.blob(machine, partition, epoch),
-          });
-        }
-      }
-    }
+    // Every machine's keys were listed before anything was written (pass() lists first).
+    const doomed = this.blobs.below(floor).map((parts) => ({
+      parts,
+      key: this.keys.blob(parts.machine, parts.partition, parts.epoch),
+    }));
     for (let i = 0; i < doomed.length; i += MAX_TXN_OPS) {
       const chunk = doomed.slice(i, i + MAX_TXN_OPS);
       await this.kv.txn({
@@ -568,18 +489,9 @@ export class EpochPublisher {
         writes: chunk.map((d) => ({ kind: 'delete', key: d.key })),
         readsOnFailure: [],
       });
-      for (const d of chunk) this.untrack(d.parts);
+      for (const d of chunk) this.blobs.remove(d.parts);
       this.prunedKeys += chunk.length;
     }
     this.ack(PRUNE_SLOT, floorSeq);
-  }
-
-  private untrack(parts: BlobKeyParts): void {
-    const epochs = this.blobs.get(parts.machine)?.get(parts.partition);
-    if (epochs === undefined) return;
-    const i = epochs.indexOf(parts.epoch);
-    if (i < 0) return;
-    epochs.splice(i, 1);
-    this.blobKeyCount--;
   }
 }

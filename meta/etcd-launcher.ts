@@ -17,14 +17,12 @@ import {
 } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EpochgraphError } from '../src/errors.js';
+import { findFreePort, isPortFree, LOOPBACK_HOST } from './free-port.js';
 import { type MetaLogger, silentLogger } from './logger.js';
 
-/** etcd listens on loopback only: the managed etcd is private to this machine's daemon. */
-export const LOOPBACK_HOST = '127.0.0.1';
 /** etcd's well-known ports; plain `etcdctl` (no --endpoints) talks to the first. */
 export const ETCD_DEFAULT_CLIENT_PORT = 2379;
 export const ETCD_DEFAULT_PEER_PORT = 2380;
@@ -61,33 +59,6 @@ export function findEtcdBinary(pathEnv: string | undefined = process.env.PATH, n
     }
   }
   return null;
-}
-
-/**
- * A TCP port that was free a moment ago: bind port 0, read what the OS chose, close. etcd
- * cannot listen on port 0 itself (it must advertise its URL), hence the dance.
- */
-export function findFreePort(host: string = LOOPBACK_HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host, exclusive: true }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
-/** True when nothing listens on host:port right now. */
-export function isPortFree(port: number, host: string = LOOPBACK_HOST): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
 }
 
 /**

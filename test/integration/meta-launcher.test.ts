@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EtcdServer, findFreePort, isPortFree, launchEtcd } from '../../meta/etcd-launcher.js';
+import { type EtcdServer, launchEtcd } from '../../meta/etcd-launcher.js';
+import { findFreePort, isPortFree } from '../../meta/free-port.js';
 import { runEtcdctl } from '../helpers/etcd.js';
 
 const servers: EtcdServer[] = [];

@@ -372,6 +372,8 @@ describe('in-process metadata store', () => {
     expect(bad({ partitions: [{ partition: 0, epoch: 1.5, vertices: 0, edges: 0, sealedAtMs: 0 }] })).toThrow(
       /epoch/,
     );
+    const twice = { partition: 1, epoch: 1, vertices: 0, edges: 0, sealedAtMs: 0 };
+    expect(bad({ partitions: [twice, twice] })).toThrow(/partition 1 appears twice/);
     expect(() => store.setRetainedFloor(-1)).toThrow(/floor/);
     void store.close();
   });
