@@ -46,6 +46,17 @@ const COMPACTION_ARGS = ['--auto-compaction-mode=revision', '--auto-compaction-r
  */
 const pidFileOf = (dataDir: string) => `${dataDir}.pid`;
 
+/** Remove the pid file if it still names `pid` (a later launcher may have written its own). */
+function removePidFile(dataDir: string, pid: number | undefined): void {
+  try {
+    if (pid !== undefined && readFileSync(pidFileOf(dataDir), 'utf8').trim() === String(pid)) {
+      rmSync(pidFileOf(dataDir), { force: true });
+    }
+  } catch {
+    // no pid file
+  }
+}
+
 /** Find an executable named `name` on a PATH string; null when there is none. */
 export function findEtcdBinary(pathEnv: string | undefined = process.env.PATH, name = 'etcd'): string | null {
   for (const dir of (pathEnv ?? '').split(path.delimiter)) {
@@ -340,6 +351,7 @@ class LaunchedEtcd implements EtcdServer {
         exitInfo = signal === null ? `exit code ${code}` : `signal ${signal}`;
         if (this.child === child) this.child = null;
         process.off('exit', this.killOnExit);
+        removePidFile(this.dataDir, child.pid);
         resolve();
         if (this.readyChild === child && this.stopping !== child) {
           this.logger.error('etcd exited unexpectedly', { pid: child.pid, reason: exitInfo });
@@ -401,7 +413,6 @@ class LaunchedEtcd implements EtcdServer {
       child.kill('SIGKILL');
       await this.exited;
     }
-    rmSync(pidFileOf(this.dataDir), { force: true });
   }
 
   async restart(): Promise<void> {

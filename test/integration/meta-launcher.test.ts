@@ -80,8 +80,10 @@ describe('etcd launcher', () => {
     expect((await runEtcdctl(s.endpoints, ['get', 'k', '--print-value-only'])).trim()).toBe('v');
 
     const dataDir = s.dataDir;
+    expect(existsSync(`${dataDir}.pid`)).toBe(true);
     await s.dispose();
     expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.pid`)).toBe(false);
   });
 
   it('fails fast with etcd’s stderr when etcd exits during start', async () => {
@@ -93,6 +95,7 @@ describe('etcd launcher', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/exited during start/);
     expect((err as Error).message).toMatch(/no-such-flag/);
+    expect(existsSync(`${dataDir}.pid`)).toBe(false);
   });
 
   it('says so when there is no etcd binary', async () => {
