@@ -3,8 +3,10 @@
  * chunks (entry address a -> column chunk a >>> chunkBits, index a & chunkMask). Only entries
  * of the column's label are ever written, so untouched pages of the buffer cost no memory.
  *
- * Encodings: float64 columns hold the value (NaN = absent; non-finite numbers are rejected at
- * validation). u32 columns hold bool as 1/2 (0 = absent) or a blob reference (0 = absent).
+ * Encodings: all-zero bits mean "absent" in every column, because a column created after
+ * some entries were written (or grown) reads zero-filled memory for them. float64 columns
+ * store a real 0 as -0.0 (so it reads back as 0; the sign of a zero is not kept). u32 columns
+ * hold bool as 1/2 or a blob reference.
  * Entries are immutable once their epoch is sealed: replacing an edge's properties appends a
  * new entry, so old epochs keep their values without copies.
  */
@@ -59,7 +61,9 @@ export class EdgeColumn {
     this.views.refresh();
   }
 
-  setF64(addr: number, x: number): void {
+  setF64(addr: number, value: number): void {
+    // +0.0 (all-zero bits) means absent; a real zero is stored as -0.0.
+    const x = value === 0 ? -0 : value;
     const a = this.views.f64[addr >>> this.arena.chunkBits];
     const off = addr & this.arena.chunkMask;
     if (off >= a.length) {
@@ -81,7 +85,7 @@ export class EdgeColumn {
   getF64(addr: number): number {
     const a = this.views.f64[addr >>> this.arena.chunkBits];
     const off = addr & this.arena.chunkMask;
-    return off < a.length ? a[off] : Number.NaN;
+    return off < a.length ? decodeF64(a[off]) : Number.NaN;
   }
 
   getU32(addr: number): number {
@@ -93,14 +97,36 @@ export class EdgeColumn {
   /** Copy n values from entries [from, from+n) to [to, to+n) (relocation, compaction). */
   copy(from: number, to: number, n: number): void {
     for (let i = 0; i < n; i++) {
-      if (this.kind === 'f64') this.setF64(to + i, this.getF64(from + i));
+      if (this.kind === 'f64') this.setRawF64(to + i, this.rawF64(from + i));
       else this.setU32(to + i, this.getU32(from + i));
     }
   }
 
+  private rawF64(addr: number): number {
+    const a = this.views.f64[addr >>> this.arena.chunkBits];
+    const off = addr & this.arena.chunkMask;
+    return off < a.length ? a[off] : 0;
+  }
+
+  private setRawF64(addr: number, raw: number): void {
+    const a = this.views.f64[addr >>> this.arena.chunkBits];
+    const off = addr & this.arena.chunkMask;
+    if (off >= a.length) {
+      if (raw === 0 && 1 / raw > 0) return; // absent, and uncovered memory reads absent
+      this.ensure(addr);
+      this.views.f64[addr >>> this.arena.chunkBits][off] = raw;
+    } else a[off] = raw;
+  }
+
   /** Write "absent" at an entry. */
   clear(addr: number): void {
-    if (this.kind === 'f64') this.setF64(addr, Number.NaN);
+    if (this.kind === 'f64') this.setRawF64(addr, 0);
     else this.setU32(addr, 0);
   }
+}
+
+/** Decode a stored float64 edge value: NaN when absent (+0.0 bits), else the value. */
+export function decodeF64(raw: number): number {
+  if (raw === 0) return 1 / raw > 0 ? Number.NaN : 0;
+  return raw;
 }

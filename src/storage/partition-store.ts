@@ -154,7 +154,10 @@ export class PartitionStore {
     this.stampPool = this.arena.newPool(4096, 1 << 18);
     this.blobs = new BlobStore(this.arena, this.arena.newPool(4096, 1 << 20));
     this.nextSlot = columnBase(limits);
-    this.vertices = new VertexTable(this.arena, this.registry, this.blobs);
+    this.vertices = new VertexTable(this.arena, this.registry, this.blobs, (label) => {
+      this.schema.ensureLabel('vertex', label);
+      this.schemaDirty = true;
+    });
     const initial = opts.initialEpoch ?? 0;
     this.pub = initial;
     this.openEpochNo = initial + 1;
@@ -241,7 +244,8 @@ export class PartitionStore {
       } else if (op.op === 'upsertEdge') {
         this.schema.check('edge', op.label ?? DEFAULT_EDGE_LABEL, op.props, pending, `ops[${i}]`);
       } else if (op.op === 'deleteVertex') {
-        pendingLabel.delete(op.id);
+        // Re-created later in the batch, it starts over with the default label.
+        pendingLabel.set(op.id, DEFAULT_VERTEX_LABEL);
       }
     }
     const e = batch.edges;

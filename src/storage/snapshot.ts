@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads';
 import { EpochgraphError } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import { ColumnReader, readString, readVector } from './columns.js';
+import { decodeF64 } from './edge-columns.js';
 import { IdIndexViews } from './id-index.js';
 import {
   CORE_CREATED,
@@ -373,7 +374,7 @@ export class Snapshot {
       const c = this.reader.edgeColumn(p.ecol);
       if (p.kind === 'f64') {
         const arr = c.f64[k];
-        const x = off < arr.length ? arr[off] : Number.NaN;
+        const x = off < arr.length ? decodeF64(arr[off]) : Number.NaN;
         if (!Number.isNaN(x)) props[p.name] = x;
         continue;
       }

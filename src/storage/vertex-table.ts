@@ -36,6 +36,8 @@ export class VertexTable {
     private readonly arena: Arena,
     private readonly registry: TableRegistry,
     readonly blobs: BlobStore,
+    /** Called when a label or property column is created (the schema must be republished). */
+    private readonly onSchemaChange: (label: string) => void,
   ) {
     this.pagePool = arena.newPool(4096, 1 << 20);
     this.core = new PageColumn(registry.create(), arena, this.pagePool, CORE_WIDTH, 'u32');
@@ -60,6 +62,7 @@ export class VertexTable {
       id = this.labels.length;
       this.labels.push({ id, name, props: new Map() });
       this.labelIds.set(name, id);
+      this.onSchemaChange(name);
     }
     return id;
   }
@@ -76,6 +79,7 @@ export class VertexTable {
       f64 ? 'f64' : 'u32',
     );
     l.props.set(spec.name, { spec, column });
+    this.onSchemaChange(l.name);
   }
 
   /** The label id of an alive vertex, as the writer sees it. */
