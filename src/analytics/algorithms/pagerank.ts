@@ -1,0 +1,69 @@
+/**
+ * PageRank by the Graphalytics formula, with a fixed number of iterations:
+ *
+ *   PR_0(v) = 1/|V|
+ *   PR_i(v) = (1-d)/|V| + d * (Σ_{u→v} PR_{i-1}(u)/outdeg(u) + D_{i-1}/|V|)
+ *
+ * where D is the total rank of the vertices with no out-edges (their rank is spread evenly).
+ * Pull-based: each iteration first turns ranks into per-vertex contributions rank/outdeg (one
+ * multiply by a precomputed reciprocal), then each vertex sums its in-neighbours'
+ * contributions. The inner loop is one sequential read of inTargets and one random read of
+ * contributions per edge, and the writes are sequential.
+ */
+import { invalid } from '../../errors.js';
+import type { CsrGraph } from '../csr-graph.js';
+
+/** Graphalytics' default number of iterations, as in DESIGN.md §7. */
+export const DEFAULT_PAGERANK_ITERATIONS = 20;
+/** The damping factor d of the formula. */
+export const DEFAULT_PAGERANK_DAMPING = 0.85;
+
+/**
+ * PageRank of every vertex after `iterations` synchronous iterations (0 iterations gives the
+ * initial 1/|V|). Throws INVALID_REQUEST for a negative or fractional iteration count or a
+ * damping factor outside [0, 1].
+ */
+export function pagerank(
+  g: CsrGraph,
+  iterations = DEFAULT_PAGERANK_ITERATIONS,
+  damping = DEFAULT_PAGERANK_DAMPING,
+): Float64Array {
+  if (!Number.isSafeInteger(iterations) || iterations < 0) {
+    throw invalid(`iterations must be a non-negative integer, got ${iterations}`);
+  }
+  if (!(damping >= 0 && damping <= 1)) throw invalid(`damping must be in [0, 1], got ${damping}`);
+  const { n, outOffsets, inOffsets, inTargets } = g;
+  let rank = new Float64Array(n);
+  if (n === 0) return rank;
+  rank.fill(1 / n);
+  let next = new Float64Array(n);
+  const contrib = new Float64Array(n);
+  // 1/outdeg, and 0 for dangling vertices so that they contribute nothing through edges.
+  const invOut = new Float64Array(n);
+  for (let v = 0; v < n; v++) {
+    const d = outOffsets[v + 1] - outOffsets[v];
+    if (d > 0) invOut[v] = 1 / d;
+  }
+  const teleport = (1 - damping) / n;
+
+  for (let it = 0; it < iterations; it++) {
+    let dangling = 0;
+    for (let u = 0; u < n; u++) {
+      const r = rank[u];
+      const inv = invOut[u];
+      if (inv === 0) dangling += r;
+      contrib[u] = r * inv;
+    }
+    const base = teleport + (damping * dangling) / n;
+    for (let v = 0; v < n; v++) {
+      let sum = 0;
+      const end = inOffsets[v + 1];
+      for (let i = inOffsets[v]; i < end; i++) sum += contrib[inTargets[i]];
+      next[v] = base + damping * sum;
+    }
+    const t = rank;
+    rank = next;
+    next = t;
+  }
+  return rank;
+}
