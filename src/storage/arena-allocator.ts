@@ -89,6 +89,8 @@ export class Arena {
         this.freeAddr[best] = addr + words;
         this.freeWords[best] = rest;
       }
+      // A free extent may be the never-grown tail of an earlier chunk: cover it.
+      this.cover(addr, words);
       return addr;
     }
     if (this.frontier + words > this.chunkWords) {
@@ -104,12 +106,19 @@ export class Arena {
     }
     const addr = this.frontierChunk * this.chunkWords + this.frontier;
     this.frontier += words;
-    const sab = this.views.chunkSab(this.frontierChunk);
-    if (sab.byteLength < this.frontier * 4) {
-      growSlot(sab, this.frontier * 4, GROW_STEP_BYTES);
+    this.cover(addr, words);
+    return addr;
+  }
+
+  /** Grow the chunk buffer holding [addr, addr + words) so that it covers the range. */
+  private cover(addr: number, words: number): void {
+    const k = Math.floor(addr / this.chunkWords);
+    const end = (addr - k * this.chunkWords + words) * 4;
+    const sab = this.views.chunkSab(k);
+    if (sab.byteLength < end) {
+      growSlot(sab, end, GROW_STEP_BYTES);
       this.views.refresh();
     }
-    return addr;
   }
 
   freeExtent(addr: number, words: number): void {
@@ -152,7 +161,14 @@ export class Arena {
   }
 
   newPool(firstExtentWords: number, maxExtentWords: number): BlockPool {
-    const pool = new BlockPool(this, this.pools.length, firstExtentWords, maxExtentWords);
+    // Pool extents stay well inside one chunk, whatever the configured chunk size.
+    const cap = Math.max(1024, this.chunkWords >>> 3);
+    const pool = new BlockPool(
+      this,
+      this.pools.length,
+      Math.min(firstExtentWords, cap),
+      Math.min(maxExtentWords, cap),
+    );
     this.pools.push(pool);
     return pool;
   }

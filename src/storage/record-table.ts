@@ -83,9 +83,10 @@ export function recordBlock(v: ArenaViews, dir: number, item: number): number {
  */
 export function readRecord(v: ArenaViews, rb: number, item: number, epoch: number, out: VersionOut): boolean {
   if (rb === 0) return false;
-  const u = v.u32[rb >>> v.chunkBits];
   const base = rb & v.chunkMask;
   const ro = base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
+  // The record block may be newer than this reader's views (a range first written later).
+  const u = v.chunk(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X);
   for (let spins = 0; ; spins++) {
     const s1 = Atomics.load(u, base + RB_SEQ);
     if ((s1 & 1) !== 0) {
@@ -103,12 +104,12 @@ export function readRecord(v: ArenaViews, rb: number, item: number, epoch: numbe
       out[V_HEAD] = head;
       out[V_COUNT] = count;
       out[V_DEL] = 0;
-    } else if (v.word(x + NODE_EPOCH) <= epoch) {
+    } else if (v.safeWord(x + NODE_EPOCH) <= epoch) {
       out[V_HEAD] = head;
       out[V_COUNT] = count;
-      out[V_DEL] = v.word(x + NODE_DEL);
+      out[V_DEL] = v.safeWord(x + NODE_DEL);
     } else {
-      found = walkHistory(v, v.word(x + NODE_PREV), epoch, out);
+      found = walkHistory(v, v.safeWord(x + NODE_PREV), epoch, out);
     }
     if (Atomics.load(u, base + RB_SEQ) === s1) return found && (out[V_HEAD] !== 0 || out[V_COUNT] !== 0);
   }

@@ -157,15 +157,38 @@ export class ArenaViews {
     return this.sabs[k];
   }
 
+  /**
+   * The word at addr. A reader's views may predate memory the writer allocated later (a
+   * snapshot at an old epoch still follows the current version node of a record to walk
+   * back through history), so an address past the view refreshes the views first.
+   */
   word(addr: number): number {
-    return this.u32[addr >>> this.chunkBits][addr & this.chunkMask];
+    const c = this.u32[addr >>> this.chunkBits];
+    const off = addr & this.chunkMask;
+    if (off < c.length) return c[off];
+    this.refresh();
+    return this.u32[addr >>> this.chunkBits][off] ?? 0;
+  }
+
+  /** The chunk view holding addr, refreshed if addr lies past it. */
+  chunk(addr: number): Uint32Array {
+    const k = addr >>> this.chunkBits;
+    let c = this.u32[k];
+    if ((addr & this.chunkMask) >= c.length) {
+      this.refresh();
+      c = this.u32[k];
+    }
+    return c;
   }
 
   /** Like word(), but 0 for an address outside the arena (for walks that may be torn). */
   safeWord(addr: number): number {
     const c = this.u32[addr >>> this.chunkBits];
     if (c === undefined) return 0;
-    return c[addr & this.chunkMask] ?? 0;
+    const off = addr & this.chunkMask;
+    if (off < c.length) return c[off];
+    this.refresh();
+    return this.u32[addr >>> this.chunkBits]?.[off] ?? 0;
   }
 
   setWord(addr: number, v: number): void {
