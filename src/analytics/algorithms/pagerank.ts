@@ -5,10 +5,9 @@
  *   PR_i(v) = (1-d)/|V| + d * (Σ_{u→v} PR_{i-1}(u)/outdeg(u) + D_{i-1}/|V|)
  *
  * where D is the total rank of the vertices with no out-edges (their rank is spread evenly).
- * Pull-based: each iteration first turns ranks into per-vertex contributions rank/outdeg (one
- * multiply by a precomputed reciprocal), then each vertex sums its in-neighbours'
- * contributions. The inner loop is one sequential read of inTargets and one random read of
- * contributions per edge, and the writes are sequential.
+ * Pull-based: each vertex sums its in-neighbours' contributions rank/outdeg (kept as a
+ * vector, computed with a precomputed reciprocal). The inner loop is one sequential read of
+ * inTargets and one random read of contributions per edge, and the writes are sequential.
  */
 import { invalid } from '../../errors.js';
 import type { CsrGraph } from '../csr-graph.js';
@@ -33,37 +32,44 @@ export function pagerank(
   }
   if (!(damping >= 0 && damping <= 1)) throw invalid(`damping must be in [0, 1], got ${damping}`);
   const { n, outOffsets, inOffsets, inTargets } = g;
-  let rank = new Float64Array(n);
+  const rank = new Float64Array(n);
   if (n === 0) return rank;
   rank.fill(1 / n);
-  let next = new Float64Array(n);
-  const contrib = new Float64Array(n);
   // 1/outdeg, and 0 for dangling vertices so that they contribute nothing through edges.
   const invOut = new Float64Array(n);
   for (let v = 0; v < n; v++) {
     const d = outOffsets[v + 1] - outOffsets[v];
     if (d > 0) invOut[v] = 1 / d;
   }
+  // contrib[u] = rank(u)/outdeg(u) of the previous iteration. Each iteration writes the next
+  // one's contributions and dangling sum in the same pass that computes the ranks, so an
+  // iteration is one sweep over the vertices.
+  let contrib = new Float64Array(n);
+  let nextContrib = new Float64Array(n);
+  let dangling = 0;
+  for (let u = 0; u < n; u++) {
+    contrib[u] = invOut[u] / n;
+    if (invOut[u] === 0) dangling += 1 / n;
+  }
   const teleport = (1 - damping) / n;
 
   for (let it = 0; it < iterations; it++) {
-    let dangling = 0;
-    for (let u = 0; u < n; u++) {
-      const r = rank[u];
-      const inv = invOut[u];
-      if (inv === 0) dangling += r;
-      contrib[u] = r * inv;
-    }
     const base = teleport + (damping * dangling) / n;
+    let nextDangling = 0;
     for (let v = 0; v < n; v++) {
       let sum = 0;
       const end = inOffsets[v + 1];
       for (let i = inOffsets[v]; i < end; i++) sum += contrib[inTargets[i]];
-      next[v] = base + damping * sum;
+      const r = base + damping * sum;
+      rank[v] = r;
+      const inv = invOut[v];
+      nextContrib[v] = r * inv;
+      if (inv === 0) nextDangling += r;
     }
-    const t = rank;
-    rank = next;
-    next = t;
+    const t = contrib;
+    contrib = nextContrib;
+    nextContrib = t;
+    dangling = nextDangling;
   }
   return rank;
 }

@@ -2,9 +2,10 @@
  * Single-source shortest paths by Dijkstra's algorithm (Graphalytics SSSP), over out-edges
  * with non-negative weights.
  *
- * The priority queue is an indexed binary min-heap in typed arrays: `heap` holds vertices,
- * `pos[v]` is v's slot (or NOT_QUEUED / SETTLED) and a relaxation that improves a queued
- * vertex sifts it up in place (decrease-key), so the heap never holds more than n entries.
+ * The priority queue is an indexed binary min-heap in typed arrays: `heap` holds vertices and
+ * `key` their distances, `pos[v]` is v's slot (or NOT_QUEUED / SETTLED), and a relaxation that
+ * improves a queued vertex sifts it up in place (decrease-key), so the heap never holds more
+ * than n entries.
  */
 import { invalid } from '../../errors.js';
 import { type CsrGraph, checkVertex } from '../csr-graph.js';
@@ -47,37 +48,43 @@ export function sssp(
 
   const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   const pos = new Int32Array(n).fill(NOT_QUEUED);
+  // The heap: vertices, and next to each its key (= dist), so that sifting compares keys in
+  // the heap array itself instead of chasing dist[heap[i]] through memory.
   const heap = new Uint32Array(n);
-  let size = 0;
+  const key = new Float64Array(n);
+  let size = 1;
   dist[source] = 0;
   heap[0] = source;
+  key[0] = 0;
   pos[source] = 0;
-  size = 1;
 
   while (size > 0) {
     const u = heap[0];
+    const du = key[0];
     pos[u] = SETTLED;
     size--;
     if (size > 0) {
       // Move the last entry to the root and sift it down.
       const x = heap[size];
-      const dx = dist[x];
+      const kx = key[size];
       let i = 0;
       for (;;) {
         let c = 2 * i + 1;
         if (c >= size) break;
-        if (c + 1 < size && dist[heap[c + 1]] < dist[heap[c]]) c++;
+        if (c + 1 < size && key[c + 1] < key[c]) c++;
+        const kc = key[c];
+        if (kc >= kx) break;
         const hc = heap[c];
-        if (dist[hc] >= dx) break;
         heap[i] = hc;
+        key[i] = kc;
         pos[hc] = i;
         i = c;
       }
       heap[i] = x;
+      key[i] = kx;
       pos[x] = i;
     }
 
-    const du = dist[u];
     const end = outOffsets[u + 1];
     for (let e = outOffsets[u]; e < end; e++) {
       const v = outTargets[e];
@@ -88,18 +95,20 @@ export function sssp(
       const nd = du + w;
       if (nd >= dist[v]) continue;
       dist[v] = nd;
-      // Sift v up from its slot, or from a new slot at the end.
-      let i = pv;
-      if (i === NOT_QUEUED) i = size++;
+      // Sift v up from its slot (decrease-key), or from a new slot at the end.
+      let i = pv === NOT_QUEUED ? size++ : pv;
       while (i > 0) {
         const parent = (i - 1) >> 1;
+        const kp = key[parent];
+        if (kp <= nd) break;
         const hp = heap[parent];
-        if (dist[hp] <= nd) break;
         heap[i] = hp;
+        key[i] = kp;
         pos[hp] = i;
         i = parent;
       }
       heap[i] = v;
+      key[i] = nd;
       pos[v] = i;
     }
   }
