@@ -86,6 +86,8 @@ const CH_HASH = 35;
 const CH_PERCENT = 37;
 const CH_COMMA = 44;
 const CH_CR = 13;
+/** Exact powers of ten for the weight fast path (10^0 .. 10^15 are all exact doubles). */
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 /** A decimal number: sign, digits with an optional fraction, optional exponent. */
 const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -200,31 +202,48 @@ async function* drive(
   let carry = '';
   let lineNo = 0;
   let first = true;
-  for await (const piece of textPieces(input, sink.file)) {
-    let text = carry.length === 0 ? piece : carry + piece;
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  for await (let piece of textPieces(input, sink.file)) {
+    if (first && piece.length > 0) {
+      if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
       first = false;
     }
     let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
+    if (carry.length > 0) {
+      // Only the line that straddles two pieces is copied; the rest is parsed in the piece
+      // itself, a flat string straight from the decoder.
+      const nl = piece.indexOf('\n');
+      if (nl < 0) {
+        carry += piece;
+        continue;
+      }
+      const text = carry + piece.slice(0, nl);
+      carry = '';
       lineNo++;
-      const end = nl > start && text.charCodeAt(nl - 1) === CH_CR ? nl - 1 : nl;
-      sink.line(text, start, end, lineNo);
+      sink.line(text, 0, lineEnd(text, 0, text.length), lineNo);
       start = nl + 1;
       if (sink.full()) yield sink.take(lineNo);
     }
-    carry = start === 0 ? text : text.slice(start);
+    for (;;) {
+      const nl = piece.indexOf('\n', start);
+      if (nl < 0) break;
+      lineNo++;
+      sink.line(piece, start, lineEnd(piece, start, nl), lineNo);
+      start = nl + 1;
+      if (sink.full()) yield sink.take(lineNo);
+    }
+    carry = start === 0 ? piece : piece.slice(start);
   }
   if (carry.length > 0) {
     lineNo++;
-    const end = carry.charCodeAt(carry.length - 1) === CH_CR ? carry.length - 1 : carry.length;
-    sink.line(carry, 0, end, lineNo);
+    sink.line(carry, 0, lineEnd(carry, 0, carry.length), lineNo);
   }
   sink.finish(lineNo);
   if (!sink.empty()) yield sink.take(lineNo);
+}
+
+/** The end of the line text[start, nl) without a trailing carriage return. */
+function lineEnd(text: string, start: number, nl: number): number {
+  return nl > start && text.charCodeAt(nl - 1) === CH_CR ? nl - 1 : nl;
 }
 
 /**
@@ -401,7 +420,32 @@ abstract class ChunkSink implements LineSink {
     return str;
   }
 
-  protected weight(raw: string, line: number): number {
+  /** Parse text[s, e) as a weight. */
+  protected weight(text: string, s: number, e: number, line: number): number {
+    // Fast path (Clinger's): at most 15 digits, an optional fraction, no exponent. The digits
+    // form an exact integer and 10^k is exact, so one division is one correct rounding and
+    // gives exactly what Number() gives.
+    let i = s;
+    let c = text.charCodeAt(i);
+    const negative = c === 45;
+    if (negative || c === 43) i++;
+    let mantissa = 0;
+    let digits = 0;
+    let fraction = -1;
+    for (; i < e; i++) {
+      c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        mantissa = mantissa * 10 + (c - 48);
+        digits++;
+        if (fraction >= 0) fraction++;
+      } else if (c === 46 && fraction < 0) fraction = 0;
+      else break;
+    }
+    if (i === e && digits > 0 && digits <= 15) {
+      const v = fraction > 0 ? mantissa / POW10[fraction] : mantissa;
+      return negative ? -v : v;
+    }
+    const raw = text.slice(s, e);
     if (!FLOAT_RE.test(raw)) throw this.fail(line, `weight "${raw}" is not a number`);
     return Number(raw);
   }
@@ -518,7 +562,7 @@ class EdgeListSink extends ChunkSink {
     this.touch(line);
     const s = this.id(text, this.starts[0], this.ends[0], line);
     const d = this.id(text, this.starts[1], this.ends[1], line);
-    const w = n === 3 ? this.weight(text.slice(this.starts[2], this.ends[2]), line) : Number.NaN;
+    const w = n === 3 ? this.weight(text, this.starts[2], this.ends[2], line) : Number.NaN;
     this.src.push(s);
     this.dst.push(d);
     this.weights.push(w);
@@ -686,7 +730,7 @@ class CsvSink extends ChunkSink {
     this.dst.push(this.id(d, 0, d.length, line));
     if (this.weightCol >= 0) {
       const w = fields[this.weightCol];
-      this.weights.push(w.length === 0 ? Number.NaN : this.weight(w, line));
+      this.weights.push(w.length === 0 ? Number.NaN : this.weight(w, 0, w.length, line));
     }
     for (const p of this.props) p.values.push(this.propValue(p, fields[p.index], line));
   }

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
 import {
@@ -141,6 +142,29 @@ describe('edge lists and .e files', () => {
     expect((await failure(parse('edgelist', '1,2,\n'))).message).toBe('test:1: empty field 3');
     expect((await failure(parse('edgelist', '\n\n1 2 heavy\n'))).message).toBe(
       'test:3: weight "heavy" is not a number',
+    );
+  });
+});
+
+describe('weights', () => {
+  it('parse exactly as Number() does, fast path and fallback alike', async () => {
+    const decimal = fc
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.stringMatching(/^[0-9]{1,20}$/),
+        fc.option(fc.stringMatching(/^[0-9]{0,20}$/)),
+        fc.option(fc.integer({ min: -30, max: 30 })),
+      )
+      .map(
+        ([sign, int, frac, exp]) =>
+          `${sign}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : `e${exp}`}`,
+      );
+    await fc.assert(
+      fc.asyncProperty(fc.array(decimal, { minLength: 1, maxLength: 20 }), async (ws) => {
+        const [c] = await parse('edgelist', ws.map((w, i) => `${i} ${i + 1} ${w}`).join('\n'));
+        expect([...c.weights!]).toEqual(ws.map(Number));
+      }),
+      { numRuns: 300 },
     );
   });
 });
