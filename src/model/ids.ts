@@ -28,9 +28,17 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** fmix32(SEED_INT): the mixed high half of every id below 2^32. */
+const MIXED_HI_ZERO = fmix32(SEED_INT);
+
 /** Hash of an integer id given as its low and high 32-bit halves. */
 export function intIdHash(lo: number, hi: number): number {
-  return fmix32(lo ^ fmix32(hi ^ SEED_INT));
+  return fmix32(lo ^ (hi === 0 ? MIXED_HI_ZERO : fmix32(hi ^ SEED_INT)));
+}
+
+/** The high 32 bits of a non-negative safe integer (no division for ids below 2^32). */
+export function highHalf(n: number): number {
+  return n > 0xffffffff ? Math.floor(n / 4294967296) >>> 0 : 0;
 }
 
 /** murmur3_32 over bytes[start, end). */
@@ -71,7 +79,7 @@ export function utf8(s: string): Uint8Array {
 
 /** The canonical hash of an external id (see the module comment). */
 export function idHash(id: ExternalId): number {
-  if (typeof id === 'number') return intIdHash(id >>> 0, Math.floor(id / 4294967296));
+  if (typeof id === 'number') return intIdHash(id >>> 0, highHalf(id));
   return stringIdHash(utf8(id));
 }
 

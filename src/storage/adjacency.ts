@@ -24,14 +24,22 @@ import {
 } from './arena-allocator.js';
 import type { EdgeColumn } from './edge-columns.js';
 import { NODE_DEL, RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
-import type { RecordTable, VersionQueue } from './record-table.js';
+import {
+  AUX_CLASS,
+  AUX_PRIVATE,
+  AUX_STAMPED,
+  type RecordTable,
+  type VersionQueue,
+  W_AUX,
+  W_COUNT,
+  W_HEAD,
+  W_STRIDE,
+} from './record-table.js';
 
-/** writerAux: low 7 bits = size class, EXACT_CLASS for an exactly-sized compacted block. */
+/** Size class of an exactly-sized compacted block (its capacity is its count). */
 export const EXACT_CLASS = 127;
-export const CLASS_MASK = 0x7f;
-/** writerAux bit: the writer's block has a deletion-stamp array. */
-export const STAMPED = 0x80;
-const MIN_CLASS = 1;
+/** Smallest block: 4 entries (fewer early relocations; compaction trims the slack). */
+const MIN_CLASS = 2;
 /** Lists at least this long get a writer-side Bloom filter for existence checks. */
 export const BLOOM_MIN = 128;
 const BLOOM_BITS_PER_ENTRY = 16;
@@ -74,24 +82,26 @@ export class AdjacencyStore {
 
   /** Writer's list length of v, including stamped entries. */
   length(v: number): number {
-    return this.table.writerCount[v];
+    return this.table.w[v * W_STRIDE + W_COUNT];
   }
 
   /** Address of v's live entry for `target`, or 0. */
   find(v: number, target: number): number {
     const t = this.table;
-    const len = t.writerCount[v];
+    const w = t.w;
+    const wi = v * W_STRIDE;
+    const len = w[wi + W_COUNT];
     if (len === 0) return 0;
     if (len >= BLOOM_MIN) {
       const bloom = this.blooms.get(v);
       if (bloom !== undefined && !bloomHas(bloom, target)) return 0;
     }
-    const head = t.writerHead[v];
+    const head = w[wi + W_HEAD];
     const views = this.arena.views;
     const u = views.u32[head >>> views.chunkBits];
     const off = head & views.chunkMask;
     const end = off + len;
-    if ((t.writerAux[v] & STAMPED) === 0) {
+    if ((w[wi + W_AUX] & AUX_STAMPED) === 0) {
       for (let i = off; i < end; i++) if (u[i] === target) return head + (i - off);
       return 0;
     }
@@ -105,16 +115,20 @@ export class AdjacencyStore {
   /** Append `target` to v's list in the open epoch; returns the entry's address. */
   append(v: number, target: number, epoch: number, pub: number): number {
     const t = this.table;
-    const len = t.writerCount[v];
-    const aux = t.writerAux[v];
-    const cls = aux & CLASS_MASK;
-    const cap = t.writerHead[v] === 0 ? 0 : cls === EXACT_CLASS ? len : 1 << cls;
-    if (len >= cap) this.relocate(v, 1, epoch, pub);
-    const head = t.writerHead[v];
-    const n = t.writerCount[v];
+    let w = t.w;
+    const wi = v * W_STRIDE;
+    const len = w[wi + W_COUNT];
+    const cls = w[wi + W_AUX] & AUX_CLASS;
+    const cap = w[wi + W_HEAD] === 0 ? 0 : cls === EXACT_CLASS ? len : 1 << cls;
+    if (len >= cap) {
+      this.relocate(v, 1, epoch, pub);
+      w = t.w;
+    }
+    const head = w[wi + W_HEAD];
+    const n = w[wi + W_COUNT];
     const views = this.arena.views;
     views.u32[head >>> views.chunkBits][(head & views.chunkMask) + n] = target;
-    t.writerCount[v] = n + 1;
+    w[wi + W_COUNT] = n + 1;
     t.markDirty(v);
     this.liveEntries++;
     if (n + 1 >= BLOOM_MIN) {
@@ -124,21 +138,42 @@ export class AdjacencyStore {
     return head + n;
   }
 
+  /**
+   * Read the word at each listed vertex's block tail (the next append position), so that the
+   * cache misses of a group of appends overlap. Returns a value only to keep the loads live.
+   */
+  touchTails(vs: Uint32Array, from: number, to: number): number {
+    const w = this.table.w;
+    const views = this.arena.views;
+    const bits = views.chunkBits;
+    const mask = views.chunkMask;
+    let acc = 0;
+    for (let i = from; i < to; i++) {
+      const wi = vs[i] * W_STRIDE;
+      const head = w[wi + W_HEAD];
+      if (head === 0) continue;
+      const c = views.u32[head >>> bits];
+      acc += c[(head & mask) + w[wi + W_COUNT]] | 0;
+    }
+    return acc;
+  }
+
   /** Stamp the entry at `addr` (of v's current block) as deleted in the open epoch. */
   deleteEntry(v: number, addr: number, epoch: number): void {
     const t = this.table;
     const views = this.arena.views;
     let s: number;
-    if ((t.writerAux[v] & STAMPED) === 0) {
+    const wi = v * W_STRIDE;
+    if ((t.w[wi + W_AUX] & AUX_STAMPED) === 0) {
       const cap = this.capacityOf(v);
       s = this.stampPool.alloc(sizeClass(cap));
       views.subarray(s, cap).fill(0);
       t.writerDel.set(v, s);
-      t.writerAux[v] |= STAMPED;
+      t.w[wi + W_AUX] |= AUX_STAMPED;
     } else {
       s = t.writerDel.get(v) as number;
     }
-    views.setWord(s + (addr - t.writerHead[v]), epoch);
+    views.setWord(s + (addr - t.w[wi + W_HEAD]), epoch);
     t.markDirty(v);
     this.liveEntries--;
     this.stampedEntries++;
@@ -147,19 +182,26 @@ export class AdjacencyStore {
   }
 
   private capacityOf(v: number): number {
-    const t = this.table;
-    const cls = t.writerAux[v] & CLASS_MASK;
-    return t.writerHead[v] === 0 ? 0 : cls === EXACT_CLASS ? t.writerCount[v] : 1 << cls;
+    const w = this.table.w;
+    const wi = v * W_STRIDE;
+    const cls = w[wi + W_AUX] & AUX_CLASS;
+    return w[wi + W_HEAD] === 0 ? 0 : cls === EXACT_CLASS ? w[wi + W_COUNT] : 1 << cls;
+  }
+
+  private stampsOf(v: number): number {
+    return (this.table.w[v * W_STRIDE + W_AUX] & AUX_STAMPED) !== 0
+      ? (this.table.writerDel.get(v) as number)
+      : 0;
   }
 
   /** Visit v's live entries (writer view): fn(target, address). */
   forEachLive(v: number, fn: (target: number, addr: number) => void): void {
-    const t = this.table;
-    const len = t.writerCount[v];
+    const w = this.table.w;
+    const len = w[v * W_STRIDE + W_COUNT];
     if (len === 0) return;
-    const head = t.writerHead[v];
+    const head = w[v * W_STRIDE + W_HEAD];
     const views = this.arena.views;
-    const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+    const stamps = this.stampsOf(v);
     for (let i = 0; i < len; i++) {
       if (stamps !== 0 && views.word(stamps + i) !== 0) continue;
       fn(views.word(head + i), head + i);
@@ -167,10 +209,9 @@ export class AdjacencyStore {
   }
 
   liveCount(v: number): number {
-    const t = this.table;
-    const len = t.writerCount[v];
-    if ((t.writerAux[v] & STAMPED) === 0) return len;
-    const s = t.writerDel.get(v) as number;
+    const len = this.table.w[v * W_STRIDE + W_COUNT];
+    const s = this.stampsOf(v);
+    if (s === 0) return len;
     const views = this.arena.views;
     let n = 0;
     for (let i = 0; i < len; i++) if (views.word(s + i) === 0) n++;
@@ -181,10 +222,12 @@ export class AdjacencyStore {
   private relocate(v: number, extra: number, epoch: number, pub: number): void {
     const t = this.table;
     const views = this.arena.views;
-    const oldHead = t.writerHead[v];
-    const oldLen = t.writerCount[v];
+    const wi = v * W_STRIDE;
+    const oldHead = t.w[wi + W_HEAD];
+    const oldLen = t.w[wi + W_COUNT];
     const oldCap = this.capacityOf(v);
-    const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+    const oldPrivate = (t.w[wi + W_AUX] & AUX_PRIVATE) !== 0;
+    const stamps = this.stampsOf(v);
     const live = stamps === 0 ? oldLen : this.liveCount(v);
     const cls = Math.max(MIN_CLASS, sizeClass(live + extra));
     const pool = this.pool(v);
@@ -208,10 +251,11 @@ export class AdjacencyStore {
       const r = v >>> RECORD_BITS;
       this.rangeStamped[r] = Math.max(0, (this.rangeStamped[r] ?? 0) - (oldLen - live));
     }
-    this.releaseBlock(v, oldHead, oldCap, stamps, epoch, pub);
-    t.writerHead[v] = newHead;
-    t.writerCount[v] = live;
-    t.writerAux[v] = cls;
+    this.releaseBlock(v, oldHead, oldCap, oldPrivate, stamps, epoch, pub);
+    const dirty = t.w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED);
+    t.w[wi + W_HEAD] = newHead;
+    t.w[wi + W_COUNT] = live;
+    t.w[wi + W_AUX] = dirty | cls | AUX_PRIVATE;
     t.markDirty(v);
     if (live + extra >= BLOOM_MIN) this.rebuildBloom(v, 1 << cls);
     else this.blooms.delete(v);
@@ -226,6 +270,7 @@ export class AdjacencyStore {
     v: number,
     head: number,
     cap: number,
+    isPrivate: boolean,
     stamps: number,
     epoch: number,
     pub: number,
@@ -233,8 +278,8 @@ export class AdjacencyStore {
     const t = this.table;
     if (head !== 0) {
       const pool = this.pool(v);
-      if (head === t.publishedHead(v)) this.arena.retire(RETIRE_BLOCK, pool.id, head, cap, epoch, pub);
-      else pool.free(head, cap);
+      if (isPrivate) pool.free(head, cap);
+      else this.arena.retire(RETIRE_BLOCK, pool.id, head, cap, epoch, pub);
     }
     if (stamps !== 0) {
       const x = t.recordX(v);
@@ -276,17 +321,19 @@ export class AdjacencyStore {
     const views = this.arena.views;
     const first = r << RECORD_BITS;
     const last = Math.min(first + RECORDS_PER_BLOCK, t.capacity);
+    const w = t.w;
     let total = 0;
-    for (let v = first; v < last; v++) if (t.writerHead[v] !== 0) total += this.liveCount(v);
+    for (let v = first; v < last; v++) if (w[v * W_STRIDE + W_HEAD] !== 0) total += this.liveCount(v);
     const words = total + (total & 1);
     const ext = total > 0 ? this.arena.allocExtent(words) : 0;
     let pos = ext;
     for (let v = first; v < last; v++) {
-      const head = t.writerHead[v];
+      const wi = v * W_STRIDE;
+      const head = w[wi + W_HEAD];
       if (head === 0) continue;
-      const len = t.writerCount[v];
+      const len = w[wi + W_COUNT];
       const cap = this.capacityOf(v);
-      const stamps = (t.writerAux[v] & STAMPED) !== 0 ? (t.writerDel.get(v) as number) : 0;
+      const stamps = this.stampsOf(v);
       const start = pos;
       for (let i = 0; i < len; i++) {
         if (stamps !== 0 && views.word(stamps + i) !== 0) continue;
@@ -297,11 +344,12 @@ export class AdjacencyStore {
       const live = pos - start;
       if (stamps !== 0) {
         this.stampedEntries -= len - live;
-        this.releaseBlock(v, 0, cap, stamps, epoch, pub);
+        this.releaseBlock(v, 0, cap, false, stamps, epoch, pub);
       }
-      t.writerHead[v] = live > 0 ? start : 0;
-      t.writerCount[v] = live;
-      t.writerAux[v] = live > 0 ? EXACT_CLASS : 0;
+      const dirty = w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED | AUX_PRIVATE);
+      w[wi + W_HEAD] = live > 0 ? start : 0;
+      w[wi + W_COUNT] = live;
+      w[wi + W_AUX] = dirty | (live > 0 ? EXACT_CLASS | AUX_PRIVATE : 0);
       t.markDirty(v);
       if (live >= BLOOM_MIN) this.rebuildBloom(v, live);
       else this.blooms.delete(v);
@@ -315,8 +363,9 @@ export class AdjacencyStore {
     return total;
   }
 
-  seal(epoch: number, versions: VersionQueue): number {
-    return this.table.seal(epoch, versions);
+  /** Publish the open epoch; vertices ≥ bornFrom were created in it (no history needed). */
+  seal(epoch: number, versions: VersionQueue, bornFrom: number): number {
+    return this.table.seal(epoch, versions, bornFrom);
   }
 
   /** Bytes of blocks, pools' extents and records (memory accounting). */

@@ -16,6 +16,9 @@ import {
   tableDir,
   V_HEAD,
   type VersionQueue,
+  W_COUNT,
+  W_HEAD,
+  W_STRIDE,
 } from './record-table.js';
 import type { ArenaViews } from './shared-pool.js';
 
@@ -48,8 +51,9 @@ export class PageColumn {
     const p = item >>> PAGE_BITS;
     const t = this.table;
     t.ensureItems(p + 1);
+    const wi = p * W_STRIDE;
     if (!t.isDirty(p)) {
-      const old = t.writerHead[p];
+      const old = t.w[wi + W_HEAD];
       const page = this.pool.alloc(this.cls);
       const views = this.arena.views;
       const dst = views.u32[page >>> views.chunkBits];
@@ -64,18 +68,18 @@ export class PageColumn {
       } else {
         dst.fill(0, dOff, dOff + this.pageWords);
       }
-      t.writerHead[p] = page;
-      t.writerCount[p] = 1;
+      t.w[wi + W_HEAD] = page;
+      t.w[wi + W_COUNT] = 1;
       t.markDirty(p);
     }
-    return t.writerHead[p] + (item & PAGE_MASK) * this.width;
+    return t.w[wi + W_HEAD] + (item & PAGE_MASK) * this.width;
   }
 
   /** Address of `item`'s slot in the writer's current page, or 0 when the page is absent. */
   writerSlot(item: number): number {
     const p = item >>> PAGE_BITS;
     if (p >= this.table.capacity) return 0;
-    const page = this.table.writerHead[p];
+    const page = this.table.w[p * W_STRIDE + W_HEAD];
     return page === 0 ? 0 : page + (item & PAGE_MASK) * this.width;
   }
 

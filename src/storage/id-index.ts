@@ -19,7 +19,7 @@
  * on a local id it cannot also find in a published epoch (the caller checks existence).
  */
 import { EpochgraphError } from '../errors.js';
-import { type ExternalId, fmix32, intIdHash, stringIdHash, utf8 } from '../model/ids.js';
+import { type ExternalId, fmix32, highHalf, intIdHash, stringIdHash, utf8 } from '../model/ids.js';
 import {
   ID_EXACT,
   ID_LID_MASK,
@@ -37,6 +37,8 @@ const GROWTH = 1.5;
 const INDEX_MIX = 0x2545f491;
 const KEY_GROW_STEP = 8 << 20;
 const SPIN_LIMIT = 50_000_000;
+/** 2^-32: fastrange position = floor(x * size * 2^-32), a multiply instead of a division. */
+const INV_2_32 = 2.3283064365386963e-10;
 
 /** Shared views over the index; one per thread, refreshed when buffers grow. */
 export class IdIndexViews {
@@ -100,7 +102,7 @@ export class IdIndexViews {
 
   lookupInt(n: number): number {
     const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
+    const hi = highHalf(n);
     const h = fmix32(intIdHash(lo, hi) ^ INDEX_MIX);
     const exact = hi === 0;
     return this.probe(h, exact ? lo : intIdHash(lo, hi), exact, n, null);
@@ -134,7 +136,7 @@ export class IdIndexViews {
       }
       let found = -1;
       if (size > 0) {
-        let i = Math.floor((x * size) / 4294967296);
+        let i = (x * size * INV_2_32) >>> 0;
         for (let n = 0; n < size; n++) {
           const idw = seg[SEG_HEADER + 2 * i + 1];
           if (idw === 0) break;
@@ -178,6 +180,8 @@ export class IdIndex {
   private heapUsed = 0;
   /** True when the last lookupOrInsert created the id. */
   created = false;
+  /** The partition hash (idHash) of the last id looked up or inserted. */
+  lastHash = 0;
   private readonly segCounts: Uint32Array;
   private readonly segSizes: Uint32Array;
 
@@ -194,6 +198,25 @@ export class IdIndex {
     for (let i = 0; i < n; i++) this.views.segs[i][SEG_SIZE] = INITIAL_SEGMENT_SLOTS;
   }
 
+  /**
+   * Load the first probe slot of each integer id in ids[from, to) and return a value that
+   * depends on them: a group's cache misses then overlap instead of being paid one by one.
+   */
+  touchInts(ids: ArrayLike<number>, from: number, to: number): number {
+    const v = this.views;
+    const shift = 32 - v.segBits;
+    let acc = 0;
+    for (let i = from; i < to; i++) {
+      const n = ids[i];
+      const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
+      const segIdx = v.segBits === 0 ? 0 : h >>> shift;
+      const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
+      const size = this.segSizes[segIdx];
+      acc += v.segs[segIdx][SEG_HEADER + 2 * ((x * size * INV_2_32) >>> 0) + 1];
+    }
+    return acc;
+  }
+
   /** Local id of an id, creating it when absent (check `created`). */
   lookupOrInsert(id: ExternalId): number {
     if (typeof id === 'number') return this.intId(id);
@@ -202,8 +225,9 @@ export class IdIndex {
 
   intId(n: number): number {
     const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
+    const hi = highHalf(n);
     const ph = intIdHash(lo, hi);
+    this.lastHash = ph;
     const h = fmix32(ph ^ INDEX_MIX);
     if (hi === 0) return this.findOrAdd(h, lo, true, n, null);
     return this.findOrAdd(h, ph, false, n, null);
@@ -211,6 +235,7 @@ export class IdIndex {
 
   stringId(bytes: Uint8Array): number {
     const fp = stringIdHash(bytes);
+    this.lastHash = fp;
     return this.findOrAdd(fmix32(fp ^ INDEX_MIX), fp, false, -1, bytes);
   }
 
@@ -220,7 +245,7 @@ export class IdIndex {
     const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
     let seg = v.segs[segIdx];
     let size = this.segSizes[segIdx];
-    let i = Math.floor((x * size) / 4294967296);
+    let i = (x * size * INV_2_32) >>> 0;
     for (;;) {
       const idw = seg[SEG_HEADER + 2 * i + 1];
       if (idw === 0) break;
@@ -238,7 +263,7 @@ export class IdIndex {
       this.rehash(segIdx, Math.ceil(size * GROWTH));
       seg = v.segs[segIdx];
       size = this.segSizes[segIdx];
-      i = Math.floor((x * size) / 4294967296);
+      i = (x * size * INV_2_32) >>> 0;
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === size) i = 0;
     }
     const lid = this.count;
@@ -309,7 +334,7 @@ export class IdIndex {
       const lid = (idw & ID_LID_MASK) - 1;
       const h = this.indexHashOfLid(lid);
       const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
-      let i = Math.floor((x * newSize) / 4294967296);
+      let i = (x * newSize * INV_2_32) >>> 0;
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === newSize) i = 0;
       seg[SEG_HEADER + 2 * i] = key32;
       seg[SEG_HEADER + 2 * i + 1] = idw;
@@ -322,7 +347,7 @@ export class IdIndex {
 
   private indexHashOfLid(lid: number): number {
     const k = this.views.extKeys[lid];
-    if (k >= 0) return fmix32(intIdHash(k >>> 0, Math.floor(k / 4294967296) >>> 0) ^ INDEX_MIX);
+    if (k >= 0) return fmix32(intIdHash(k >>> 0, highHalf(k)) ^ INDEX_MIX);
     const off = -k - 1;
     const heap = this.views.keyHeap;
     const len = heap[off] | (heap[off + 1] << 8);

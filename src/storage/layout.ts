@@ -86,13 +86,16 @@ export const DIR_CAPACITY = 0;
 export const DIR_HEADER = 2;
 
 /**
- * A version node (5 words). The x word of a record points at the node of its current version
- * (epoch, deletion stamps); when superseded, the node keeps the old head and count and
- * becomes history, linked through NODE_PREV to older versions.
+ * A version node (5 words): [epoch, prevHead, prevCount, del, prev].
+ * A record's x word points at the node of its current version, which began at `epoch` and
+ * whose deletion stamps are at `del`. The node also remembers the version it replaced: that
+ * version's block and count (prevHead/prevCount) and its node (`prev`, whose epoch says when
+ * it began and whose del is its stamps; prev = 0: it began before every retained epoch and has
+ * no stamps). So a seal writes one fresh node and never touches an older one.
  */
 export const NODE_EPOCH = 0;
-export const NODE_HEAD = 1;
-export const NODE_COUNT = 2;
+export const NODE_PHEAD = 1;
+export const NODE_PCOUNT = 2;
 export const NODE_DEL = 3;
 export const NODE_PREV = 4;
 export const NODE_WORDS = 5;

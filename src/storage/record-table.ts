@@ -6,9 +6,9 @@
  *   - head, count: the item's block (an adjacency block or a column page) at the newest
  *     version;
  *   - x: 0 when that version is older than every retained epoch and has no deletion stamps;
- *     otherwise the address of a version node [epoch, head, count, del, prev] whose epoch says
- *     when the version began, del points at the block's deletion stamps, and prev links to the
- *     previous version (history nodes, newest first).
+ *     otherwise the address of its version node (layout.ts): when it began, its deletion
+ *     stamps, and the version it replaced (block, count and node), so versions form a chain
+ *     newest first.
  *
  * The writer keeps its own state (writerHead/writerCount) for the open epoch and changes the
  * records readers see only at a seal, for the items that changed (O(changes)). Records are
@@ -21,9 +21,9 @@
  *           ... and, after all tables, Atomics.store(PUBLISHED, epoch).
  *   reader: s1 = Atomics.load(seq) (retry while odd); plain reads; s2 = Atomics.load(seq);
  *           use the reads only if s1 === s2.
- * Version nodes are fully written before the record that points at them is written, inside
- * the same locked section; a node's head/count are filled in only when it becomes history,
- * also inside the section, and nothing reads them while the node is the current version.
+ * Version nodes are written once, before the record that points at them, inside the same
+ * locked section; no node is modified while readers can reach it (reclamation only clears
+ * links that no retained epoch follows).
  */
 
 import { EpochgraphError } from '../errors.js';
@@ -34,10 +34,10 @@ import {
   CTL_TABLE_DIR,
   DIR_CAPACITY,
   DIR_HEADER,
-  NODE_COUNT,
   NODE_DEL,
   NODE_EPOCH,
-  NODE_HEAD,
+  NODE_PCOUNT,
+  NODE_PHEAD,
   NODE_PREV,
   RB_HEADER,
   RB_MAX_EPOCH,
@@ -109,24 +109,29 @@ export function readRecord(v: ArenaViews, rb: number, item: number, epoch: numbe
       out[V_COUNT] = count;
       out[V_DEL] = v.safeWord(x + NODE_DEL);
     } else {
-      found = walkHistory(v, v.safeWord(x + NODE_PREV), epoch, out);
+      found = walkHistory(v, x, epoch, out);
     }
     if (Atomics.load(u, base + RB_SEQ) === s1) return found && (out[V_HEAD] !== 0 || out[V_COUNT] !== 0);
   }
 }
 
-/** Walk history nodes (newest first) to the first one at or before epoch. */
+/**
+ * From node n (whose version began after epoch), walk back to the version visible at epoch.
+ * The version before node n is (n.prevHead, n.prevCount), began at n.prev's epoch (or before
+ * every retained epoch when n.prev is 0) and has n.prev's stamps.
+ */
 export function walkHistory(v: ArenaViews, n: number, epoch: number, out: VersionOut): boolean {
   // Bounded: a torn read under a concurrent seal may follow a stale link; the seqlock check
   // after the walk discards the result, and the bound keeps the walk finite.
   for (let guard = 0; n !== 0 && guard < 1 << 24; guard++) {
-    if (v.safeWord(n + NODE_EPOCH) <= epoch) {
-      out[V_HEAD] = v.safeWord(n + NODE_HEAD);
-      out[V_COUNT] = v.safeWord(n + NODE_COUNT);
-      out[V_DEL] = v.safeWord(n + NODE_DEL);
+    const p = v.safeWord(n + NODE_PREV);
+    if (p === 0 || v.safeWord(p + NODE_EPOCH) <= epoch) {
+      out[V_HEAD] = v.safeWord(n + NODE_PHEAD);
+      out[V_COUNT] = v.safeWord(n + NODE_PCOUNT);
+      out[V_DEL] = p === 0 ? 0 : v.safeWord(p + NODE_DEL);
       return true;
     }
-    n = v.safeWord(n + NODE_PREV);
+    n = p;
   }
   return false;
 }
@@ -138,10 +143,10 @@ export function walkHistory(v: ArenaViews, n: number, epoch: number, out: Versio
  * needed (no stamps and still current).
  */
 export class VersionQueue {
-  private epoch = new Uint32Array(4096);
-  private table = new Uint32Array(4096);
-  private item = new Uint32Array(4096);
-  private node = new Uint32Array(4096);
+  // A chain of fixed-size segments: pushing never copies (a bulk load can queue millions of
+  // versions while they are all still retained).
+  private static readonly SEG = 1 << 16;
+  private segs: Uint32Array[] = [];
   private head = 0;
   private tail = 0;
 
@@ -150,51 +155,77 @@ export class VersionQueue {
   }
 
   push(epoch: number, table: number, item: number, node: number): void {
-    if (this.tail === this.epoch.length) {
-      const live = this.tail - this.head;
-      const cap = live * 2 > this.epoch.length ? this.epoch.length * 2 : this.epoch.length;
-      const grow = (a: Uint32Array) => {
-        const b = new Uint32Array(cap);
-        b.set(a.subarray(this.head, this.tail));
-        return b;
-      };
-      this.epoch = grow(this.epoch);
-      this.table = grow(this.table);
-      this.item = grow(this.item);
-      this.node = grow(this.node);
-      this.head = 0;
-      this.tail = live;
-    }
-    const i = this.tail++;
-    this.epoch[i] = epoch;
-    this.table[i] = table;
-    this.item[i] = item;
-    this.node[i] = node;
+    const k = Math.floor(this.tail / VersionQueue.SEG);
+    if (k >= this.segs.length) this.segs.push(new Uint32Array(VersionQueue.SEG * 4));
+    const o = (this.tail % VersionQueue.SEG) * 4;
+    const seg = this.segs[k];
+    seg[o] = epoch;
+    seg[o + 1] = table;
+    seg[o + 2] = item;
+    seg[o + 3] = node;
+    this.tail++;
   }
 
-  /** Process every entry whose epoch ≤ oldest. */
+  /** Process every entry whose epoch ≤ oldest, in runs of one table. */
   drain(oldest: number, tables: readonly (RecordTable | undefined)[], pub: number): number {
-    let n = 0;
-    while (this.head < this.tail && this.epoch[this.head] <= oldest) {
-      const i = this.head++;
-      tables[this.table[i]]?.reclaimVersion(this.item[i], this.node[i], pub);
-      n++;
+    let drained = 0;
+    const items = this.runItems;
+    const nodes = this.runNodes;
+    while (this.head < this.tail) {
+      // Collect a run of entries of one table (at most one segment's worth).
+      let n = 0;
+      let t = -1;
+      while (this.head < this.tail && n < items.length) {
+        const seg = this.segs[Math.floor(this.head / VersionQueue.SEG)];
+        const o = (this.head % VersionQueue.SEG) * 4;
+        if (seg[o] > oldest) break;
+        if (t === -1) t = seg[o + 1];
+        else if (seg[o + 1] !== t) break;
+        items[n] = seg[o + 2];
+        nodes[n] = seg[o + 3];
+        n++;
+        this.head++;
+      }
+      if (n === 0) break;
+      tables[t]?.reclaimRun(items, nodes, 0, n, pub);
+      drained += n;
     }
-    if (this.head === this.tail) this.head = this.tail = 0;
-    return n;
+    // Drop fully consumed segments.
+    const done = Math.floor(this.head / VersionQueue.SEG);
+    if (done > 0) {
+      this.segs.splice(0, done);
+      this.head -= done * VersionQueue.SEG;
+      this.tail -= done * VersionQueue.SEG;
+    }
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+      this.segs.length = Math.min(this.segs.length, 1);
+    }
+    return drained;
   }
+
+  private readonly runItems = new Uint32Array(VersionQueue.SEG);
+  private readonly runNodes = new Uint32Array(VersionQueue.SEG);
 }
+
+/** Writer state per item, interleaved so that touching an item is one cache line. */
+export const W_HEAD = 0;
+export const W_COUNT = 1;
+export const W_AUX = 2;
+export const W_STRIDE = 3;
+/** W_AUX bits: low 7 = owner's size class; then flags. */
+export const AUX_CLASS = 0x7f;
+export const AUX_STAMPED = 0x80;
+export const AUX_DIRTY = 0x100;
+/** The writer's block was written in the open epoch and is not published (free it at once). */
+export const AUX_PRIVATE = 0x200;
 
 /** Writer side of one record table. */
 export class RecordTable {
-  /** Writer state for the open epoch, by item. */
-  writerHead = new Uint32Array(0);
-  writerCount = new Uint32Array(0);
-  /** Per-item byte for the owner (adjacency: block size class). */
-  writerAux = new Uint8Array(0);
+  /** [head, count, aux] per item: the writer's state for the open epoch. */
+  w = new Uint32Array(0);
   /** Deletion stamps of the writer's current block, by item (rare, so a map). */
   readonly writerDel = new Map<number, number>();
-  private dirtyBits = new Uint8Array(0);
   private dirtyList = new Uint32Array(1024);
   private dirtyCount = 0;
   private dir = 0;
@@ -212,32 +243,25 @@ export class RecordTable {
   }
 
   get capacity(): number {
-    return this.writerHead.length;
+    return this.w.length / W_STRIDE;
   }
 
   /** Make room for items [0, n). Doubling copy: O(1) amortized, rare. */
   ensureItems(n: number): void {
-    if (n <= this.writerHead.length) return;
-    let cap = Math.max(1024, this.writerHead.length);
+    if (n * W_STRIDE <= this.w.length) return;
+    let cap = Math.max(1024, this.capacity);
     while (cap < n) cap *= 2;
-    const h = new Uint32Array(cap);
-    h.set(this.writerHead);
-    this.writerHead = h;
-    const c = new Uint32Array(cap);
-    c.set(this.writerCount);
-    this.writerCount = c;
-    const a = new Uint8Array(cap);
-    a.set(this.writerAux);
-    this.writerAux = a;
-    const d = new Uint8Array(cap);
-    d.set(this.dirtyBits);
-    this.dirtyBits = d;
+    const w = new Uint32Array(cap * W_STRIDE);
+    w.set(this.w);
+    this.w = w;
   }
 
   /** Record that `item` changed in the open epoch (the seal will publish it). */
   markDirty(item: number): void {
-    if (this.dirtyBits[item] !== 0) return;
-    this.dirtyBits[item] = 1;
+    const a = item * W_STRIDE + W_AUX;
+    const aux = this.w[a];
+    if ((aux & AUX_DIRTY) !== 0) return;
+    this.w[a] = aux | AUX_DIRTY;
     if (this.dirtyCount === this.dirtyList.length) {
       const l = new Uint32Array(this.dirtyList.length * 2);
       l.set(this.dirtyList);
@@ -247,16 +271,11 @@ export class RecordTable {
   }
 
   isDirty(item: number): boolean {
-    return this.dirtyBits[item] !== 0;
+    return (this.w[item * W_STRIDE + W_AUX] & AUX_DIRTY) !== 0;
   }
 
   get dirtyItems(): number {
     return this.dirtyCount;
-  }
-
-  /** Visit the items changed in the open epoch (unsorted). */
-  forEachDirty(fn: (item: number) => void): void {
-    for (let i = 0; i < this.dirtyCount; i++) fn(this.dirtyList[i]);
   }
 
   /** The record block of an item's range, created (zeroed) if absent. */
@@ -276,24 +295,11 @@ export class RecordTable {
     return rb;
   }
 
-  /** Published record fields of an item (writer's own view of what readers see). */
-  publishedHead(item: number): number {
-    const rb = this.existingBlock(item);
-    return rb === 0
-      ? 0
-      : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_HEAD);
-  }
-
-  publishedCount(item: number): number {
-    const rb = this.existingBlock(item);
-    return rb === 0
-      ? 0
-      : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_COUNT);
-  }
-
-  private existingBlock(item: number): number {
+  /** The x word of an item's published record (0 when none). */
+  recordX(item: number): number {
     const r = item >>> RECORD_BITS;
-    return r < this.dirCapacity ? this.arena.views.word(this.dir + DIR_HEADER + r) : 0;
+    const rb = r < this.dirCapacity ? this.arena.views.word(this.dir + DIR_HEADER + r) : 0;
+    return rb === 0 ? 0 : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X);
   }
 
   private growDir(minRanges: number): void {
@@ -317,15 +323,18 @@ export class RecordTable {
   }
 
   /**
-   * Publish the open epoch's changes of this table: push each changed item's old version to
-   * history and point its record at the writer's state. Cost: O(changed items · log).
+   * Publish the open epoch's changes of this table: each changed item's record points at the
+   * writer's state and the version it replaces stays reachable for older epochs. Items at or
+   * above `bornFrom` that never had a version (vertices created in this epoch) need no
+   * version node: no reader can ask for them at an earlier epoch. Cost: O(changed · log).
    */
-  seal(epoch: number, versions: VersionQueue): number {
+  seal(epoch: number, versions: VersionQueue, bornFrom = Number.POSITIVE_INFINITY): number {
     const n = this.dirtyCount;
     if (n === 0) return 0;
-    const items = this.dirtyList.subarray(0, n).sort();
+    const items = this.groupByBlock(n);
     const v = this.arena.views;
     const nodes = this.arena.nodes;
+    const w = this.w;
     let i = 0;
     while (i < n) {
       const r = items[i] >>> RECORD_BITS;
@@ -337,33 +346,28 @@ export class RecordTable {
       for (; i < n && items[i] >>> RECORD_BITS === r; i++) {
         const item = items[i];
         const ro = base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
+        const wi = item * W_STRIDE;
         const oldHead = u[ro + REC_HEAD];
         const oldCount = u[ro + REC_COUNT];
         const oldX = u[ro + REC_X];
-        let prev = 0;
-        if (oldX !== 0) {
-          v.setWord(oldX + NODE_HEAD, oldHead);
-          v.setWord(oldX + NODE_COUNT, oldCount);
-          prev = oldX;
-        } else if (oldHead !== 0 || oldCount !== 0) {
-          prev = nodes.alloc();
-          v.setWord(prev + NODE_EPOCH, 0);
-          v.setWord(prev + NODE_HEAD, oldHead);
-          v.setWord(prev + NODE_COUNT, oldCount);
-          v.setWord(prev + NODE_DEL, 0);
-          v.setWord(prev + NODE_PREV, 0);
+        const aux = w[wi + W_AUX];
+        w[wi + W_AUX] = aux & ~(AUX_DIRTY | AUX_PRIVATE);
+        const del = (aux & AUX_STAMPED) !== 0 ? (this.writerDel.get(item) ?? 0) : 0;
+        let x = 0;
+        if (oldX !== 0 || oldHead !== 0 || oldCount !== 0 || del !== 0 || item < bornFrom) {
+          x = nodes.alloc();
+          const nu = v.u32[x >>> v.chunkBits];
+          const no = x & v.chunkMask;
+          nu[no + NODE_EPOCH] = epoch;
+          nu[no + NODE_PHEAD] = oldHead;
+          nu[no + NODE_PCOUNT] = oldCount;
+          nu[no + NODE_DEL] = del;
+          nu[no + NODE_PREV] = oldX;
+          versions.push(epoch, this.id, item, x);
         }
-        const x = nodes.alloc();
-        v.setWord(x + NODE_EPOCH, epoch);
-        v.setWord(x + NODE_HEAD, 0);
-        v.setWord(x + NODE_COUNT, 0);
-        v.setWord(x + NODE_DEL, this.writerDel.get(item) ?? 0);
-        v.setWord(x + NODE_PREV, prev);
-        u[ro + REC_HEAD] = this.writerHead[item];
-        u[ro + REC_COUNT] = this.writerCount[item];
+        u[ro + REC_HEAD] = w[wi + W_HEAD];
+        u[ro + REC_COUNT] = w[wi + W_COUNT];
         u[ro + REC_X] = x;
-        this.dirtyBits[item] = 0;
-        versions.push(epoch, this.id, item, x);
       }
       u[base + RB_MAX_EPOCH] = epoch;
       // Even again: the block's records are consistent.
@@ -373,40 +377,73 @@ export class RecordTable {
     return n;
   }
 
-  /**
-   * The oldest retained epoch reached the epoch of node x: the version before it is
-   * unreachable (every reader is at or after x's epoch, so its walk stops at x) and is freed;
-   * x itself is dropped when it is still current and has no deletion stamps, after a grace
-   * period, because a reader may have loaded the record's x just before we clear it.
-   */
-  reclaimVersion(item: number, x: number, pub: number): void {
-    const v = this.arena.views;
-    const prev = v.word(x + NODE_PREV);
-    if (prev !== 0) {
-      v.setWord(x + NODE_PREV, 0);
-      this.arena.nodes.free(prev);
+  private sorted = new Uint32Array(1024);
+
+  /** Dirty items grouped by record block (counting sort on the block index: O(n)). */
+  private groupByBlock(n: number): Uint32Array {
+    const list = this.dirtyList;
+    const blocks = (this.capacity >>> RECORD_BITS) + 1;
+    const counts = new Uint32Array(blocks + 1);
+    for (let i = 0; i < n; i++) counts[(list[i] >>> RECORD_BITS) + 1]++;
+    for (let b = 0; b < blocks; b++) counts[b + 1] += counts[b];
+    if (this.sorted.length < n) this.sorted = new Uint32Array(Math.max(n, this.sorted.length * 2));
+    const out = this.sorted;
+    for (let i = 0; i < n; i++) out[counts[list[i] >>> RECORD_BITS]++] = list[i];
+    // Sort within each block so that the seal walks records (and writer state) in address
+    // order: sequential access the hardware prefetcher can stream.
+    let start = 0;
+    while (start < n) {
+      const b = out[start] >>> RECORD_BITS;
+      let end = start + 1;
+      while (end < n && out[end] >>> RECORD_BITS === b) end++;
+      if (end - start > 1) out.subarray(start, end).sort();
+      start = end;
     }
-    const rb = this.existingBlock(item);
-    if (rb === 0) return;
-    const ro = rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
-    if (v.word(ro + REC_X) !== x || v.word(x + NODE_DEL) !== 0) return;
-    const u = v.u32[rb >>> v.chunkBits];
-    const base = rb & v.chunkMask;
-    Atomics.add(u, base + RB_SEQ, 1);
-    v.setWord(ro + REC_X, 0);
-    Atomics.add(u, base + RB_SEQ, 1);
-    this.arena.retire(RETIRE_NODE, 0, x, 0, 0, pub);
+    return out.subarray(0, n);
   }
 
-  /** Replace the deletion-stamp pointer of the current, published version (compaction). */
-  recordX(item: number): number {
-    const rb = this.existingBlock(item);
-    return rb === 0 ? 0 : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X);
+  /**
+   * The oldest retained epoch reached the epochs of nodes xs[from, to) (items of this table):
+   * the versions before them are unreachable (every reader is at or after their epoch, so a
+   * walk stops at them) and are freed; a node that is still current and has no stamps is
+   * dropped after a grace period, because a reader may have loaded it just before we clear
+   * the record. One sequence-lock section per record block.
+   */
+  reclaimRun(items: Uint32Array, xs: Uint32Array, from: number, to: number, pub: number): void {
+    const v = this.arena.views;
+    let i = from;
+    while (i < to) {
+      const r = items[i] >>> RECORD_BITS;
+      const rb = r < this.dirCapacity ? v.word(this.dir + DIR_HEADER + r) : 0;
+      let locked = false;
+      const u = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
+      const base = rb & v.chunkMask;
+      for (; i < to && items[i] >>> RECORD_BITS === r; i++) {
+        const x = xs[i];
+        const nu = v.u32[x >>> v.chunkBits];
+        const no = x & v.chunkMask;
+        const prev = nu[no + NODE_PREV];
+        if (prev !== 0) {
+          nu[no + NODE_PREV] = 0;
+          this.arena.nodes.free(prev);
+        }
+        if (u === null || nu[no + NODE_DEL] !== 0) continue;
+        const ro = base + RB_HEADER + (items[i] & RECORD_MASK) * REC_STRIDE;
+        if (u[ro + REC_X] !== x) continue;
+        if (!locked) {
+          Atomics.add(u, base + RB_SEQ, 1);
+          locked = true;
+        }
+        u[ro + REC_X] = 0;
+        this.arena.retire(RETIRE_NODE, 0, x, 0, 0, pub);
+      }
+      if (locked && u !== null) Atomics.add(u, base + RB_SEQ, 1);
+    }
   }
 
-  /** Bytes of record blocks and writer arrays (memory accounting). */
+  /** Bytes of record blocks and writer state (memory accounting). */
   bytes(): number {
-    return this.blocks * RECORD_BLOCK_WORDS * 4 + this.writerHead.length * 9 + this.dirCapacity * 4;
+    return this.blocks * RECORD_BLOCK_WORDS * 4 + this.w.byteLength + this.dirCapacity * 4;
   }
 
   directory(): number {

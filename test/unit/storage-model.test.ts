@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
 import type { ExternalId } from '../../src/model/ids.js';
-import type { Op } from '../../src/model/ops.js';
+import type { EdgeColumns, Op } from '../../src/model/ops.js';
 import type { Props } from '../../src/model/schema.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
 import {
@@ -112,8 +112,27 @@ const conflictOp = fc.oneof(
   }),
 ) as fc.Arbitrary<Op>;
 
+// The columnar bulk form (its own code path in the store), sometimes with a weight column.
+const bulkArb = fc
+  .record({
+    pairs: fc.array(fc.tuple(hubArb, hubArb), { minLength: 1, maxLength: 20 }),
+    label: eLabel,
+    weighted: fc.boolean(),
+    w: fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 100 }), {
+      minLength: 20,
+      maxLength: 20,
+    }),
+  })
+  .map(({ pairs, label, weighted, w }) => {
+    const edges: EdgeColumns = { src: pairs.map((p) => p[0]), dst: pairs.map((p) => p[1]) };
+    if (label !== undefined) edges.label = label;
+    if (weighted) edges.props = { w: w.slice(0, pairs.length) };
+    return edges;
+  });
+
 const stepArb = fc.record({
   ops: fc.array(opArb, { minLength: 1, maxLength: 12 }),
+  bulk: fc.option(bulkArb, { freq: 4, nil: undefined }),
   conflict: fc.option(conflictOp, { freq: 12, nil: undefined }),
   maintenance: fc.constantFrom('none', 'none', 'none', 'compact', 'compactAll', 'retain'),
   window: fc.integer({ min: 1, max: 40 }),
@@ -172,6 +191,18 @@ function expectedState(st: RefState): { vertices: Map<string, string>; nbrs: Map
   return { vertices, nbrs };
 }
 
+function bulkAsOps(e: EdgeColumns | undefined): Op[] {
+  if (e === undefined) return [];
+  const out: Op[] = [];
+  for (let i = 0; i < e.src.length; i++) {
+    const op: Op = { op: 'upsertEdge', src: e.src[i], dst: e.dst[i] };
+    if (e.label !== undefined) op.label = e.label;
+    if (e.props !== undefined) op.props = { w: e.props.w[i] as number };
+    out.push(op);
+  }
+  return out;
+}
+
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
 function runScenario(steps: Step[]): void {
@@ -182,11 +213,14 @@ function runScenario(steps: Step[]): void {
   let oldest = 0;
   for (const step of steps) {
     const ops = step.conflict === undefined ? step.ops : [...step.ops, step.conflict];
-    const accepted = model.apply(ops);
+    // The model sees the bulk edges as upserts after the ops, as the store applies them.
+    const modelOps = [...ops, ...bulkAsOps(step.bulk)];
+    const accepted = model.apply(modelOps);
+    const batch = step.bulk === undefined ? { ops } : { ops, edges: step.bulk };
     if (accepted) {
-      store.apply({ ops });
+      store.apply(batch);
     } else {
-      expect(() => store.apply({ ops })).toThrow(EpochgraphError);
+      expect(() => store.apply(batch)).toThrow(EpochgraphError);
     }
     if (step.maintenance === 'compact') store.compact(64);
     if (step.maintenance === 'compactAll') store.compactAll();

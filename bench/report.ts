@@ -1,0 +1,60 @@
+/** Shared benchmark output: a printed table and a flat JSON object in bench/results/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
+
+export interface Row {
+  metric: string;
+  value: number;
+  unit?: string;
+  target?: string;
+  ok?: boolean;
+}
+
+export function report(
+  name: string,
+  rows: Row[],
+  extra: Record<string, number | string> = {},
+): Record<string, number> {
+  const flat: Record<string, number> = {};
+  for (const r of rows) flat[r.metric] = Number(r.value.toPrecision(6));
+  const w = Math.max(...rows.map((r) => r.metric.length));
+  console.log(`\n${name}`);
+  for (const r of rows) {
+    const status = r.ok === undefined ? '' : r.ok ? '  ok' : '  MISSED';
+    const target = r.target ? `  (target ${r.target})` : '';
+    console.log(`  ${r.metric.padEnd(w)}  ${fmt(r.value).padStart(12)} ${r.unit ?? ''}${target}${status}`);
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ ...flat, ...extra }, null, 2)}\n`);
+  console.log(`  -> ${path.relative(process.cwd(), file)}`);
+  return flat;
+}
+
+function fmt(v: number): string {
+  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (Math.abs(v) >= 1e4) return v.toFixed(0);
+  return v.toPrecision(4);
+}
+
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** Deterministic PRNG (xorshift32) for reproducible inputs. */
+export function rng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}

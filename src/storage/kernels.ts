@@ -1,0 +1,142 @@
+/**
+ * Scan kernels over a snapshot's adjacency, for analytics: they walk record blocks range by
+ * range (4096 vertices), check each range's sequence lock once (two atomic loads per range,
+ * none per vertex), and take a plain prefix scan when no record in the range changed after
+ * the snapshot's epoch (the common case when reading the latest epoch).
+ *
+ * Local ids index the value arrays directly, so these kernels serve one partition. `mask`
+ * (from vertexMask) marks the local ids that are vertices of this partition at the snapshot's
+ * epoch: records of other ids (vertices created later, remote "ghost" ids) are skipped; a
+ * vertex created after the epoch has a record without history, so the mask is required.
+ */
+import {
+  DIR_CAPACITY,
+  DIR_HEADER,
+  NODE_DEL,
+  NODE_EPOCH,
+  RB_HEADER,
+  RB_MAX_EPOCH,
+  RB_SEQ,
+  REC_STRIDE,
+  RECORD_BITS,
+  RECORD_BLOCK_WORDS,
+  RECORDS_PER_BLOCK,
+} from './layout.js';
+import { newVersionOut, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-table.js';
+import type { Snapshot } from './snapshot.js';
+
+const scratch = new Float64Array(RECORDS_PER_BLOCK);
+const version = newVersionOut();
+
+function tablesOf(snap: Snapshot, dir: 'out' | 'in', labelIdx: number): number[] {
+  const labels = snap.schema.edgeLabels;
+  const out: number[] = [];
+  for (let l = 0; l < labels.length; l++) {
+    if (labelIdx >= 0 && l !== labelIdx) continue;
+    out.push(dir === 'out' ? labels[l].out : labels[l].in);
+  }
+  return out;
+}
+
+/**
+ * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch.
+ * With dir = 'in' this is the pull step of PageRank.
+ */
+export function pullSum(
+  snap: Snapshot,
+  dir: 'out' | 'in',
+  labelIdx: number,
+  mask: Uint8Array,
+  x: Float64Array,
+  out: Float64Array,
+): void {
+  const a = snap.reader.arena;
+  const e = snap.epoch;
+  const bits = a.chunkBits;
+  const cmask = a.chunkMask;
+  for (const table of tablesOf(snap, dir, labelIdx)) {
+    const d = tableDir(snap.reader.ctl, table);
+    if (d === 0) continue;
+    const ranges = a.word(d + DIR_CAPACITY);
+    for (let r = 0; r < ranges; r++) {
+      const rb = a.word(d + DIR_HEADER + r);
+      if (rb === 0) continue;
+      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
+      const base = rb & cmask;
+      const first = r << RECORD_BITS;
+      const n = Math.min(RECORDS_PER_BLOCK, out.length - first, mask.length - first);
+      if (n <= 0) continue;
+      for (;;) {
+        const s1 = Atomics.load(u, base + RB_SEQ);
+        if ((s1 & 1) !== 0) continue;
+        const fresh = u[base + RB_MAX_EPOCH] <= e;
+        for (let i = 0; i < n; i++) {
+          if (mask[first + i] === 0) {
+            scratch[i] = 0;
+            continue;
+          }
+          const ro = base + RB_HEADER + i * REC_STRIDE;
+          let h = u[ro];
+          let c = u[ro + 1];
+          const xn = u[ro + 2];
+          let del = 0;
+          if (xn !== 0) {
+            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
+              // History: the version at e is older than the current one.
+              if (walkHistory(a, xn, e, version)) {
+                h = version[V_HEAD];
+                c = version[V_COUNT];
+                del = version[V_DEL];
+              } else c = 0;
+            } else del = a.word(xn + NODE_DEL);
+          }
+          if (c === 0) {
+            scratch[i] = 0;
+            continue;
+          }
+          const A = a.u32[h >>> bits];
+          let o = h & cmask;
+          const end = o + c;
+          let sum = 0;
+          if (del === 0) {
+            for (; o < end; o++) sum += x[A[o]];
+          } else {
+            for (let j = 0; o < end; o++, j++) {
+              const s = a.word(del + j);
+              if (s === 0 || s > e) sum += x[A[o]];
+            }
+          }
+          scratch[i] = sum;
+        }
+        // Use the range only if no seal overlapped it; otherwise redo it.
+        if (Atomics.load(u, base + RB_SEQ) === s1) break;
+      }
+      for (let i = 0; i < n; i++) out[first + i] += scratch[i];
+    }
+  }
+}
+
+/** The local ids that are vertices of this partition at the snapshot's epoch. */
+export function vertexMask(snap: Snapshot): Uint8Array {
+  const mask = new Uint8Array(snap.localIdBound());
+  snap.forEachVertex((lid) => {
+    mask[lid] = 1;
+  });
+  return mask;
+}
+
+/** deg[v] = number of v's `dir` neighbours (label -1 = all) at the snapshot's epoch. */
+export function degrees(
+  snap: Snapshot,
+  dir: 'out' | 'in',
+  labelIdx: number,
+  mask: Uint8Array,
+  deg: Float64Array,
+): void {
+  deg.fill(0);
+  const bound = Math.min(deg.length, mask.length);
+  for (let v = 0; v < bound; v++) {
+    // Degrees are computed once per run, so the per-vertex path is fine here.
+    if (mask[v] !== 0) deg[v] = snap.degree(v, dir, labelIdx);
+  }
+}
