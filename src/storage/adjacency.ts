@@ -14,6 +14,7 @@
  * - Writer state (head, length, size class) is private to the writer and published per
  *   changed vertex at the seal by the record table.
  */
+import { EpochgraphError } from '../errors.js';
 import {
   type Arena,
   type BlockPool,
@@ -296,6 +297,50 @@ export class AdjacencyStore {
     const bloom = new Uint32Array(words);
     this.forEachLive(v, (target) => bloomAdd(bloom, target));
     this.blooms.set(v, bloom);
+  }
+
+  /**
+   * Bulk-load rows (increasing vertex order) into vertices that have no list yet, one exact
+   * extent per vertex range, as compaction would lay them out. Returns each entry's address.
+   */
+  loadRows(rows: Uint32Array, counts: Uint32Array, nbrs: Uint32Array): Uint32Array {
+    const t = this.table;
+    const w = t.w;
+    const views = this.arena.views;
+    const addrs = new Uint32Array(nbrs.length);
+    let i = 0;
+    let pos = 0;
+    while (i < rows.length) {
+      const r = rows[i] >>> RECORD_BITS;
+      let j = i;
+      let total = 0;
+      while (j < rows.length && rows[j] >>> RECORD_BITS === r) total += counts[j++];
+      const ext = total > 0 ? this.arena.allocExtent(total) : 0;
+      if (total > 0) this.pool(rows[i]).adoptExtent(ext, total + (total & 1), total);
+      let at = ext;
+      for (; i < j; i++) {
+        const v = rows[i];
+        const c = counts[i];
+        const wi = v * W_STRIDE;
+        if (w[wi + W_HEAD] !== 0 || w[wi + W_COUNT] !== 0) {
+          throw new EpochgraphError('INTERNAL', `corrupt checkpoint: vertex ${v} has two lists`, {
+            reason: 'DATA_CORRUPT',
+          });
+        }
+        if (c === 0) continue;
+        views.u32[at >>> views.chunkBits].set(nbrs.subarray(pos, pos + c), at & views.chunkMask);
+        for (let k = 0; k < c; k++) addrs[pos + k] = at + k;
+        w[wi + W_HEAD] = at;
+        w[wi + W_COUNT] = c;
+        w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | EXACT_CLASS | AUX_PRIVATE;
+        t.markDirty(v);
+        this.liveEntries += c;
+        if (c >= BLOOM_MIN) this.rebuildBloom(v, c);
+        at += c;
+        pos += c;
+      }
+    }
+    return addrs;
   }
 
   /** Ranges worth compacting: fragmented (slack or stamped entries). */

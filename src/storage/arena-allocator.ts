@@ -310,6 +310,12 @@ export class BlockPool {
     return old;
   }
 
+  /** Take an extent written elsewhere (a bulk load) into the pool, with its live words. */
+  adoptExtent(addr: number, words: number, liveWords: number): void {
+    this.extents.push(addr, words);
+    this.liveWords += liveWords;
+  }
+
   extentWords(): number {
     let n = 0;
     for (let i = 1; i < this.extents.length; i += 2) n += this.extents[i];

@@ -221,6 +221,12 @@ export class Snapshot {
     };
   }
 
+  /** The epoch at which an existing vertex was (last) created. */
+  createdEpoch(lid: number): number {
+    const slot = this.reader.core().slot(lid, this.epoch);
+    return slot === 0 ? 0 : this.reader.arena.word(slot + CORE_CREATED);
+  }
+
   /** Deleted epoch recorded in the core (0 while alive). */
   deletedEpoch(lid: number): number {
     const slot = this.reader.core().slot(lid, this.epoch);

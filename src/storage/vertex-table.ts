@@ -88,11 +88,11 @@ export class VertexTable {
     return slot === 0 ? -1 : this.arena.views.word(slot + CORE_LABEL) - 1;
   }
 
-  create(lid: number, labelId: number, epoch: number, pub: number): void {
+  create(lid: number, labelId: number, epoch: number, pub: number, createdEpoch = epoch): void {
     const slot = this.core.writable(lid, epoch, pub);
     const v = this.arena.views;
     v.setWord(slot + CORE_LABEL, labelId + 1);
-    v.setWord(slot + CORE_CREATED, epoch);
+    v.setWord(slot + CORE_CREATED, createdEpoch);
     v.setWord(slot + CORE_DELETED, 0);
     this.alive[lid] = 1;
     this.aliveCount++;
