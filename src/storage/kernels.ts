@@ -10,6 +10,7 @@
  * vertex created after the epoch has a record without history, so the mask is required.
  */
 import {
+  COUNT_MASK,
   DIR_CAPACITY,
   DIR_HEADER,
   NODE_DEL,
@@ -17,6 +18,7 @@ import {
   RB_HEADER,
   RB_MAX_EPOCH,
   RB_SEQ,
+  REC_STAMPED,
   REC_STRIDE,
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
@@ -77,10 +79,12 @@ export function pullSum(
           }
           const ro = base + RB_HEADER + i * REC_STRIDE;
           let h = u[ro];
-          let c = u[ro + 1];
+          const cw = u[ro + 1];
+          let c = cw & COUNT_MASK;
           const xn = u[ro + 2];
           let del = 0;
-          if (xn !== 0) {
+          // Fresh range and no stamps: the record alone describes the version (no node read).
+          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
             if (!fresh && a.word(xn + NODE_EPOCH) > e) {
               // History: the version at e is older than the current one.
               if (walkHistory(a, xn, e, version)) {

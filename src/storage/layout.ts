@@ -37,6 +37,11 @@ export const CTL_SCHEMA_PTR = 6;
 export const CTL_CHUNKS_USED = 7;
 /** Writer heartbeat / generation, bumped on each seal (diagnostics only). */
 export const CTL_SEALS = 8;
+/**
+ * Local ids assigned as of the newest seal; stored before PUBLISHED, so for any epoch a
+ * reader can open it is an upper bound on that epoch's local ids.
+ */
+export const CTL_LIDS = 9;
 
 /** Directory pointer of each record table (atomic), TABLES_MAX entries. */
 export const CTL_TABLE_DIR = 64;
@@ -77,6 +82,12 @@ export const RB_MAX_EPOCH = 1;
 export const RB_HEADER = 4;
 export const REC_HEAD = 0;
 export const REC_COUNT = 1;
+/**
+ * REC_COUNT bit: the current version has deletion stamps (its node's del is set). Lets a scan
+ * of fresh records skip the version node entirely when the bit is clear.
+ */
+export const REC_STAMPED = 0x80000000;
+export const COUNT_MASK = 0x7fffffff;
 export const REC_X = 2;
 export const REC_STRIDE = 3;
 export const RECORD_BLOCK_WORDS = RB_HEADER + RECORDS_PER_BLOCK * REC_STRIDE;

@@ -10,6 +10,7 @@ import type { PropertySpec, PropValue, SchemaView } from '../model/schema.js';
 import type { AdjacencyStore } from './adjacency.js';
 import { type ApplyResult, applyBatch } from './batch-apply.js';
 import {
+  CTL_LIDS,
   CTL_OLDEST,
   CTL_PUBLISHED,
   CTL_SCHEMA_PTR,
@@ -191,6 +192,7 @@ export class PartitionStore {
     }
     changedRecords += core.vertices.seal(O, core.versions);
     if (core.schemaDirty) this.publishSchema();
+    Atomics.store(core.ctl, CTL_LIDS, core.ids.count);
     // Release: every record, node, block and schema byte of epoch O is written above; a
     // reader that loads PUBLISHED >= O (acquire) sees all of it.
     Atomics.store(core.ctl, CTL_PUBLISHED, O);

@@ -30,6 +30,7 @@ import { EpochgraphError } from '../errors.js';
 import type { Arena } from './arena-allocator.js';
 import { RETIRE_EXTENT, RETIRE_NODE } from './arena-allocator.js';
 import {
+  COUNT_MASK,
   CTL_PUBLISHED,
   CTL_TABLE_DIR,
   DIR_CAPACITY,
@@ -44,6 +45,7 @@ import {
   RB_SEQ,
   REC_COUNT,
   REC_HEAD,
+  REC_STAMPED,
   REC_STRIDE,
   REC_X,
   RECORD_BITS,
@@ -97,7 +99,7 @@ export function readRecord(v: ArenaViews, rb: number, item: number, epoch: numbe
       continue;
     }
     const head = u[ro + REC_HEAD];
-    const count = u[ro + REC_COUNT];
+    const count = u[ro + REC_COUNT] & COUNT_MASK;
     const x = u[ro + REC_X];
     let found = true;
     if (x === 0) {
@@ -127,7 +129,7 @@ export function walkHistory(v: ArenaViews, n: number, epoch: number, out: Versio
     const p = v.safeWord(n + NODE_PREV);
     if (p === 0 || v.safeWord(p + NODE_EPOCH) <= epoch) {
       out[V_HEAD] = v.safeWord(n + NODE_PHEAD);
-      out[V_COUNT] = v.safeWord(n + NODE_PCOUNT);
+      out[V_COUNT] = v.safeWord(n + NODE_PCOUNT) & COUNT_MASK;
       out[V_DEL] = p === 0 ? 0 : v.safeWord(p + NODE_DEL);
       return true;
     }
@@ -366,7 +368,7 @@ export class RecordTable {
           versions.push(epoch, this.id, item, x);
         }
         u[ro + REC_HEAD] = w[wi + W_HEAD];
-        u[ro + REC_COUNT] = w[wi + W_COUNT];
+        u[ro + REC_COUNT] = w[wi + W_COUNT] | (del !== 0 ? REC_STAMPED : 0);
         u[ro + REC_X] = x;
       }
       u[base + RB_MAX_EPOCH] = epoch;

@@ -15,6 +15,7 @@ import {
   CORE_DELETED,
   CORE_LABEL,
   CORE_WIDTH,
+  CTL_LIDS,
   CTL_OLDEST,
   CTL_PUBLISHED,
   CTL_SCHEMA_PTR,
@@ -431,10 +432,9 @@ export class Snapshot {
     return { lids, offsets, neighbors };
   }
 
-  /** Number of local ids assigned so far (an upper bound on lids at this epoch). */
+  /** An upper bound on this epoch's local ids (the count at the newest seal). */
   localIdBound(): number {
-    const dir = tableDir(this.reader.ctl, this.schema.core);
-    return dir === 0 ? 0 : this.reader.arena.word(dir) * (1 << RECORD_BITS) * 64;
+    return Atomics.load(this.reader.ctl, CTL_LIDS);
   }
 }
 
