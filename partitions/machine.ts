@@ -1,0 +1,728 @@
+/**
+ * A machine: the partition workers of one daemon, driven from the main thread.
+ *
+ * - Writes: a batch is checked against the schema whole, split by owner (batch-router.ts),
+ *   and posted to the workers; it lands in the open epoch. Batches are posted in submission
+ *   order under a send lock, and every worker handles its messages in order, so all
+ *   partitions see batches in one order; a batch with deleteVertex holds the lock across its
+ *   segments so its cascades land before anything else.
+ * - The epoch clock ticks every epochMs. A tick with changes seals epoch O on every partition
+ *   (same number everywhere; partitions that logged nothing seal in memory only). Epoch O
+ *   becomes visible once every partition has sealed it and every participant has made its WAL
+ *   group durable; only then are its batches acknowledged with O. Visibility is in order.
+ * - Reads: snapshots of all partitions at one visible epoch (GraphSnapshot).
+ * - Retention: the ledger's floor (time window and pins) is sent to every worker.
+ * - Backpressure: at most maxQueuedBatches batches wait; more wait for a slot, up to
+ *   queueTimeoutMs, then fail with NOT_READY.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EpochgraphError } from '../src/errors.js';
+import { type ExternalId, partitionOf } from '../src/model/ids.js';
+import {
+  type AppliedCounts,
+  addCounts,
+  type Batch,
+  type DeleteEdgeOp,
+  emptyCounts,
+} from '../src/model/ops.js';
+import {
+  DEFAULT_EDGE_LABEL,
+  DEFAULT_VERTEX_LABEL,
+  type Props,
+  SchemaModel,
+  type SchemaView,
+} from '../src/model/schema.js';
+import { GraphSnapshot } from '../src/storage/graph-snapshot.js';
+import { PartitionReader, type StoreDescriptor, type StoreLimits } from '../src/storage/index.js';
+import { type Route, routeBatch, type SubBatch } from './batch-router.js';
+import { type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
+import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
+import { type HandleLogger, PartitionHandle } from './partition-handle.js';
+import type { ReplayResult, SealResultData, WorkerStats } from './protocol.js';
+import { planRecovery } from './recovery-plan.js';
+
+export interface MachineOptions {
+  dataDir: string;
+  partitions: number;
+  backupDir?: string;
+  epochMs?: number;
+  retainMs?: number;
+  limits?: Partial<StoreLimits>;
+  maxQueuedBatches?: number;
+  queueTimeoutMs?: number;
+  checkpointWalBytes?: number;
+  checkpointIntervalMs?: number;
+  walSegmentBytes?: number;
+  logger?: HandleLogger;
+}
+
+export interface SubmitResult {
+  epoch: number;
+  applied: AppliedCounts;
+}
+
+/** What a visible epoch looked like when it was sealed (for metadata, metrics and logs). */
+export interface SealEvent {
+  epoch: number;
+  sealedAtMs: number;
+  partitions: SealResultData[];
+  /** From the tick to visibility. */
+  latencyMs: number;
+  backupFailed: boolean;
+}
+
+export interface MachineStats {
+  epoch: number;
+  oldest: number;
+  queuedBatches: number;
+  sealsInFlight: number;
+  partitions: WorkerStats[];
+}
+
+const MACHINE_FILE = 'machine.json';
+const RETENTION_TICK_MS = 1000;
+
+const silent: HandleLogger = { info() {}, warn() {}, error() {} };
+
+interface Waiter {
+  resolve: (r: SubmitResult) => void;
+  reject: (e: EpochgraphError) => void;
+  applied: AppliedCounts;
+}
+
+export class Machine {
+  readonly partitions: number;
+  readonly epochMs: number;
+  readonly retainMs: number;
+  private readonly handles: PartitionHandle[] = [];
+  private readers: PartitionReader[] = [];
+  private readonly ledger: EpochLedger;
+  private readonly schema = new SchemaModel();
+  /** Labels given in epochs not yet visible (readers cannot see them yet): id key -> label. */
+  private readonly recentLabels = new Map<string, { label: string; epoch: number }>();
+  private openEpoch = 1;
+  private visible = 0;
+  private dirty = false;
+  private touched = new Set<number>();
+  private waiters = new Map<number, Waiter[]>();
+  private sendLock: Promise<void> = Promise.resolve();
+  private sealChain: Promise<void> = Promise.resolve();
+  private sealsInFlight = 0;
+  private queued = 0;
+  private slotWaiters: (() => void)[] = [];
+  private failure: EpochgraphError | null = null;
+  private closing = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private retentionTicker: NodeJS.Timeout | undefined;
+  private lastFloor = 0;
+  private readonly listeners = new Set<(e: SealEvent) => void>();
+  private readonly maxQueued: number;
+  private readonly queueTimeoutMs: number;
+  private readonly log: HandleLogger;
+
+  private constructor(
+    private readonly opts: MachineOptions,
+    private readonly lock: DataDirLock,
+  ) {
+    this.partitions = opts.partitions;
+    this.epochMs = opts.epochMs ?? 50;
+    this.retainMs = opts.retainMs ?? 60_000;
+    this.maxQueued = opts.maxQueuedBatches ?? 256;
+    this.queueTimeoutMs = opts.queueTimeoutMs ?? 5_000;
+    this.log = opts.logger ?? silent;
+    this.ledger = new EpochLedger(this.retainMs);
+  }
+
+  /** Open a data dir: lock it, start the workers, recover, start the epoch clock. */
+  static async open(opts: MachineOptions): Promise<Machine> {
+    if (!Number.isInteger(opts.partitions) || opts.partitions < 1 || opts.partitions > 256) {
+      throw new EpochgraphError(
+        'INVALID_REQUEST',
+        `partitions must be an integer in [1, 256], got ${opts.partitions}`,
+      );
+    }
+    await mkdir(opts.dataDir, { recursive: true });
+    const lock = await lockDataDir(opts.dataDir);
+    const m = new Machine(opts, lock);
+    try {
+      await m.checkMachineFile();
+      await m.recover();
+    } catch (err) {
+      await m.shutdownWorkers();
+      await lock.release();
+      throw err;
+    }
+    m.ticker = setInterval(() => m.tick(), m.epochMs);
+    m.retentionTicker = setInterval(() => m.applyRetention(), RETENTION_TICK_MS);
+    m.ticker.unref();
+    m.retentionTicker.unref();
+    return m;
+  }
+
+  /** The data dir remembers its partition count; another count would scramble ownership. */
+  private async checkMachineFile(): Promise<void> {
+    const file = path.join(this.opts.dataDir, MACHINE_FILE);
+    let raw: string | null = null;
+    try {
+      raw = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (raw === null) {
+      const tmp = `${file}.tmp`;
+      await writeFile(
+        tmp,
+        `${JSON.stringify({ partitions: this.partitions, createdAt: new Date().toISOString() })}\n`,
+      );
+      await rename(tmp, file);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new EpochgraphError(
+        'INVALID_REQUEST',
+        `${file} is not valid JSON; it records the data dir's partition count`,
+      );
+    }
+    const p = (parsed as { partitions?: unknown }).partitions;
+    if (p !== this.partitions) {
+      throw new EpochgraphError(
+        'INVALID_REQUEST',
+        `the data dir ${this.opts.dataDir} was created with ${String(p)} partitions; refusing to start with ${this.partitions}`,
+        { recorded: p, requested: this.partitions },
+      );
+    }
+  }
+
+  private async recover(): Promise<void> {
+    const { dataDir, backupDir } = this.opts;
+    for (let p = 0; p < this.partitions; p++) {
+      const paths = partitionPaths(dataDir, p);
+      const backup = backupDir === undefined ? undefined : partitionPaths(backupDir, p);
+      this.handles.push(
+        new PartitionHandle(
+          {
+            partition: p,
+            partitions: this.partitions,
+            walDir: paths.wal,
+            checkpointDir: paths.checkpoints,
+            backupWalDir: backup?.wal,
+            backupCheckpointDir: backup?.checkpoints,
+            limits: this.opts.limits,
+            walSegmentBytes: this.opts.walSegmentBytes,
+            checkpointWalBytes: this.opts.checkpointWalBytes ?? 256 << 20,
+            checkpointIntervalMs: this.opts.checkpointIntervalMs ?? 5 * 60_000,
+          },
+          this.log,
+          (part, err) => this.onWorkerFailure(part, err),
+        ),
+      );
+    }
+    const scans = await Promise.all(this.handles.map((h) => h.request('scan', {})));
+    const plan = planRecovery(scans);
+    const replays = (await Promise.all(
+      this.handles.map((h, p) => h.request('replay', { skip: plan.skip[p], alignEpoch: plan.alignEpoch })),
+    )) as (ReplayResult & {
+      epochs: { epoch: number; sealedAtMs: number; vertices: number; edges: number }[];
+    })[];
+    this.readers = replays.map((r) => new PartitionReader(r.descriptor as StoreDescriptor));
+    // Rebuild the ledger from the replayed epochs (every partition sealed the align epoch).
+    const byEpoch = new Map<number, EpochInfo>();
+    replays.forEach((r, p) => {
+      for (const e of r.epochs) {
+        let info = byEpoch.get(e.epoch);
+        if (info === undefined)
+          byEpoch.set(
+            e.epoch,
+            (info = { epoch: e.epoch, sealedAtMs: e.sealedAtMs, vertices: 0, edges: 0, partitions: [] }),
+          );
+        info.partitions.push({ partition: p, vertices: e.vertices, edges: e.edges });
+      }
+    });
+    const counts = replays.map((r, p) => ({ partition: p, vertices: r.vertices, edges: r.edges }));
+    const base: EpochInfo = {
+      epoch: plan.alignEpoch,
+      sealedAtMs: byEpoch.get(plan.alignEpoch)?.sealedAtMs ?? Date.now(),
+      vertices: counts.reduce((a, c) => a + c.vertices, 0),
+      edges: counts.reduce((a, c) => a + c.edges, 0),
+      partitions: counts,
+    };
+    // Epochs logged by only some partitions are complete only at the align epoch; the ones
+    // every partition replayed are exact and stay readable (time travel across restarts).
+    const full = [...byEpoch.values()].filter(
+      (i) => i.partitions.length === this.partitions && i.epoch < plan.alignEpoch,
+    );
+    for (const i of full.sort((a, b) => a.epoch - b.epoch)) {
+      i.vertices = i.partitions.reduce((a, c) => a + c.vertices, 0);
+      i.edges = i.partitions.reduce((a, c) => a + c.edges, 0);
+      this.ledger.record(i);
+    }
+    this.ledger.record(base);
+    this.visible = plan.alignEpoch;
+    this.openEpoch = plan.alignEpoch + 1;
+    // Older epochs than what every partition kept are not readable: start the floor there.
+    const oldestKept = Math.min(...this.readers.map((r) => r.oldest));
+    this.lastFloor = Math.max(oldestKept, this.ledger.list()[0]?.epoch ?? 0);
+    for (const r of this.readers) {
+      const s = r.schema;
+      this.schema.merge(
+        SchemaModel.fromView({
+          vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
+          edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
+        }),
+      );
+    }
+    const replayed = replays.reduce((a, r) => a + r.replayed, 0);
+    const skipped = replays.reduce((a, r) => a + r.skipped, 0);
+    this.log.info(`recovered at epoch ${plan.alignEpoch}: ${base.vertices} vertices, ${base.edges} edges`, {
+      replayedGroups: replayed,
+      skippedGroups: skipped,
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Reads
+
+  get latestEpoch(): number {
+    return this.visible;
+  }
+
+  get oldestEpoch(): number {
+    return Math.max(this.ledger.oldest, this.lastFloor);
+  }
+
+  epochs(): readonly EpochInfo[] {
+    return this.ledger.list().filter((i) => i.epoch >= this.oldestEpoch);
+  }
+
+  /** Metadata of the state at epoch e (the newest sealed epoch ≤ e). */
+  epochInfo(e: number): EpochInfo {
+    return this.ledger.resolve(e);
+  }
+
+  /** The newest epoch sealed at or before a time. */
+  epochAsOf(timeMs: number): EpochInfo {
+    return this.ledger.asOf(timeMs);
+  }
+
+  /** Open a consistent read of all partitions (default: the latest visible epoch). Close it. */
+  snapshot(epoch?: number): GraphSnapshot {
+    const e = epoch === undefined ? this.visible : this.ledger.resolve(epoch).epoch;
+    return new GraphSnapshot(this.readers, e);
+  }
+
+  descriptors(): StoreDescriptor[] {
+    return this.readers.map((r) => r.descriptor);
+  }
+
+  /** The schema as the partitions published it (the union of their labels and properties). */
+  schemaView(): SchemaView {
+    const m = new SchemaModel();
+    for (const r of this.readers) {
+      const s = r.schema;
+      m.merge(
+        SchemaModel.fromView({
+          vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
+          edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
+        }),
+      );
+    }
+    return m.view();
+  }
+
+  pin(epoch: number | undefined, ttlMs: number): Pin {
+    return this.ledger.pin(epoch, ttlMs, Date.now());
+  }
+
+  unpin(id: string): boolean {
+    return this.ledger.unpin(id);
+  }
+
+  onSeal(fn: (e: SealEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get failed(): EpochgraphError | null {
+    return this.failure;
+  }
+
+  async stats(): Promise<MachineStats> {
+    return {
+      epoch: this.visible,
+      oldest: this.oldestEpoch,
+      queuedBatches: this.queued,
+      sealsInFlight: this.sealsInFlight,
+      partitions: await Promise.all(this.handles.map((h) => h.request('stats', {}))),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Writes
+
+  /**
+   * Apply a decoded batch. Resolves once the epoch that contains it is sealed and durable on
+   * every partition (and visible), with that epoch; rejects with the reason otherwise.
+   */
+  async submit(batch: Batch): Promise<SubmitResult> {
+    this.checkWritable();
+    await this.takeSlot();
+    try {
+      // post() returns the acknowledgement wrapped: a bare promise would be adopted by the
+      // async function and hold the send lock until the seal, which needs the lock.
+      const { ack } = await this.exclusive(() => this.post(batch));
+      return await ack;
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private checkWritable(): void {
+    if (this.failure !== null)
+      throw new EpochgraphError('NOT_READY', `writes are stopped: ${this.failure.message}`);
+    if (this.closing) throw new EpochgraphError('NOT_READY', 'the daemon is shutting down');
+  }
+
+  private async takeSlot(): Promise<void> {
+    if (this.queued < this.maxQueued) {
+      this.queued++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.slotWaiters.indexOf(go);
+        if (i >= 0) this.slotWaiters.splice(i, 1);
+        reject(
+          new EpochgraphError('NOT_READY', `ingest queue is full (${this.maxQueued} batches); retry later`),
+        );
+      }, this.queueTimeoutMs);
+      const go = () => {
+        clearTimeout(timer);
+        this.queued++;
+        resolve();
+      };
+      this.slotWaiters.push(go);
+    });
+  }
+
+  private releaseSlot(): void {
+    this.queued--;
+    const next = this.slotWaiters.shift();
+    if (next !== undefined) next();
+  }
+
+  /** Run fn with the send lock (one poster at a time; seals and batches stay in order). */
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.sendLock.then(fn);
+    this.sendLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Post a batch (holding the send lock); returns the acknowledgement promise. A batch
+   * without vertex deletions (or on one partition) is one segment: it is posted in this turn
+   * and its replies are awaited outside the lock. Otherwise segments go one at a time, each
+   * carrying the cascades of the previous one, all in the open epoch.
+   */
+  private async post(batch: Batch): Promise<{ ack: Promise<SubmitResult> }> {
+    this.checkWritable();
+    if (this.partitions > 1) this.checkSchema(batch);
+    const route: Route = routeBatch(batch, this.partitions);
+    const applied = emptyCounts();
+    this.rememberLabels(batch);
+    if (route.length === 1 && !(this.partitions > 1 && batch.ops.some((o) => o.op === 'deleteVertex'))) {
+      return { ack: this.ackLater(this.postSegment(route[0]), applied) };
+    }
+    let cascades = new Map<number, DeleteEdgeOp[]>();
+    for (let k = 0; k < route.length || cascades.size > 0; k++) {
+      const seg: Map<number, SubBatch> = k < route.length ? route[k] : new Map();
+      for (const [p, ops] of cascades) {
+        const part = seg.get(p);
+        if (part === undefined) seg.set(p, { ops });
+        else part.ops = [...ops, ...part.ops];
+      }
+      cascades = new Map();
+      if (seg.size === 0) continue;
+      const posted = this.postSegment(seg);
+      const replies = await this.settle(posted.map((x) => x.reply));
+      replies.forEach((r, i) => {
+        addCounts(applied, r.applied);
+        const from = posted[i].partition;
+        for (const c of r.cascades) {
+          // The replying partition removed its half; the other half lives at the owner of
+          // the endpoint it does not own.
+          const ps = this.owner(c.src);
+          const target = ps === from ? this.owner(c.dst) : ps;
+          let list = cascades.get(target);
+          if (list === undefined) cascades.set(target, (list = []));
+          list.push(c);
+        }
+      });
+    }
+    return { ack: this.waitForSeal(this.openEpoch, applied) };
+  }
+
+  private postSegment(
+    seg: Map<number, SubBatch>,
+  ): { partition: number; reply: Promise<{ applied: AppliedCounts; cascades: DeleteEdgeOp[] }> }[] {
+    this.dirty = true;
+    return [...seg].map(([p, sub]) => {
+      this.touched.add(p);
+      const body = sub.edges === undefined ? { ops: sub.ops } : { ops: sub.ops, edges: sub.edges };
+      return { partition: p, reply: this.handles[p].request('apply', body) };
+    });
+  }
+
+  private owner(id: ExternalId): number {
+    return partitionOf(id, this.partitions);
+  }
+
+  /** Wait for every reply; if a partition refused, the batch fails (see checkSchema). */
+  private async settle<T>(posted: Promise<T>[]): Promise<T[]> {
+    const results = await Promise.allSettled(posted);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed !== undefined) throw this.partialFailure(failed.reason, results);
+    return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+  }
+
+  private partialFailure(reason: unknown, results: PromiseSettledResult<unknown>[]): EpochgraphError {
+    const err = reason instanceof EpochgraphError ? reason : new EpochgraphError('INTERNAL', String(reason));
+    if (results.some((r) => r.status === 'fulfilled')) {
+      // Some partitions applied their part: the machine can no longer promise atomicity, so
+      // it stops taking writes rather than acknowledge anything on top of a half batch.
+      this.fail(
+        new EpochgraphError('INTERNAL', `a batch was applied on some partitions only: ${err.message}`),
+      );
+    }
+    return err;
+  }
+
+  private ackLater(
+    posted: { reply: Promise<{ applied: AppliedCounts }> }[],
+    applied: AppliedCounts,
+  ): Promise<SubmitResult> {
+    const epoch = this.openEpoch;
+    const ack = this.waitForSeal(epoch, applied);
+    return this.settle(posted.map((x) => x.reply)).then(
+      (replies) => {
+        for (const r of replies) addCounts(applied, r.applied);
+        return ack;
+      },
+      (err) => {
+        this.dropWaiter(epoch, applied);
+        throw err;
+      },
+    );
+  }
+
+  private waitForSeal(epoch: number, applied: AppliedCounts): Promise<SubmitResult> {
+    return new Promise<SubmitResult>((resolve, reject) => {
+      let list = this.waiters.get(epoch);
+      if (list === undefined) this.waiters.set(epoch, (list = []));
+      list.push({ resolve, reject, applied });
+    });
+  }
+
+  private dropWaiter(epoch: number, applied: AppliedCounts): void {
+    const list = this.waiters.get(epoch);
+    if (list === undefined) return;
+    const i = list.findIndex((w) => w.applied === applied);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /**
+   * Schema check of the whole batch before anything is posted (P > 1): a partition that
+   * refused its part after others applied theirs would break atomicity. A vertex upsert
+   * without a label is checked against the vertex's current label, which is tracked here for
+   * epochs readers cannot see yet.
+   */
+  private checkSchema(batch: Batch): void {
+    const pending = new SchemaModel();
+    const labelsInBatch = new Map<string, string>();
+    for (let i = 0; i < batch.ops.length; i++) {
+      const op = batch.ops[i];
+      if (op.op === 'upsertVertex') {
+        const k = keyOf(op.id);
+        const label = op.label ?? labelsInBatch.get(k) ?? this.currentLabel(op.id) ?? DEFAULT_VERTEX_LABEL;
+        labelsInBatch.set(k, label);
+        this.schema.check('vertex', label, op.props, pending, `ops[${i}]`);
+      } else if (op.op === 'upsertEdge') {
+        this.schema.check('edge', op.label ?? DEFAULT_EDGE_LABEL, op.props, pending, `ops[${i}]`);
+      } else if (op.op === 'deleteVertex') {
+        labelsInBatch.set(keyOf(op.id), DEFAULT_VERTEX_LABEL);
+      }
+    }
+    const e = batch.edges;
+    if (e?.props !== undefined && e.src.length > 0) {
+      const sample: Props = {};
+      for (const [name, col] of Object.entries(e.props)) sample[name] = col[0];
+      this.schema.check('edge', e.label ?? DEFAULT_EDGE_LABEL, sample, pending, 'edges');
+    }
+    this.schema.merge(pending);
+  }
+
+  private currentLabel(id: ExternalId): string | undefined {
+    const recent = this.recentLabels.get(keyOf(id));
+    if (recent !== undefined) return recent.label;
+    const s = this.readers[this.owner(id)]?.open(this.visible);
+    if (s === undefined) return undefined;
+    try {
+      return s.vertex(id)?.label;
+    } finally {
+      s.close();
+    }
+  }
+
+  private rememberLabels(batch: Batch): void {
+    if (this.partitions === 1) return;
+    for (const op of batch.ops) {
+      if (op.op === 'upsertVertex' && op.label !== undefined)
+        this.recentLabels.set(keyOf(op.id), { label: op.label, epoch: this.openEpoch });
+      else if (op.op === 'deleteVertex')
+        this.recentLabels.set(keyOf(op.id), { label: DEFAULT_VERTEX_LABEL, epoch: this.openEpoch });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The epoch clock
+
+  /** Seal now if anything changed (also used by shutdown and tests). */
+  tick(): Promise<void> {
+    if (!this.dirty || this.failure !== null) return this.sealChain;
+    void this.exclusive(() => {
+      if (!this.dirty) return;
+      const epoch = this.openEpoch;
+      const participants = [...this.touched].sort((a, b) => a - b);
+      this.touched = new Set();
+      this.dirty = false;
+      this.openEpoch = epoch + 1;
+      const sealedAtMs = Date.now();
+      const started = performance.now();
+      const replies = this.handles.map((h) => h.request('seal', { epoch, sealedAtMs, participants }));
+      this.sealsInFlight++;
+      // Visibility in epoch order: each finish waits for the previous one.
+      this.sealChain = this.sealChain.then(() => this.finishSeal(epoch, sealedAtMs, started, replies));
+    });
+    return this.sealChain;
+  }
+
+  private async finishSeal(
+    epoch: number,
+    sealedAtMs: number,
+    started: number,
+    replies: Promise<SealResultData>[],
+  ): Promise<void> {
+    const results = await Promise.allSettled(replies);
+    this.sealsInFlight--;
+    const waiters = this.waiters.get(epoch) ?? [];
+    this.waiters.delete(epoch);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed !== undefined) {
+      const err =
+        failed.reason instanceof EpochgraphError
+          ? failed.reason
+          : new EpochgraphError('INTERNAL', String(failed.reason));
+      this.fail(new EpochgraphError('INTERNAL', `sealing epoch ${epoch} failed: ${err.message}`));
+      for (const w of waiters) w.reject(this.failure as EpochgraphError);
+      return;
+    }
+    const parts = results.map((r) => (r as PromiseFulfilledResult<SealResultData>).value);
+    this.ledger.record({
+      epoch,
+      sealedAtMs,
+      vertices: parts.reduce((a, p) => a + p.vertices, 0),
+      edges: parts.reduce((a, p) => a + p.edges, 0),
+      partitions: parts.map((p, i) => ({ partition: i, vertices: p.vertices, edges: p.edges })),
+    });
+    // Every partition has sealed epoch; every participant's group is durable: make it visible.
+    this.visible = epoch;
+    for (const [k, v] of this.recentLabels) if (v.epoch <= epoch) this.recentLabels.delete(k);
+    const backup = parts.find((p) => p.backupError !== undefined)?.backupError;
+    for (const w of waiters) {
+      if (backup !== undefined) {
+        w.reject(
+          new EpochgraphError(
+            'BACKUP_UNAVAILABLE',
+            `the backup copy failed, so the batch is not acknowledged: ${backup.message}`,
+          ),
+        );
+      } else w.resolve({ epoch, applied: w.applied });
+    }
+    for (const h of this.handles) void h.request('committed', { epoch }).catch(() => undefined);
+    this.applyRetention();
+    const event: SealEvent = {
+      epoch,
+      sealedAtMs,
+      partitions: parts,
+      latencyMs: performance.now() - started,
+      backupFailed: backup !== undefined,
+    };
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch (err) {
+        this.log.error(`seal listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private applyRetention(): void {
+    if (this.failure !== null) return;
+    const floor = this.ledger.retentionFloor(Date.now());
+    if (floor <= this.lastFloor) return;
+    this.lastFloor = floor;
+    for (const h of this.handles) void h.request('retain', { oldest: floor }).catch(() => undefined);
+  }
+
+  private onWorkerFailure(p: number, err: EpochgraphError): void {
+    if (this.closing) return;
+    this.fail(new EpochgraphError('INTERNAL', `partition ${p} failed: ${err.message}`));
+  }
+
+  private fail(err: EpochgraphError): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.log.error(`writes stopped: ${err.message}`);
+    for (const list of this.waiters.values())
+      for (const w of list) w.reject(new EpochgraphError('NOT_READY', err.message));
+    this.waiters.clear();
+  }
+
+  /** Force a checkpoint of the latest committed epoch on every partition. */
+  async checkpoint(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.request('checkpoint', {})));
+  }
+
+  /**
+   * Stop accepting writes, seal what was applied, wait until it is durable, stop the
+   * workers, release the data dir.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    clearInterval(this.ticker);
+    clearInterval(this.retentionTicker);
+    // Let queued batches finish posting, then seal them.
+    await this.exclusive(() => undefined);
+    await this.tick();
+    await this.sealChain;
+    this.closing = true;
+    await Promise.allSettled(this.handles.map((h) => h.request('close', {})));
+    await this.shutdownWorkers();
+    await this.lock.release();
+  }
+
+  private async shutdownWorkers(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(this.handles.map((h) => h.terminate()));
+  }
+}
+
+function keyOf(id: ExternalId): string {
+  return typeof id === 'number' ? `n${id}` : `s${id}`;
+}

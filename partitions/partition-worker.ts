@@ -1,0 +1,352 @@
+/**
+ * A partition worker: the single writer of one partition's store. It applies sub-batches to
+ * the open epoch and logs them, seals epochs (one WAL group and one fsync per seal, only when
+ * it logged something), advances retention, compacts while there are writes anyway, writes
+ * checkpoints of committed epochs in time slices, and recovers from checkpoint + WAL at start.
+ *
+ * Requests are handled in arrival order. A seal's in-memory part is synchronous; its fsync is
+ * awaited while later requests (the next epoch's applies) go on, and the WAL keeps records
+ * appended meanwhile for the next group.
+ */
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { EpochgraphError, toErrorData } from '../src/errors.js';
+import { decodeBatch } from '../src/model/ops.js';
+import { encodeCheckpoint, restoreCheckpoint } from '../src/storage/checkpoint-codec.js';
+import { PartitionReader, PartitionStore } from '../src/storage/index.js';
+import { type CheckpointStore, openCheckpointStore } from './checkpoint.js';
+import { frameRecord, readFramedRecords } from './checkpoint-stream.js';
+import {
+  checkWorkerRequest,
+  type EpochRecord,
+  isEpochRecord,
+  type ReplayResult,
+  type ScanResult,
+  type SealResultData,
+  type WorkerInit,
+  type WorkerRequest,
+  type WorkerStats,
+} from './protocol.js';
+import { openWal } from './wal-open.js';
+import { readWal } from './wal-reader.js';
+import type { WalWriter } from './wal-writer.js';
+
+/** Entries compacted per seal while writes are flowing (bounded pause). */
+const COMPACT_BUDGET = 1 << 18;
+/** Yield to queued requests after this much checkpoint encoding. */
+const CHECKPOINT_SLICE_MS = 8;
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (port === null) throw new Error('partition-worker must run in a worker thread');
+
+let store: PartitionStore | null = null;
+let wal: WalWriter | null = null;
+let checkpoints: CheckpointStore | null = null;
+let checkpointEpoch = 0;
+let loggedThisEpoch = 0;
+let walBytesTotal = 0;
+let walBytesSinceCheckpoint = 0;
+let lastCheckpointAt = Date.now();
+let committedEpoch = 0;
+let checkpointing: Promise<{ epoch: number; bytes: number } | null> | null = null;
+let closing = false;
+
+function log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
+  port?.postMessage({ t: 'log', level, message: `p${init.partition}: ${message}`, fields });
+}
+
+function must<T>(v: T | null, what: string): T {
+  if (v === null)
+    throw new EpochgraphError('NOT_READY', `partition ${init.partition}: ${what} is not open yet`);
+  return v;
+}
+
+async function scan(): Promise<ScanResult> {
+  checkpoints = await openCheckpointStore({ dir: init.checkpointDir, backupDir: init.backupCheckpointDir });
+  const loaded = await checkpoints.loadLatest();
+  for (const s of loaded?.skipped ?? []) log('warn', `skipped checkpoint ${s.file}: ${s.problem}`);
+  if (loaded !== null) {
+    store = await restoreCheckpoint(readFramedRecords(loaded.body()), { limits: init.limits });
+    if (store.partition !== init.partition || store.partitions !== init.partitions) {
+      throw new EpochgraphError(
+        'INVALID_REQUEST',
+        `checkpoint ${loaded.file} belongs to partition ${store.partition} of ${store.partitions}, not ${init.partition} of ${init.partitions}`,
+      );
+    }
+    checkpointEpoch = loaded.epoch;
+  } else {
+    store = PartitionStore.create({
+      partition: init.partition,
+      partitions: init.partitions,
+      limits: init.limits,
+    });
+  }
+  const opened = await openWal({
+    dir: init.walDir,
+    backupDir: init.backupWalDir,
+    segmentBytes: init.walSegmentBytes,
+    afterEpoch: checkpointEpoch,
+  });
+  wal = opened;
+  const tail = opened.recovery.tail;
+  if (tail !== null) log('warn', `cut a torn WAL tail: ${JSON.stringify(tail)}`);
+  const groups: [number, number[]][] = [];
+  for await (const g of readWal(init.walDir, { afterEpoch: checkpointEpoch })) {
+    const last = g.records[g.records.length - 1];
+    if (!isEpochRecord(last) || last.epoch !== g.epoch) {
+      throw new EpochgraphError('INTERNAL', `WAL group of epoch ${g.epoch} has no epoch record`, {
+        reason: 'DATA_CORRUPT',
+      });
+    }
+    groups.push([g.epoch, last.participants]);
+  }
+  return { checkpointEpoch, groups, tornTail: tail === null ? null : JSON.stringify(tail) };
+}
+
+async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult & { epochs: unknown[] }> {
+  const s = must(store, 'store');
+  const skipped = new Set(skip);
+  let replayed = 0;
+  const epochs: { epoch: number; sealedAtMs: number; vertices: number; edges: number }[] = [];
+  for await (const g of readWal(init.walDir, { afterEpoch: checkpointEpoch })) {
+    if (skipped.has(g.epoch)) {
+      log(
+        'warn',
+        `skipping epoch ${g.epoch}: not every partition that logged it made it durable (it was never acknowledged)`,
+      );
+      continue;
+    }
+    s.beginEpoch(g.epoch);
+    for (let i = 0; i < g.records.length - 1; i++) s.apply(decodeWalBatch(g.records[i], g.epoch));
+    const info = s.seal(g.sealedAtMs, g.epoch);
+    epochs.push({
+      epoch: info.epoch,
+      sealedAtMs: info.sealedAtMs,
+      vertices: info.vertices,
+      edges: info.edges,
+    });
+    replayed++;
+  }
+  if (s.published < alignEpoch) {
+    s.beginEpoch(alignEpoch);
+    const info = s.seal(Date.now(), alignEpoch);
+    epochs.push({
+      epoch: info.epoch,
+      sealedAtMs: info.sealedAtMs,
+      vertices: info.vertices,
+      edges: info.edges,
+    });
+  }
+  return {
+    descriptor: s.descriptor,
+    epoch: s.published,
+    replayed,
+    skipped: skipped.size,
+    vertices: s.vertexCount,
+    edges: s.edgeTotal,
+    epochs,
+  };
+}
+
+function decodeWalBatch(record: unknown, epoch: number) {
+  if (record === null || typeof record !== 'object' || (record as { kind?: unknown }).kind !== 'batch') {
+    throw new EpochgraphError('INTERNAL', `WAL record of epoch ${epoch} is not a batch`, {
+      reason: 'DATA_CORRUPT',
+    });
+  }
+  const r = record as { ops?: unknown; edges?: unknown };
+  try {
+    return decodeBatch(r.edges === undefined ? { ops: r.ops } : { ops: r.ops, edges: r.edges });
+  } catch (err) {
+    throw new EpochgraphError(
+      'INTERNAL',
+      `WAL batch of epoch ${epoch} is invalid: ${(err as Error).message}`,
+      {
+        reason: 'DATA_CORRUPT',
+      },
+    );
+  }
+}
+
+function apply(req: Extract<WorkerRequest, { t: 'apply' }>) {
+  const s = must(store, 'store');
+  const w = must(wal, 'WAL');
+  if (closing) throw new EpochgraphError('NOT_READY', 'partition is shutting down');
+  const batch = decodeBatch(req.edges === undefined ? { ops: req.ops } : { ops: req.ops, edges: req.edges });
+  const result = s.apply(batch);
+  // Logged only once applied: a batch the store refused is not in the WAL.
+  w.append(
+    req.edges === undefined
+      ? { kind: 'batch', ops: req.ops }
+      : { kind: 'batch', ops: req.ops, edges: req.edges },
+  );
+  loggedThisEpoch++;
+  return result;
+}
+
+async function seal(req: Extract<WorkerRequest, { t: 'seal' }>): Promise<SealResultData> {
+  const s = must(store, 'store');
+  const w = must(wal, 'WAL');
+  // Compaction rides along with epochs that have writes anyway (no extra epochs, no churn).
+  if (s.hasChanges && s.needsCompaction()) s.compact(COMPACT_BUDGET);
+  if (!s.hasChanges && s.openEpoch < req.epoch) s.beginEpoch(req.epoch);
+  const info = s.seal(req.sealedAtMs, req.epoch);
+  const result: SealResultData = {
+    epoch: info.epoch,
+    sealedAtMs: info.sealedAtMs,
+    vertices: info.vertices,
+    edges: info.edges,
+    changedRecords: info.changedRecords,
+    sealMs: info.durationMs,
+    durableMs: 0,
+    walBytes: 0,
+  };
+  if (loggedThisEpoch === 0) return result;
+  loggedThisEpoch = 0;
+  const epochRecord: EpochRecord = { kind: 'epoch', epoch: req.epoch, participants: req.participants };
+  w.append(epochRecord);
+  const t0 = performance.now();
+  try {
+    const r = await w.seal(req.epoch, req.sealedAtMs);
+    result.walBytes = r.bytes;
+  } catch (err) {
+    const e = err instanceof EpochgraphError ? err : new EpochgraphError('INTERNAL', String(err));
+    if (e.code !== 'BACKUP_UNAVAILABLE') throw e;
+    result.backupError = e.toData();
+  }
+  result.durableMs = performance.now() - t0;
+  walBytesTotal += result.walBytes;
+  walBytesSinceCheckpoint += result.walBytes;
+  return result;
+}
+
+function shouldCheckpoint(): boolean {
+  if (checkpointing !== null || closing || committedEpoch <= checkpointEpoch) return false;
+  if (walBytesSinceCheckpoint >= init.checkpointWalBytes) return true;
+  return walBytesSinceCheckpoint > 0 && Date.now() - lastCheckpointAt >= init.checkpointIntervalMs;
+}
+
+/** Write a checkpoint of the committed epoch from a snapshot, yielding between slices. */
+function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
+  if (checkpointing !== null) return checkpointing;
+  const run = async () => {
+    const s = must(store, 'store');
+    const cps = must(checkpoints, 'checkpoints');
+    const epoch = committedEpoch;
+    const meta = s.epochs.find((m) => m.epoch === epoch);
+    if (meta === undefined || epoch <= checkpointEpoch) return null;
+    const reader = new PartitionReader(s.descriptor);
+    const snap = reader.open(epoch);
+    let bytes = 0;
+    try {
+      const writer = await cps.beginCheckpoint(epoch);
+      try {
+        let sliceStart = performance.now();
+        for (const rec of encodeCheckpoint(snap, meta)) {
+          const frame = frameRecord(rec);
+          bytes += frame.length;
+          await writer.write(frame);
+          if (performance.now() - sliceStart > CHECKPOINT_SLICE_MS) {
+            await yieldTurn();
+            sliceStart = performance.now();
+          }
+        }
+        const commit = await writer.commit();
+        checkpointEpoch = epoch;
+        lastCheckpointAt = Date.now();
+        walBytesSinceCheckpoint = 0;
+        // Keep the WAL back to the previous checkpoint: if this one proves corrupt at the next
+        // start, recovery falls back to that one and needs the log since it.
+        if (commit.fallbackEpoch !== null) await must(wal, 'WAL').truncateThrough(commit.fallbackEpoch);
+      } catch (err) {
+        await writer.abort().catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      snap.close();
+    }
+    log('info', `checkpoint at epoch ${epoch}: ${bytes} bytes`);
+    return { epoch, bytes };
+  };
+  checkpointing = run().finally(() => {
+    checkpointing = null;
+  });
+  return checkpointing;
+}
+
+function stats(): WorkerStats {
+  const s = must(store, 'store');
+  const st = s.stats();
+  return {
+    partition: init.partition,
+    epoch: s.published,
+    vertices: s.vertexCount,
+    edges: s.edgeTotal,
+    walBytesTotal,
+    walBytesSinceCheckpoint,
+    lastCheckpointEpoch: checkpointEpoch,
+    checkpointing: checkpointing !== null,
+    memory: {
+      idIndexBytes: st.idIndexBytes,
+      externalKeyBytes: st.externalKeyBytes,
+      adjacencyBytes: st.adjacency.extentBytes + st.adjacency.recordBytes + st.adjacency.bloomBytes,
+      vertexTableBytes: st.vertexTableBytes,
+      arenaGrownBytes: st.arenaGrownBytes,
+      retiredPending: st.retiredPending,
+      versionsPending: st.versionsPending,
+    },
+  };
+}
+
+async function handle(req: WorkerRequest): Promise<unknown> {
+  switch (req.t) {
+    case 'scan':
+      return scan();
+    case 'replay':
+      return replay(req.skip, req.alignEpoch);
+    case 'apply':
+      return apply(req);
+    case 'seal':
+      return seal(req);
+    case 'retain':
+      return { freed: must(store, 'store').retain(req.oldest) };
+    case 'committed':
+      committedEpoch = Math.max(committedEpoch, req.epoch);
+      if (shouldCheckpoint()) {
+        startCheckpoint().catch((err) => log('error', `checkpoint failed: ${(err as Error).message}`));
+        return { checkpoint: true };
+      }
+      return { checkpoint: false };
+    case 'checkpoint':
+      return startCheckpoint();
+    case 'stats':
+      return stats();
+    case 'close': {
+      closing = true;
+      if (checkpointing !== null) await checkpointing.catch(() => undefined);
+      await wal?.close();
+      return { epoch: store?.published ?? 0 };
+    }
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  let req: WorkerRequest;
+  try {
+    req = checkWorkerRequest(raw);
+  } catch (err) {
+    log('error', (err as Error).message);
+    return;
+  }
+  const reply = (value: unknown) => port.postMessage({ t: 'reply', id: req.id, ok: true, value });
+  const fail = (err: unknown) =>
+    port.postMessage({ t: 'reply', id: req.id, ok: false, error: toErrorData(err) });
+  try {
+    // apply and retain are synchronous: reply in the same turn so ordering stays obvious.
+    if (req.t === 'apply') reply(apply(req));
+    else handle(req).then(reply, fail);
+  } catch (err) {
+    fail(err);
+  }
+});
