@@ -1,0 +1,103 @@
+/**
+ * The messages between the analytics service and its pool workers, and their checked
+ * decoders: the worker's init data (descriptors, once), a task, and a reply. Both ends parse
+ * what they receive, since it crosses a thread boundary.
+ */
+import { EpochgraphError, type ErrorData, errorFromData, invalid } from '../errors.js';
+import { checkDescriptor, type StoreDescriptor } from '../storage/index.js';
+import { type AlgorithmCall, parseAlgorithmCall } from './algorithm-params.js';
+import type { TypedAlgorithmResult } from './run-algorithm.js';
+
+/** What every worker receives once, as piscina's `workerData`. */
+export interface WorkerInit {
+  descriptors: StoreDescriptor[];
+}
+
+/** One run: an algorithm with parsed parameters, at one epoch. */
+export interface AnalyticsTask {
+  epoch: number;
+  /** The partition count the caller expects (a cheap guard against a mismatched pool). */
+  partitions: number;
+  call: AlgorithmCall;
+}
+
+/** A worker's answer: the result, or an error as data. */
+export type WorkerReply = { ok: true; result: TypedAlgorithmResult } | { ok: false; error: ErrorData };
+
+/**
+ * Check a set of descriptors: one per partition 0..P-1 of the same P. Returns them in
+ * partition order.
+ */
+export function checkDescriptorSet(raw: unknown): StoreDescriptor[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw invalid('analytics needs the descriptors of every partition (a non-empty array)');
+  }
+  const ds = raw.map((d) => checkDescriptor(d));
+  const P = ds.length;
+  const out: StoreDescriptor[] = new Array(P);
+  for (const d of ds) {
+    if (d.partitions !== P) {
+      throw invalid(`descriptor of partition ${d.partition} is for ${d.partitions} partitions, not ${P}`);
+    }
+    if (d.partition >= P || out[d.partition] !== undefined) {
+      throw invalid(`descriptors must cover partitions 0..${P - 1} once each`);
+    }
+    out[d.partition] = d;
+  }
+  return out;
+}
+
+/** Parse the worker's init data. */
+export function parseWorkerInit(raw: unknown): WorkerInit {
+  if (raw === null || typeof raw !== 'object') throw invalid('analytics worker: missing workerData');
+  return { descriptors: checkDescriptorSet((raw as { descriptors?: unknown }).descriptors) };
+}
+
+/** Parse a task received from another thread (the parameters through their zod schema). */
+export function parseTask(raw: unknown): AnalyticsTask {
+  if (raw === null || typeof raw !== 'object') throw invalid('analytics task: not an object');
+  const t = raw as { epoch?: unknown; partitions?: unknown; call?: unknown };
+  if (!Number.isSafeInteger(t.epoch) || (t.epoch as number) < 0) {
+    throw invalid(`analytics task: epoch must be a non-negative integer, got ${String(t.epoch)}`);
+  }
+  if (!Number.isSafeInteger(t.partitions) || (t.partitions as number) < 1) {
+    throw invalid(`analytics task: bad partition count ${String(t.partitions)}`);
+  }
+  const c = t.call as { algorithm?: unknown; params?: unknown } | null | undefined;
+  if (c === null || typeof c !== 'object' || typeof c.algorithm !== 'string') {
+    throw invalid('analytics task: missing algorithm');
+  }
+  return {
+    epoch: t.epoch as number,
+    partitions: t.partitions as number,
+    call: parseAlgorithmCall(c.algorithm, c.params),
+  };
+}
+
+const isColumn = (v: unknown): v is Float64Array | (number | string)[] =>
+  v instanceof Float64Array ||
+  (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'string'));
+
+/**
+ * Parse a worker's reply: the result, or throw the typed error it carries. A reply of any
+ * other shape is an INTERNAL error.
+ */
+export function parseReply(raw: unknown): TypedAlgorithmResult {
+  const r = raw as { ok?: unknown; result?: unknown; error?: unknown } | null;
+  if (r !== null && typeof r === 'object') {
+    if (r.ok === false) throw errorFromData(r.error);
+    const x = r.result as Partial<TypedAlgorithmResult> | undefined;
+    if (
+      r.ok === true &&
+      x !== undefined &&
+      typeof x.epoch === 'number' &&
+      typeof x.algorithm === 'string' &&
+      isColumn(x.ids) &&
+      isColumn(x.values) &&
+      x.ids.length === x.values.length
+    ) {
+      return x as TypedAlgorithmResult;
+    }
+  }
+  throw new EpochgraphError('INTERNAL', 'analytics worker sent a malformed reply');
+}
