@@ -70,6 +70,26 @@ export {
   /** Writes every byte of a range at a position, looping over short writes. */
   writeFully,
 } from './durable-io.js';
+export type {
+  /** Metadata of a visible epoch (seal time, per-partition counts). */
+  EpochInfo,
+  /** A pinned epoch, kept readable until it expires or is deleted. */
+  Pin,
+} from './epoch-ledger.js';
+export type {
+  /** Options of `Machine.open`: data dir, partitions, epoch clock, retention, backup, limits. */
+  MachineOptions,
+  /** Per-partition statistics of a machine. */
+  MachineStats,
+  /** A visible epoch's seal: per-partition results, latency, backup status. */
+  SealEvent,
+  /** The acknowledgement of a batch: its epoch and what it applied. */
+  SubmitResult,
+} from './machine.js';
+export {
+  /** The partition workers of one daemon: ordered, durable, atomic batches; snapshots; pins. */
+  Machine,
+} from './machine.js';
 export {
   /** Damaged durable data that is not a torn tail; names the file and byte offset. */
   CorruptionError,

@@ -2,6 +2,17 @@
  * The storage engine: epoch-versioned adjacency and vertex columns in SharedArrayBuffers,
  * one writer per partition, lock-free readers in any thread.
  */
+
+export type {
+  BatchNeighbors,
+  CsrChunk,
+  NeighborDirection,
+  NeighborPage,
+  Subgraph,
+  VertexView,
+} from './graph-snapshot.js';
+/** A consistent read of all partitions at one epoch, keyed by external ids. */
+export { GraphSnapshot, NEIGHBOR_DIRECTIONS } from './graph-snapshot.js';
 export type { StoreLimits } from './layout.js';
 export { DEFAULT_LIMITS } from './layout.js';
 export type {

@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envName, flagName, loadServeConfig } from '../../src/config.js';
+
+describe('serve configuration', () => {
+  it('has defaults and merges file < environment < flags', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 7000, epochMs: 20, dataDir: '/var/x', etcd: 'http://a:2379,http://b:2379' }),
+    );
+    const c = loadServeConfig({
+      configFile: file,
+      env: { EPOCHGRAPH_PORT: '7001', EPOCHGRAPH_RETAIN_MS: '5000' },
+      flags: { port: '7002' },
+    });
+    expect(c.port).toBe(7002);
+    expect(c.retainMs).toBe(5000);
+    expect(c.epochMs).toBe(20);
+    expect(c.dataDir).toBe('/var/x');
+    expect(c.etcd).toEqual(['http://a:2379', 'http://b:2379']);
+    expect(c.metaPrefix).toBe('gart_meta_');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(loadServeConfig({}).port).toBe(7070);
+  });
+
+  it('names the flag, variable or file key of a bad value', () => {
+    expect(() => loadServeConfig({ flags: { port: '70000' } })).toThrow(/^--port: /);
+    expect(() => loadServeConfig({ flags: { epochMs: 'fast' } })).toThrow(/^--epoch-ms: .*number/);
+    expect(() => loadServeConfig({ env: { EPOCHGRAPH_PARTITIONS: '0' } })).toThrow(
+      /^EPOCHGRAPH_PARTITIONS: /,
+    );
+    expect(() => loadServeConfig({ flags: { etcd: 'not a url' } })).toThrow(/^--etcd: /);
+    expect(() => loadServeConfig({ flags: { nope: '1' } })).toThrow(/unknown flag --nope/);
+    expect(() => loadServeConfig({ flags: { etcdUsername: 'u' } })).toThrow(/username and password/);
+    expect(() => loadServeConfig({ flags: { dataDir: 'd', backupDir: 'd' } })).toThrow(/^--backup-dir: /);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ epochMs: -1 }));
+    expect(() => loadServeConfig({ configFile: file })).toThrow(/"epochMs" in .*bad.json/);
+    writeFileSync(file, '{ nope');
+    expect(() => loadServeConfig({ configFile: file })).toThrow(/--config .*bad.json/);
+  });
+
+  it('derives flag and variable names', () => {
+    expect(flagName('dataDir')).toBe('--data-dir');
+    expect(envName('metaPrefix')).toBe('EPOCHGRAPH_META_PREFIX');
+  });
+});
