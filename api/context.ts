@@ -1,0 +1,23 @@
+/**
+ * The app's shared dependencies, decorated once on the root instance as `app.epochgraph`, so
+ * every route plugin reads the same machine, limits and metrics.
+ */
+import type { ApiLimits, ApiMachine } from './deps.js';
+import type { ApiMetrics } from './metrics.js';
+
+export interface ApiContext {
+  readonly machine: ApiMachine;
+  readonly limits: ApiLimits;
+  readonly metrics: ApiMetrics;
+  /** Whether data routes are served (see ApiDeps.ready). */
+  readonly ready: () => boolean;
+  readonly extraHealth: () => Record<string, unknown>;
+  /** When the app was built (ms since the epoch). */
+  readonly startedAtMs: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    epochgraph: ApiContext;
+  }
+}

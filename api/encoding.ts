@@ -1,0 +1,99 @@
+/**
+ * Content negotiation, both ways. Request bodies are JSON or msgpack (by Content-Type);
+ * responses are msgpack when the Accept header asks for it, JSON otherwise. In msgpack,
+ * numeric columns travel as typed arrays (src/codec/msgpack.ts, the project's one msgpack
+ * configuration); in JSON they become plain arrays.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
+import { invalid } from '../src/errors.js';
+import type { ExternalId } from '../src/model/ids.js';
+
+export const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack'] as const;
+export const MSGPACK = 'application/msgpack';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Whether the client asked for msgpack answers (Accept names a msgpack type). */
+export function wantsMsgpack(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('msgpack') && MSGPACK_TYPES.some((t) => accept.includes(t));
+}
+
+/** Parse msgpack request bodies with the shared configuration; malformed bytes are a 400. */
+export function registerMsgpackParser(app: FastifyInstance): void {
+  app.addContentTypeParser([...MSGPACK_TYPES], { parseAs: 'buffer' }, (_req, body, done) => {
+    let value: unknown;
+    try {
+      value = unpackMsgpack(body as Buffer);
+    } catch (err) {
+      done(invalid(`the body is not valid msgpack: ${clip((err as Error).message)}`), undefined);
+      return;
+    }
+    done(null, value);
+  });
+}
+
+/** Messages of third-party parsers can quote the input; keep them short. */
+export function clip(s: string, max = 200): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
+/**
+ * Send a body in the negotiated encoding. Handlers build bodies with typed-array columns
+ * when `wantsMsgpack` (see idColumn); the JSON path turns typed arrays into plain arrays.
+ */
+export function sendBody(req: FastifyRequest, reply: FastifyReply, body: object, status = 200): FastifyReply {
+  reply.code(status);
+  if (wantsMsgpack(req)) {
+    const bytes = packMsgpack(body);
+    return reply.type(MSGPACK).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+  return reply.type(JSON_TYPE).send(JSON.stringify(jsonValue(body)));
+}
+
+/**
+ * A value as JSON can carry it: typed arrays become plain arrays (recursively through plain
+ * objects and arrays of objects; arrays of scalars are left alone, which keeps this cheap).
+ */
+export function jsonValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  if (Array.isArray(v)) {
+    if (v.length === 0 || v[0] === null || typeof v[0] !== 'object') return v;
+    return v.map(jsonValue);
+  }
+  let out: Record<string, unknown> | null = null;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object') {
+      const y = jsonValue(x);
+      if (y !== x) {
+        if (out === null) out = { ...(v as Record<string, unknown>) };
+        out[k] = y;
+      }
+    }
+  }
+  return out ?? v;
+}
+
+/** A column of ids for msgpack: a Float64Array when every id is an integer, else the ids as they are. */
+export function idColumn(ids: readonly ExternalId[]): Float64Array | readonly ExternalId[] {
+  const out = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const x = ids[i];
+    if (typeof x !== 'number') return ids;
+    out[i] = x;
+  }
+  return out;
+}
+
+/** Send a streamed body (the route's response schema documents the decoded value). */
+export function sendStream(reply: FastifyReply, stream: Readable): FastifyReply {
+  return reply.send(stream);
+}
+
+/** Answer 204 No Content. */
+export function sendNoContent(reply: FastifyReply): FastifyReply {
+  return reply.code(204).send();
+}

@@ -1,0 +1,154 @@
+/**
+ * Prometheus metrics of one app, in its own registry (several apps in one process do not
+ * collide): epochs, seal durations and visibility latency (from the machine's seal events),
+ * WAL bytes, ingest counts, and request latency by route.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SealEvent } from '../partitions/machine.js';
+import type { AppliedCounts } from '../src/model/ops.js';
+import type { ApiMachine } from './deps.js';
+
+const SEAL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.25, 0.5, 1, 5];
+const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10];
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly requestSeconds: Histogram<'method' | 'route' | 'status'>;
+  private readonly ingestEdges: Counter<'op'>;
+  private readonly ingestVertices: Counter<'op'>;
+  private readonly ingestBatches: Counter;
+  private readonly unsubscribe: () => unknown;
+
+  constructor(machine: ApiMachine, opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'epochgraph_latest_epoch',
+      help: 'The newest visible (sealed and durable) epoch',
+      registers,
+      collect() {
+        this.set(machine.latestEpoch);
+      },
+    });
+    new Gauge({
+      name: 'epochgraph_oldest_epoch',
+      help: 'The oldest retained (readable) epoch',
+      registers,
+      collect() {
+        this.set(machine.oldestEpoch);
+      },
+    });
+    new Gauge({
+      name: 'epochgraph_writable',
+      help: '1 while the machine accepts writes, 0 after a failure stopped them',
+      registers,
+      collect() {
+        this.set(machine.failed === null ? 1 : 0);
+      },
+    });
+    const vertices = new Gauge({
+      name: 'epochgraph_vertices',
+      help: 'Vertices at the latest epoch, by partition',
+      labelNames: ['partition'],
+      registers,
+    });
+    const edges = new Gauge({
+      name: 'epochgraph_edges',
+      help: 'Edges at the latest epoch, by partition (an edge whose endpoints live on two partitions counts on both)',
+      labelNames: ['partition'],
+      registers,
+    });
+    const seal = new Histogram({
+      name: 'epochgraph_seal_duration_seconds',
+      help: 'Time a partition took to seal an epoch (in memory, before the WAL fsync)',
+      labelNames: ['partition'],
+      buckets: SEAL_BUCKETS,
+      registers,
+    });
+    const durable = new Histogram({
+      name: 'epochgraph_wal_sync_seconds',
+      help: 'Time of a partition WAL group write and fsync per sealed epoch',
+      labelNames: ['partition'],
+      buckets: SEAL_BUCKETS,
+      registers,
+    });
+    const visibility = new Histogram({
+      name: 'epochgraph_visibility_latency_seconds',
+      help: 'From the epoch tick to the epoch being durable and visible on every partition',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const walBytes = new Counter({
+      name: 'epochgraph_wal_bytes_total',
+      help: 'Bytes appended to the partition WALs',
+      labelNames: ['partition'],
+      registers,
+    });
+    const sealed = new Counter({ name: 'epochgraph_epochs_sealed_total', help: 'Epochs sealed', registers });
+    const backupFailures = new Counter({
+      name: 'epochgraph_backup_failures_total',
+      help: 'Seals whose backup copy failed (their batches were not acknowledged)',
+      registers,
+    });
+    this.ingestEdges = new Counter({
+      name: 'epochgraph_ingest_edges_total',
+      help: 'Edges upserted or deleted by acknowledged batches',
+      labelNames: ['op'],
+      registers,
+    });
+    this.ingestVertices = new Counter({
+      name: 'epochgraph_ingest_vertices_total',
+      help: 'Vertices upserted or deleted by acknowledged batches',
+      labelNames: ['op'],
+      registers,
+    });
+    this.ingestBatches = new Counter({
+      name: 'epochgraph_ingest_batches_total',
+      help: 'Acknowledged batches',
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'epochgraph_http_request_duration_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['method', 'route', 'status'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
+    if (opts.processMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'epochgraph_' });
+
+    this.unsubscribe = machine.onSeal((e: SealEvent) => {
+      sealed.inc();
+      visibility.observe(e.latencyMs / 1000);
+      if (e.backupFailed) backupFailures.inc();
+      e.partitions.forEach((p, i) => {
+        const partition = String(i);
+        seal.observe({ partition }, p.sealMs / 1000);
+        if (p.walBytes > 0) {
+          walBytes.inc({ partition }, p.walBytes);
+          durable.observe({ partition }, p.durableMs / 1000);
+        }
+        vertices.set({ partition }, p.vertices);
+        edges.set({ partition }, p.edges);
+      });
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requestSeconds.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  countIngest(applied: AppliedCounts): void {
+    this.ingestBatches.inc();
+    if (applied.upsertedEdges > 0) this.ingestEdges.inc({ op: 'upsert' }, applied.upsertedEdges);
+    if (applied.deletedEdges > 0) this.ingestEdges.inc({ op: 'delete' }, applied.deletedEdges);
+    if (applied.upsertedVertices > 0) this.ingestVertices.inc({ op: 'upsert' }, applied.upsertedVertices);
+    if (applied.deletedVertices > 0) this.ingestVertices.inc({ op: 'delete' }, applied.deletedVertices);
+  }
+
+  /** Stop listening to the machine and drop the registry. */
+  close(): void {
+    this.unsubscribe();
+    this.registry.clear();
+  }
+}
