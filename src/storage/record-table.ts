@@ -51,6 +51,7 @@ import {
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
   RECORD_MASK,
+  RECORDS_PER_BLOCK,
   TABLES_MAX,
 } from './layout.js';
 import type { ArenaViews } from './shared-pool.js';
@@ -381,7 +382,13 @@ export class RecordTable {
 
   private sorted = new Uint32Array(1024);
 
-  /** Dirty items grouped by record block (counting sort on the block index: O(n)). */
+  private readonly blockBits = new Uint32Array(RECORDS_PER_BLOCK >>> 5);
+
+  /**
+   * Dirty items in address order: a counting sort on the record block, then, within each
+   * block, a 4096-bit bitmap scan (linear, no comparisons), so the seal walks records and
+   * writer state sequentially and the hardware prefetcher can stream them.
+   */
   private groupByBlock(n: number): Uint32Array {
     const list = this.dirtyList;
     const blocks = (this.capacity >>> RECORD_BITS) + 1;
@@ -391,14 +398,29 @@ export class RecordTable {
     if (this.sorted.length < n) this.sorted = new Uint32Array(Math.max(n, this.sorted.length * 2));
     const out = this.sorted;
     for (let i = 0; i < n; i++) out[counts[list[i] >>> RECORD_BITS]++] = list[i];
-    // Sort within each block so that the seal walks records (and writer state) in address
-    // order: sequential access the hardware prefetcher can stream.
+    const bits = this.blockBits;
     let start = 0;
     while (start < n) {
       const b = out[start] >>> RECORD_BITS;
       let end = start + 1;
       while (end < n && out[end] >>> RECORD_BITS === b) end++;
-      if (end - start > 1) out.subarray(start, end).sort();
+      if (end - start > 1) {
+        bits.fill(0);
+        for (let i = start; i < end; i++) {
+          const o = out[i] & RECORD_MASK;
+          bits[o >>> 5] |= 1 << (o & 31);
+        }
+        let k = start;
+        const base = b << RECORD_BITS;
+        for (let wi = 0; wi < bits.length; wi++) {
+          let word = bits[wi];
+          while (word !== 0) {
+            const t = word & -word;
+            out[k++] = base + (wi << 5) + (31 - Math.clz32(t));
+            word ^= t;
+          }
+        }
+      }
       start = end;
     }
     return out.subarray(0, n);
