@@ -195,3 +195,27 @@ export function compareEquivalence(expected: Map<number, string>, r: AlgorithmRe
   }
   return problems;
 }
+
+/** A deterministic random directed graph: vertices 0..n-1 (all declared), m edges (no self-loops). */
+export function randomGraph(n: number, m: number, seed = 1): GraphFiles {
+  let x = seed >>> 0 || 1;
+  const next = (k: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % k;
+  };
+  const vertices = Array.from({ length: n }, (_, i) => i);
+  const src: number[] = [];
+  const dst: number[] = [];
+  while (src.length < m) {
+    const a = next(n);
+    const b = next(n);
+    if (a === b) continue;
+    src.push(a);
+    dst.push(b);
+  }
+  return { vertices, edges: { src, dst, weights: null } };
+}
