@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../src/errors.js';
-import { MAX_STRING_ID_BYTES } from '../src/model/ids.js';
+import { MAX_STRING_ID_BYTES, utf8ByteLength } from '../src/model/ids.js';
 import { NEIGHBOR_DIRECTIONS } from '../src/storage/graph-snapshot.js';
 
 /** CSR export directions (one direction per export). */
@@ -35,7 +35,10 @@ export const externalId = z.union([
   z
     .string()
     .min(1)
-    .max(MAX_STRING_ID_BYTES * 4),
+    .refine(
+      (s) => utf8ByteLength(s) <= MAX_STRING_ID_BYTES,
+      `string ids are at most ${MAX_STRING_ID_BYTES} UTF-8 bytes`,
+    ),
 ]);
 
 const isIdTypedArray = (v: unknown): v is Float64Array | Uint32Array | Int32Array =>

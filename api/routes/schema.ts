@@ -1,7 +1,7 @@
 /** `GET /v1/schema`: labels, properties and their types, as the partitions published them. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type LabelSchema, PROPERTY_TYPES } from '../../src/model/schema.js';
+import { type LabelSchema, PROPERTY_TYPES, type SchemaView } from '../../src/model/schema.js';
 import { sendBody } from '../encoding.js';
 
 const labelSchema = z.object({
@@ -41,8 +41,16 @@ export const schemaRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const epoch = machine.latestEpoch;
-      const view = machine.schemaView();
+      // Opening a snapshot refreshes each partition reader, so schemaView sees the schema as
+      // published at the latest epoch (the readers cache it between opens).
+      const snap = machine.snapshot();
+      const epoch = snap.epoch;
+      let view: SchemaView;
+      try {
+        view = machine.schemaView();
+      } finally {
+        snap.close();
+      }
       reply.header('x-epoch', String(epoch));
       return sendBody(req, reply, {
         epoch,

@@ -19,6 +19,7 @@ import {
   postMsgpack,
   startApi,
 } from '../helpers/api-harness.js';
+import { activeReaders } from '../helpers/api-readers.js';
 
 let h: ApiHarness;
 /** Epoch of the ops batch and of the columnar batch. */
@@ -202,7 +203,7 @@ describe('batches', () => {
         },
         /ops\/1/,
       ],
-      [{ ops: [{ op: 'upsertVertex', id: 'x'.repeat(300) }] }, /ops\[0\]\.id.*256/],
+      [{ ops: [{ op: 'upsertVertex', id: 'x'.repeat(300) }] }, /ops\/0\/id.*256/],
       [{ edges: { src: [1, 2], dst: [3] } }, /src has 2 ids but dst has 1/],
       [{ edges: { src: [1], dst: [2], props: { w: ['a'] }, extra: 1 } }, /extra|Unrecognized/],
       [{ nothing: true }, /nothing|Unrecognized/],
@@ -684,5 +685,11 @@ describe('schema, metrics, docs, errors', () => {
       ids: Array.from({ length: 500 }, (_, i) => i),
     });
     expect(bigJson.statusCode).toBe(413);
+  });
+});
+
+describe('snapshot lifetime', () => {
+  it('closes every snapshot it opened, after answers and after errors', () => {
+    expect(activeReaders(h.machine)).toBe(0);
   });
 });

@@ -1,0 +1,205 @@
+/**
+ * The streamed CSR export and the other heavy reads, on a graph big enough to span many
+ * chunks (small chunk and yield settings): the msgpack stream decodes with the project's one
+ * Unpackr into typed arrays equal to the snapshot's CSR, with an exact Content-Length; the JSON
+ * stream parses to the same; heavy reads give the event loop many turns while they run
+ * (counted against the same reads with yields off), and every snapshot is closed afterwards.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExternalId } from '../../src/model/ids.js';
+import { type ApiHarness, body, get, postMsgpack, startApi } from '../helpers/api-harness.js';
+import { activeReaders } from '../helpers/api-readers.js';
+
+const VERTICES = 6000;
+const EDGES = 60_000;
+let h: ApiHarness;
+let app: FastifyInstance;
+let epoch: number;
+
+beforeAll(async () => {
+  h = await startApi({
+    api: { limits: { csrChunkBytes: 8192, yieldEveryEntries: 512, maxSubgraphVertices: VERTICES } },
+  });
+  app = h.app;
+  let x = 12345;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+  const src = new Float64Array(EDGES);
+  const dst = new Float64Array(EDGES);
+  for (let i = 0; i < EDGES; i++) {
+    src[i] = rnd(VERTICES);
+    dst[i] = rnd(VERTICES);
+  }
+  const r = await postMsgpack(app, '/v1/batches', { edges: { src, dst } });
+  expect(r.statusCode).toBe(200);
+  epoch = body<{ epoch: number }>(r).epoch;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function reference(p: number, direction: 'out' | 'in', label?: string) {
+  const s = h.machine.snapshot(epoch);
+  const ids: ExternalId[] = [];
+  const offsets = [0];
+  const neighbors: ExternalId[] = [];
+  try {
+    for (const c of s.partitionCsr(p, direction, label)) {
+      ids.push(...c.ids);
+      for (const n of c.counts) offsets.push(offsets[offsets.length - 1] + n);
+      neighbors.push(...c.neighbors);
+    }
+  } finally {
+    s.close();
+  }
+  return { ids, offsets, neighbors };
+}
+
+describe('CSR export', () => {
+  it('streams msgpack with typed columns and an exact Content-Length, equal to the snapshot CSR', async () => {
+    let total = 0;
+    for (const direction of ['out', 'in'] as const) {
+      for (let p = 0; p < 2; p++) {
+        const ref = reference(p, direction);
+        const r = await get(app, `/v1/snapshots/${epoch}/partitions/${p}/csr?direction=${direction}`, true);
+        expect(r.statusCode).toBe(200);
+        expect(Number(r.headers['content-length'])).toBe(r.rawPayload.length);
+        const b = body<{
+          epoch: number;
+          partition: number;
+          ids: Float64Array;
+          offsets: Float64Array;
+          neighbors: Float64Array;
+        }>(r);
+        expect(b.epoch).toBe(epoch);
+        expect(b.partition).toBe(p);
+        expect(b.ids).toBeInstanceOf(Float64Array);
+        expect(b.neighbors).toBeInstanceOf(Float64Array);
+        expect(Array.from(b.ids)).toEqual(ref.ids);
+        expect(Array.from(b.offsets)).toEqual(ref.offsets);
+        expect(Array.from(b.neighbors)).toEqual(ref.neighbors);
+        // Far more than one chunk, so the framing across chunks is exercised.
+        expect(ref.neighbors.length).toBeGreaterThan(10 * 1024);
+        total += ref.neighbors.length;
+      }
+    }
+    // Every edge is stored out at its source's partition and in at its destination's.
+    const s = h.machine.snapshot(epoch);
+    let edges = 0;
+    try {
+      for (let v = 0; v < VERTICES; v++) edges += s.vertex(v)?.outDegree ?? 0;
+    } finally {
+      s.close();
+    }
+    expect(total).toBe(2 * edges);
+  });
+
+  it('streams JSON (Accept: application/json) with the same content', async () => {
+    const ref = reference(1, 'out');
+    const r = await app.inject({
+      method: 'GET',
+      url: `/v1/snapshots/${epoch}/partitions/1/csr`,
+      headers: { accept: 'application/json' },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toContain('application/json');
+    expect(r.headers['x-epoch']).toBe(String(epoch));
+    expect(JSON.parse(r.body)).toEqual({ epoch, partition: 1, ...ref });
+  });
+
+  it('exports an unknown label as rows without entries', async () => {
+    const r = await get(app, `/v1/snapshots/${epoch}/partitions/0/csr?label=nope`, true);
+    const b = body<{ ids: Float64Array; offsets: Float64Array; neighbors: Float64Array }>(r);
+    expect(b.ids.length).toBeGreaterThan(0);
+    expect(b.offsets.length).toBe(b.ids.length + 1);
+    expect(b.offsets.every((x) => x === 0)).toBe(true);
+    expect(b.neighbors.length).toBe(0);
+  });
+});
+
+describe('heavy reads yield to the event loop', () => {
+  let blocking: FastifyInstance;
+  beforeAll(async () => {
+    // The control: the same reads with chunking and yields effectively off.
+    blocking = await h.extraApp({
+      limits: { csrChunkBytes: 1 << 28, yieldEveryEntries: 1 << 29, maxSubgraphVertices: VERTICES },
+    });
+  });
+
+  /** Event-loop turns other work gets while a request runs (counted, not timed). */
+  async function turnsDuring(request: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await request();
+    done = true;
+    return turns;
+  }
+
+  async function expectYields(request: (a: FastifyInstance) => Promise<unknown>): Promise<void> {
+    const yielding = await turnsDuring(() => request(app));
+    const control = await turnsDuring(() => request(blocking));
+    expect(yielding).toBeGreaterThanOrEqual(20);
+    expect(yielding).toBeGreaterThan(3 * control);
+  }
+
+  it('during a CSR export', async () => {
+    await expectYields(async (a) => {
+      const r = await get(a, `/v1/snapshots/${epoch}/partitions/0/csr`, true);
+      expect(r.statusCode).toBe(200);
+    });
+  });
+
+  it('during a large batch-neighbour read', async () => {
+    const ids = new Float64Array(VERTICES).map((_, i) => i);
+    await expectYields(async (a) => {
+      const r = await postMsgpack(a, `/v1/snapshots/${epoch}/neighbors`, { ids, direction: 'both' });
+      expect(r.statusCode).toBe(200);
+      const b = body<{ offsets: Float64Array; neighbors: Float64Array }>(r);
+      expect(b.neighbors.length).toBe(degreeSum());
+    });
+  });
+
+  it('during a large subgraph', async () => {
+    await expectYields(async (a) => {
+      const r = await postMsgpack(a, `/v1/snapshots/${epoch}/subgraph`, {
+        seeds: [0],
+        hops: 10,
+        direction: 'both',
+      });
+      expect(r.statusCode).toBe(200);
+      expect(body<{ vertices: Float64Array }>(r).vertices.length).toBeGreaterThan(VERTICES / 2);
+    });
+  });
+
+  it('leaves no snapshot open', () => {
+    expect(activeReaders(h.machine)).toBe(0);
+  });
+});
+
+/** The sum of out- and in-degrees over all vertices (duplicate random edges collapse). */
+function degreeSum(): number {
+  const s = h.machine.snapshot(epoch);
+  let degrees = 0;
+  try {
+    for (let v = 0; v < VERTICES; v++) {
+      const x = s.vertex(v);
+      if (x !== null) degrees += x.outDegree + x.inDegree;
+    }
+  } finally {
+    s.close();
+  }
+  return degrees;
+}
