@@ -163,3 +163,5 @@ export type { PartitionProjection } from './projection.js';
 export type { ProjectCsrOptions } from './projection.js';
 /** PageRank pulled over the store's blocks in shared memory, no CSR copy. */
 export { storePagerank } from './store-pagerank.js';
+/** Store PageRank with its per-snapshot setup apart from the iterations (benchmarks, reuse). */
+export { StorePagerank } from './store-pagerank.js';

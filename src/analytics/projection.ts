@@ -24,9 +24,8 @@ import { type ExternalId, partitionOf } from '../model/ids.js';
 import { decodeF64 } from '../storage/edge-columns.js';
 import type { GraphSnapshot } from '../storage/graph-snapshot.js';
 import type { Snapshot } from '../storage/index.js';
-import { vertexMask } from '../storage/kernels.js';
-import type { ColumnChunkViews } from '../storage/shared-pool.js';
-import { type CsrGraph, csrFromEdges } from './csr-graph.js';
+import { gatherNeighbors, pullSum, vertexMask } from '../storage/kernels.js';
+import type { CsrGraph } from './csr-graph.js';
 
 /** One partition's part of a {@link Projection}. */
 export interface PartitionProjection {
@@ -101,7 +100,10 @@ export function project(snap: GraphSnapshot, timings?: ProjectionTimings): Proje
         const id = s.externalId(lid);
         const q = partitionOf(id, P);
         if (q === p) continue; // one of ours, deleted before the epoch or created after it
-        const lq = snap.partition(q).lookup(id);
+        // The owner's raw id index: whether the id is a vertex *at this epoch* is what the
+        // owner's table says (-1 for a deleted vertex or one created later), so the
+        // snapshot's existence check would only repeat it.
+        const lq = snap.partition(q).reader.ids.lookup(id);
         const gq = parts[q].global;
         if (lq >= 0 && lq < gq.length) global[lid] = gq[lq];
       }
@@ -133,133 +135,168 @@ export function vertexIndex(proj: Projection, snap: GraphSnapshot, id: ExternalI
 /** Options of {@link projectCsr}. */
 export interface ProjectCsrOptions {
   /**
-   * Copy this edge property as the weights (SSSP). Every edge must have it as a number:
-   * otherwise INVALID_REQUEST naming the edge by its external ids.
+   * Copy this edge property as the weights (SSSP). Every edge must have it as a
+   * non-negative number: otherwise INVALID_REQUEST naming the edge by its external ids.
    */
   weight?: string;
 }
 
 /**
  * The adjacency of the projection as a CSR graph (both directions, global numbering). Each
- * edge is read once, from its source's out-list; parallel edges under different labels stay
- * parallel (see csr-graph.ts on multiplicity).
+ * edge is read once, from its source's out-list, by the range-scan kernel `gatherNeighbors`
+ * (no per-edge callback); parallel edges under different labels stay parallel (see
+ * csr-graph.ts on multiplicity). Out-rows list a vertex's edges label by label in insertion
+ * order (kernels do not rely on row order); in-rows are sorted by source.
  */
 export function projectCsr(proj: Projection, snap: GraphSnapshot, options: ProjectCsrOptions = {}): CsrGraph {
-  const P = proj.parts.length;
-  // Edge count first, so the edge arrays are allocated once.
-  let m = 0;
+  const { n, parts } = proj;
+  const P = parts.length;
+  // Row sizes: the out-degree of every vertex, by the scan kernel (the sum of 1 over its list).
+  const outOffsets = new Float64Array(n + 1);
+  const cursors: Float64Array[] = [];
   for (let p = 0; p < P; p++) {
-    const s = snap.partition(p);
-    const lids = proj.parts[p].lids;
-    for (let i = 0; i < lids.length; i++) m += s.degree(lids[i], 'out', -1);
+    const { mask, lids, base } = parts[p];
+    const deg = new Float64Array(mask.length);
+    pullSum(snap.partition(p), 'out', -1, mask, new Float64Array(mask.length).fill(1), deg);
+    for (let i = 0; i < lids.length; i++) outOffsets[base + i + 1] = deg[lids[i]];
+    cursors.push(deg);
   }
-  const src = new Uint32Array(m);
-  const dst = new Uint32Array(m);
+  for (let v = 0; v < n; v++) outOffsets[v + 1] += outOffsets[v];
+  const m = outOffsets[n];
+  const outTargets = new Uint32Array(m);
   const weights = options.weight === undefined ? undefined : new Float64Array(m);
-  const collector = new EdgeCollector(src, dst, weights);
+  const addrs = weights === undefined ? undefined : new Uint32Array(m);
+
   for (let p = 0; p < P; p++) {
     const s = snap.partition(p);
-    const { lids, base, global } = proj.parts[p];
-    collector.begin(s, global, options.weight);
+    const { mask, lids, base, global } = parts[p];
+    const cursor = cursors[p];
+    for (let i = 0; i < lids.length; i++) cursor[lids[i]] = outOffsets[base + i];
+    if (weights === undefined || addrs === undefined) {
+      gatherNeighbors(s, 'out', -1, mask, cursor, outTargets);
+    } else {
+      // Label by label, so each entry's weight is read from its own label's column.
+      const labels = s.schema.edgeLabels;
+      const before = new Float64Array(cursor.length);
+      for (let l = 0; l < labels.length; l++) {
+        before.set(cursor);
+        gatherNeighbors(s, 'out', l, mask, cursor, outTargets, addrs);
+        readWeights(s, l, options.weight as string, lids, before, cursor, addrs, weights);
+      }
+    }
+    // Every row must be exactly as long as counted, then local ids become global indices.
     for (let i = 0; i < lids.length; i++) {
-      collector.source = base + i;
-      s.forEachNeighbor(lids[i], 'out', -1, collector.visit);
+      if (cursor[lids[i]] !== outOffsets[base + i + 1]) {
+        throw new EpochgraphError('INTERNAL', `partition ${p}: a row changed length while it was copied`);
+      }
+    }
+    const end = outOffsets[base + lids.length];
+    for (let e = outOffsets[base]; e < end; e++) {
+      const t = global[outTargets[e]];
+      // An edge live at the epoch has both endpoints live at the epoch (deleting a vertex
+      // deletes its edges in the same epoch), so this is a storage bug, not a user error.
+      if (!(t >= 0)) throw new EpochgraphError('INTERNAL', `edge to local id ${outTargets[e]}, no vertex`);
+      outTargets[e] = t;
     }
   }
-  if (collector.count !== m) {
-    throw new EpochgraphError('INTERNAL', `projection read ${collector.count} edges, expected ${m}`);
+  if (weights !== undefined) checkWeights(proj, outOffsets, outTargets, weights, options.weight as string);
+
+  const t = transpose(n, outOffsets, outTargets, weights);
+  const g: CsrGraph = { n, outOffsets, outTargets, inOffsets: t.offsets, inTargets: t.targets };
+  if (weights !== undefined) {
+    g.outWeights = weights;
+    g.inWeights = t.weights;
   }
-  if (weights !== undefined) checkWeights(proj, src, dst, weights, options.weight as string);
-  return csrFromEdges(proj.n, src, dst, weights);
+  return g;
 }
 
 /**
- * Appends the out-edges of one vertex after another into the edge arrays. One instance and
- * one bound `visit` per projection: forEachNeighbor calls it per edge, so nothing is allocated
- * per edge or per vertex.
+ * weights[pos] = the f64 property `name` of label l at addrs[pos], for the entries each
+ * vertex received in [before[lid], cursor[lid]); NaN where the entry has none. The same read
+ * as Snapshot.edgeProps, without a props object per edge.
  */
-class EdgeCollector {
-  count = 0;
-  source = 0;
-  private global: Int32Array = new Int32Array(0);
-  private columns: (ColumnChunkViews | null)[] = [];
-  private chunkBits = 0;
-  private chunkMask = 0;
-
-  constructor(
-    private readonly src: Uint32Array,
-    private readonly dst: Uint32Array,
-    private readonly weights: Float64Array | undefined,
-  ) {}
-
-  /** Switch to a partition: its translation table and, for weights, its f64 columns by label. */
-  begin(s: Snapshot, global: Int32Array, weight: string | undefined): void {
-    this.global = global;
-    this.columns = [];
-    if (weight === undefined) return;
-    const arena = s.reader.arena;
-    this.chunkBits = arena.chunkBits;
-    this.chunkMask = arena.chunkMask;
-    for (const label of s.schema.edgeLabels) {
-      const prop = label.props.find((x) => x.name === weight);
-      if (prop !== undefined && prop.kind !== 'f64') {
-        throw invalid(`edge property "${weight}" of label "${label.name}" is ${prop.type}, not a number`, {
-          weight,
-          label: label.name,
-          type: prop.type,
-        });
-      }
-      this.columns.push(prop === undefined ? null : s.reader.edgeColumn(prop.ecol));
-    }
+function readWeights(
+  s: Snapshot,
+  l: number,
+  name: string,
+  lids: Uint32Array,
+  before: Float64Array,
+  cursor: Float64Array,
+  addrs: Uint32Array,
+  weights: Float64Array,
+): void {
+  const label = s.schema.edgeLabels[l];
+  const prop = label.props.find((x) => x.name === name);
+  if (prop !== undefined && prop.kind !== 'f64') {
+    throw invalid(`edge property "${name}" of label "${label.name}" is ${prop.type}, not a number`, {
+      weight: name,
+      label: label.name,
+      type: prop.type,
+    });
   }
-
-  readonly visit = (nbr: number, addr: number, labelIdx: number): void => {
-    const k = this.count;
-    const t = nbr < this.global.length ? this.global[nbr] : -1;
-    if (t < 0) {
-      // An edge live at the epoch has both endpoints live at the epoch (deleting a vertex
-      // deletes its edges in the same epoch), so this is a storage bug, not a user error.
-      throw new EpochgraphError('INTERNAL', `edge to local id ${nbr}, which is no vertex at this epoch`);
-    }
-    this.src[k] = this.source;
-    this.dst[k] = t;
-    const w = this.weights;
-    if (w !== undefined) {
-      // The same read as Snapshot.edgeProps, without building a props object per edge.
-      const col = this.columns[labelIdx];
+  const col = prop === undefined ? null : s.reader.edgeColumn(prop.ecol);
+  const bits = s.reader.arena.chunkBits;
+  const cmask = s.reader.arena.chunkMask;
+  for (let i = 0; i < lids.length; i++) {
+    const lid = lids[i];
+    const end = cursor[lid];
+    for (let pos = before[lid]; pos < end; pos++) {
       let x = Number.NaN;
-      if (col !== null && col !== undefined) {
-        const arr = col.f64[addr >>> this.chunkBits];
-        const off = addr & this.chunkMask;
+      if (col !== null) {
+        const addr = addrs[pos];
+        const arr = col.f64[addr >>> bits];
+        const off = addr & cmask;
         if (off < arr.length) x = decodeF64(arr[off]);
       }
-      w[k] = x;
+      weights[pos] = x;
     }
-    this.count = k + 1;
-  };
+  }
+}
+
+/** The in-adjacency of an out-CSR (rows sorted by source), weights carried along. */
+function transpose(
+  n: number,
+  offsets: Float64Array,
+  targets: Uint32Array,
+  weights: Float64Array | undefined,
+): { offsets: Float64Array; targets: Uint32Array; weights: Float64Array | undefined } {
+  const m = targets.length;
+  const inOffsets = new Float64Array(n + 1);
+  for (let e = 0; e < m; e++) inOffsets[targets[e] + 1]++;
+  for (let v = 0; v < n; v++) inOffsets[v + 1] += inOffsets[v];
+  const cursor = inOffsets.slice(0, n);
+  const inTargets = new Uint32Array(m);
+  const inWeights = weights === undefined ? undefined : new Float64Array(m);
+  for (let v = 0; v < n; v++) {
+    const end = offsets[v + 1];
+    for (let e = offsets[v]; e < end; e++) {
+      const p = cursor[targets[e]]++;
+      inTargets[p] = v;
+      if (inWeights !== undefined) inWeights[p] = (weights as Float64Array)[e];
+    }
+  }
+  return { offsets: inOffsets, targets: inTargets, weights: inWeights };
 }
 
 /** Every edge needs a non-negative weight; name the first that has none by its ids. */
 function checkWeights(
   proj: Projection,
-  src: Uint32Array,
-  dst: Uint32Array,
+  offsets: Float64Array,
+  targets: Uint32Array,
   weights: Float64Array,
   name: string,
 ): void {
-  for (let e = 0; e < weights.length; e++) {
-    const w = weights[e];
-    if (w >= 0) continue;
-    const edge = { src: proj.ids[src[e]], dst: proj.ids[dst[e]] };
-    if (Number.isNaN(w)) {
-      throw invalid(
-        `edge ${JSON.stringify(edge.src)} -> ${JSON.stringify(edge.dst)} has no number property "${name}"`,
-        { weight: name, edge },
-      );
+  for (let v = 0; v < proj.n; v++) {
+    const end = offsets[v + 1];
+    for (let e = offsets[v]; e < end; e++) {
+      const w = weights[e];
+      if (w >= 0) continue;
+      const edge = { src: proj.ids[v], dst: proj.ids[targets[e]] };
+      const what = `edge ${JSON.stringify(edge.src)} -> ${JSON.stringify(edge.dst)}`;
+      if (Number.isNaN(w)) {
+        throw invalid(`${what} has no number property "${name}"`, { weight: name, edge });
+      }
+      throw invalid(`${what} has a negative weight ${w}`, { weight: name, edge, value: w });
     }
-    throw invalid(
-      `edge ${JSON.stringify(edge.src)} -> ${JSON.stringify(edge.dst)} has a negative weight ${w}`,
-      { weight: name, edge, value: w },
-    );
   }
 }

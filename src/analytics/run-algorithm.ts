@@ -28,7 +28,7 @@ import { type TopKOrder, topK } from './algorithms/top-k.js';
 import { wccRepresentatives } from './algorithms/wcc.js';
 import { type CsrGraph, undirectedView } from './csr-graph.js';
 import { type Projection, project, projectCsr, vertexIndex } from './projection.js';
-import { storePagerank } from './store-pagerank.js';
+import { StorePagerank } from './store-pagerank.js';
 import { compareIds, vertexKeys } from './vertex-keys.js';
 
 /** Where the time of a run went, in milliseconds. */
@@ -153,11 +153,9 @@ function compute(
         ranking = pagerank(g, p.iterations, p.damping);
       } else {
         tc = performance.now();
-        for (const part of proj.parts) {
-          const s = snap.partition(part.partition);
-          for (let i = 0; i < part.lids.length; i++) edges += s.degree(part.lids[i], 'in', -1);
-        }
-        ranking = storePagerank(proj, snap, p.iterations, p.damping);
+        const pr = new StorePagerank(proj, snap);
+        edges = pr.edges;
+        ranking = pr.run(p.iterations, p.damping);
       }
       break;
     }

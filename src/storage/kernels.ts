@@ -120,6 +120,92 @@ export function pullSum(
   }
 }
 
+const cursorSave = new Float64Array(RECORDS_PER_BLOCK);
+
+/**
+ * Copy every masked vertex's `dir` list (label -1 = all labels, in label order) at the
+ * snapshot's epoch into `targets` (neighbour local ids), starting at cursor[v] and advancing
+ * cursor[v] past what was written; with `addrs`, each entry's arena address too (for edge
+ * properties, as Snapshot.edgeProps reads them). The caller sizes rows beforehand (for
+ * example with pullSum over ones). Same range scan and sequence-lock check as pullSum: a range
+ * that a seal overlapped is copied again from the same cursors (the list at the epoch is the
+ * same wherever its blocks are), so the output is exactly what forEachNeighbor visits.
+ * (Added for analytics: building a CSR copy through per-vertex reads was ~10× slower.)
+ */
+export function gatherNeighbors(
+  snap: Snapshot,
+  dir: 'out' | 'in',
+  labelIdx: number,
+  mask: Uint8Array,
+  cursor: Float64Array,
+  targets: Uint32Array,
+  addrs?: Uint32Array,
+): void {
+  const a = snap.reader.arena;
+  const e = snap.epoch;
+  const bits = a.chunkBits;
+  const cmask = a.chunkMask;
+  for (const table of tablesOf(snap, dir, labelIdx)) {
+    const d = tableDir(snap.reader.ctl, table);
+    if (d === 0) continue;
+    const ranges = a.word(d + DIR_CAPACITY);
+    for (let r = 0; r < ranges; r++) {
+      const rb = a.word(d + DIR_HEADER + r);
+      if (rb === 0) continue;
+      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
+      const base = rb & cmask;
+      const first = r << RECORD_BITS;
+      const n = Math.min(RECORDS_PER_BLOCK, cursor.length - first, mask.length - first);
+      if (n <= 0) continue;
+      for (let i = 0; i < n; i++) cursorSave[i] = cursor[first + i];
+      for (;;) {
+        const s1 = Atomics.load(u, base + RB_SEQ);
+        if ((s1 & 1) !== 0) continue;
+        const fresh = u[base + RB_MAX_EPOCH] <= e;
+        for (let i = 0; i < n; i++) {
+          if (mask[first + i] === 0) continue;
+          const ro = base + RB_HEADER + i * REC_STRIDE;
+          let h = u[ro];
+          const cw = u[ro + 1];
+          let c = cw & COUNT_MASK;
+          const xn = u[ro + 2];
+          let del = 0;
+          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
+            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
+              if (walkHistory(a, xn, e, version)) {
+                h = version[V_HEAD];
+                c = version[V_COUNT];
+                del = version[V_DEL];
+              } else c = 0;
+            } else del = a.word(xn + NODE_DEL);
+          }
+          if (c === 0) continue;
+          const A = a.u32[h >>> bits];
+          const o0 = h & cmask;
+          let w = cursor[first + i];
+          if (del === 0 && addrs === undefined) {
+            for (let j = 0; j < c; j++) targets[w++] = A[o0 + j];
+          } else {
+            for (let j = 0; j < c; j++) {
+              if (del !== 0) {
+                const s = a.word(del + j);
+                if (s !== 0 && s <= e) continue;
+              }
+              targets[w] = A[o0 + j];
+              if (addrs !== undefined) addrs[w] = h + j;
+              w++;
+            }
+          }
+          cursor[first + i] = w;
+        }
+        // Keep the range only if no seal overlapped it; otherwise copy it again.
+        if (Atomics.load(u, base + RB_SEQ) === s1) break;
+        for (let i = 0; i < n; i++) cursor[first + i] = cursorSave[i];
+      }
+    }
+  }
+}
+
 /** The local ids that are vertices of this partition at the snapshot's epoch. */
 export function vertexMask(snap: Snapshot): Uint8Array {
   const mask = new Uint8Array(snap.localIdBound());
