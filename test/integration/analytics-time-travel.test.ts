@@ -96,11 +96,28 @@ describe('PageRank time travel through a machine (P = 2)', () => {
 
     const first = await service.run('pagerank', { iterations: 20 }, e1);
     expectClose(first, atE1.pagerank(20));
+    const wccFirst = await service.run('wcc', {}, e1);
+
+    // While the updates below stream in (partition workers applying, sealing and compacting
+    // in their threads), pool workers keep reading e1 from the same shared buffers: every
+    // answer must be the first one.
+    let writing = true;
+    const during: { pr: unknown[]; wcc: unknown[] } = { pr: [], wcc: [] };
+    const readers = (async () => {
+      while (writing) {
+        during.pr.push(await service.run('pagerank', { iterations: 20 }, e1));
+        during.wcc.push(await service.run('wcc', {}, e1));
+      }
+    })();
 
     // Updates over many epochs: new vertices and edges, deleted edges, deleted vertices.
     let x = 12345;
     const rand = (n: number) => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
       return x % n;
     };
     let latest = e1;
@@ -129,6 +146,16 @@ describe('PageRank time travel through a machine (P = 2)', () => {
       latest = (await machine.submit(decodeBatch({ ops }))).epoch;
     }
     expect(latest).toBeGreaterThan(e1 + 20);
+    // The updates changed the graph a lot: thousands of edges in and out.
+    let kept = 0;
+    for (const e of atE1.edges) if (model.edges.has(e)) kept++;
+    expect(atE1.edges.size - kept).toBeGreaterThan(1_000);
+    expect(model.edges.size - kept).toBeGreaterThan(5_000);
+    writing = false;
+    await readers;
+    expect(during.pr.length).toBeGreaterThan(0);
+    for (const r of during.pr) expect(r).toEqual(first);
+    for (const r of during.wcc) expect(r).toEqual(wccFirst);
 
     const [again, now] = await Promise.all([
       service.run('pagerank', { iterations: 20 }, e1),
