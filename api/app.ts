@@ -4,7 +4,12 @@
  * once (`app.epochgraph`); `onClose` releases what the app owns (its metrics subscription),
  * never the machine, which its owner closes after the app.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRequestHookHandler } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { EpochgraphError } from '../src/errors.js';
 import type { ApiContext } from './context.js';
@@ -12,6 +17,7 @@ import { type ApiDeps, resolveLimits } from './deps.js';
 import { registerMsgpackParser } from './encoding.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { ApiMetrics } from './metrics.js';
+import { OwnerReads } from './owner-reads.js';
 import { DATA_ROUTES, DOCS, OPEN_ROUTES } from './routes/index.js';
 
 /** Longest path parameter (a string id of 256 UTF-8 bytes, percent-encoded, fits). */
@@ -40,11 +46,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
 
   const metrics = new ApiMetrics(deps.machine);
+  const owners = new OwnerReads(deps.machine);
   const ready = deps.ready ?? (() => true);
   const ctx: ApiContext = Object.freeze({
     machine: deps.machine,
     limits,
     metrics,
+    owners,
     ready,
     extraHealth: deps.extraHealth ?? (() => ({})),
     startedAtMs: Date.now(),

@@ -4,11 +4,14 @@
  */
 import type { ApiLimits, ApiMachine } from './deps.js';
 import type { ApiMetrics } from './metrics.js';
+import type { OwnerReads } from './owner-reads.js';
 
 export interface ApiContext {
   readonly machine: ApiMachine;
   readonly limits: ApiLimits;
   readonly metrics: ApiMetrics;
+  /** Readers of single partitions, for single-vertex reads. */
+  readonly owners: OwnerReads;
   /** Whether data routes are served (see ApiDeps.ready). */
   readonly ready: () => boolean;
   readonly extraHealth: () => Record<string, unknown>;

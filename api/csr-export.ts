@@ -1,10 +1,13 @@
 /**
  * Streamed export of one partition's CSR at one epoch, as msgpack or JSON:
  * `{ epoch, partition, ids, offsets, neighbors }`. The partition is never materialized whole:
- * a counting pass over the (immutable) snapshot learns the row count, the entry count and
+ * a counting pass over the (immutable) snapshot learns the rows, every row's length and
  * whether every id is an integer, which is all the msgpack headers need; then ids, offsets and
- * neighbours are produced in chunks of about `csrChunkBytes`, yielding to the event loop after
- * each chunk. The only O(rows) state is the list of local row ids (4 bytes per row).
+ * neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
+ * neighbours), yielding to the event loop after each chunk. Rows are read with the storage
+ * engine's range-scan kernel (gatherNeighbors), confined to a window of rows by a
+ * mask, not with a callback per edge. The state kept per local id (not per edge) is a vertex
+ * mask, a row length and a cursor: 17 bytes per local id.
  *
  * msgpack framing follows src/codec/msgpack.ts (msgpackr with `moreTypes`): a typed array is
  * an ext value of type 0x74 whose data is one type-code byte (8 = Float64Array) and then the
@@ -18,6 +21,7 @@ import { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
+import { gatherNeighbors, vertexMask } from '../src/storage/kernels.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
@@ -32,55 +36,76 @@ export interface CsrPlan {
   readonly direction: 'out' | 'in';
   /** Edge label index, -1 for every label, or null when the label does not exist (no entries). */
   readonly labelIdx: number | null;
-  /** Local ids of the rows, in local-id order. */
-  readonly lids: Uint32Array;
+  /** mask[lid] = 1 when lid is a vertex (a row) of this partition at the epoch. */
+  readonly mask: Uint8Array;
+  /** Row lengths by local id (0 for ids that are not rows). */
+  readonly degree: Float64Array;
+  readonly rows: number;
   /** Total neighbour entries. */
   readonly entries: number;
   /** Whether every id (rows and neighbours) is an integer, so id columns can be Float64Arrays. */
   readonly intIds: boolean;
   readonly chunkEntries: number;
-  readonly yieldEvery: number;
+  /** Local ids per window of the degree and id passes (whole record ranges). */
+  readonly window: number;
 }
 
-/** The counting pass. The snapshot must stay open until the export is consumed. */
+/** Most chunks per export: bigger partitions get bigger chunks (see neighborChunks). */
+const MAX_CHUNKS = 64;
+/** Record ranges per window of the degree and id passes (4096 local ids each). */
+const RANGES_PER_WINDOW = 16;
+const RANGE_IDS = 4096;
+
+/**
+ * A mask equal to `full` on [lo, hi) and zero elsewhere, truncated at hi, in the reusable
+ * `win` (which must be all zero on entry; clear [lo, hi) afterwards). The scan kernels stop at
+ * the mask's length and skip masked-out ids, so this confines a scan to a window of rows.
+ */
+function windowMask(full: Uint8Array, win: Uint8Array, lo: number, hi: number): Uint8Array {
+  win.set(full.subarray(lo, hi), lo);
+  return win.subarray(0, hi);
+}
+
+/**
+ * The counting pass: the rows (a vertex mask) and every row's length, one window of rows at
+ * a time with a yield in between. The snapshot must stay open until the export is consumed.
+ */
 export async function planCsr(
   snap: GraphSnapshot,
   partition: number,
   direction: 'out' | 'in',
   label: string | undefined,
-  opts: { chunkBytes: number; yieldEvery: number },
+  opts: { chunkBytes: number },
 ): Promise<CsrPlan> {
   const s = snap.partition(partition);
   const idx = label === undefined ? -1 : s.edgeLabelIndex(label);
   const labelIdx = idx < 0 && label !== undefined ? null : idx;
-  let rows = new Uint32Array(1024);
-  let n = 0;
-  s.forEachVertex((lid) => {
-    if (n === rows.length) {
-      const next = new Uint32Array(rows.length * 2);
-      next.set(rows);
-      rows = next;
-    }
-    rows[n++] = lid;
-  });
-  const lids = rows.subarray(0, n);
-  let entries = 0;
+  const mask = vertexMask(s);
+  const bound = mask.length;
+  const degree = new Float64Array(bound);
+  let rows = 0;
+  for (let lid = 0; lid < bound; lid++) rows += mask[lid];
+  const window = RANGES_PER_WINDOW * RANGE_IDS;
   if (labelIdx !== null) {
-    for (let i = 0; i < n; i++) {
-      entries += s.degree(lids[i], direction, labelIdx);
-      if ((i & 0xffff) === 0xffff) await nextTurn();
+    // A row's length is read from its record (O(1) per list without deletions), not by
+    // visiting its entries.
+    for (let lo = 0; lo < bound; lo += window) {
+      const hi = Math.min(bound, lo + window);
+      for (let lid = lo; lid < hi; lid++)
+        if (mask[lid] !== 0) degree[lid] = s.degree(lid, direction, labelIdx);
+      await nextTurn();
     }
   }
-  // Rows and neighbours are local ids below the bound; one string among them rules out typed
-  // id columns. (Ids of vertices deleted before this epoch can only make this conservative.)
+  let entries = 0;
+  for (let lid = 0; lid < bound; lid++) entries += degree[lid];
+  // One string among the local ids below the bound (rows and neighbours are all there) rules
+  // out typed id columns (ids of vertices deleted before this epoch only make this conservative).
   let intIds = true;
-  const bound = s.localIdBound();
   for (let lid = 0; lid < bound; lid++) {
     if (typeof s.externalId(lid) !== 'number') {
       intIds = false;
       break;
     }
-    if ((lid & 0xfffff) === 0xfffff) await nextTurn();
   }
   return {
     epoch: snap.epoch,
@@ -88,11 +113,13 @@ export async function planCsr(
     snapshot: s,
     direction,
     labelIdx,
-    lids,
+    mask,
+    degree,
+    rows,
     entries,
     intIds,
-    chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8)),
-    yieldEvery: opts.yieldEvery,
+    chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(entries / MAX_CHUNKS)),
+    window,
   };
 }
 
@@ -144,7 +171,7 @@ interface Layout {
 }
 
 function layoutOf(plan: CsrPlan): Layout {
-  const rows = plan.lids.length;
+  const rows = plan.rows;
   return {
     idsTyped: plan.intIds && fitsExt(rows),
     offsetsTyped: fitsExt(rows + 1),
@@ -167,7 +194,7 @@ function msgpackHead(plan: CsrPlan): Buffer {
 export function msgpackLength(plan: CsrPlan): number | null {
   const l = layoutOf(plan);
   if (!(l.idsTyped && l.offsetsTyped && l.neighborsTyped)) return null;
-  const rows = plan.lids.length;
+  const rows = plan.rows;
   return (
     msgpackHead(plan).length +
     f64Header(rows).length +
@@ -186,35 +213,41 @@ export function msgpackLength(plan: CsrPlan): number | null {
 
 type Chunk = Float64Array | ExternalId[];
 
+/** The row ids, a window of local ids at a time. */
 async function* idChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
-  const { lids, snapshot: s, chunkEntries } = plan;
-  for (let i = 0; i < lids.length; i += chunkEntries) {
-    const end = Math.min(lids.length, i + chunkEntries);
+  const { mask, snapshot: s, window } = plan;
+  for (let lo = 0; lo < mask.length; lo += window) {
+    const hi = Math.min(mask.length, lo + window);
+    let n = 0;
+    for (let lid = lo; lid < hi; lid++) n += mask[lid];
     if (typed) {
-      const out = new Float64Array(end - i);
-      for (let k = i; k < end; k++) out[k - i] = s.externalId(lids[k]) as number;
+      const out = new Float64Array(n);
+      let k = 0;
+      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out[k++] = s.externalId(lid) as number;
       yield out;
     } else {
       const out: ExternalId[] = [];
-      for (let k = i; k < end; k++) out.push(s.externalId(lids[k]));
+      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out.push(s.externalId(lid));
       yield out;
     }
     await nextTurn();
   }
 }
 
+/** Row offsets (one more than rows, starting at 0), a window at a time. */
 async function* offsetChunks(plan: CsrPlan): AsyncGenerator<Float64Array> {
-  const { lids, snapshot: s, chunkEntries, direction, labelIdx } = plan;
+  const { mask, degree, window } = plan;
   let total = 0;
-  let first = true;
-  for (let i = 0; i < lids.length || first; i += chunkEntries) {
-    const end = Math.min(lids.length, i + chunkEntries);
-    const out = new Float64Array(end - i + (first ? 1 : 0));
+  yield Float64Array.of(0);
+  for (let lo = 0; lo < mask.length; lo += window) {
+    const hi = Math.min(mask.length, lo + window);
+    let n = 0;
+    for (let lid = lo; lid < hi; lid++) n += mask[lid];
+    const out = new Float64Array(n);
     let k = 0;
-    if (first) out[k++] = 0;
-    first = false;
-    for (let r = i; r < end; r++) {
-      if (labelIdx !== null) total += s.degree(lids[r], direction, labelIdx);
+    for (let lid = lo; lid < hi; lid++) {
+      if (mask[lid] === 0) continue;
+      total += degree[lid];
       out[k++] = total;
     }
     yield out;
@@ -223,51 +256,51 @@ async function* offsetChunks(plan: CsrPlan): AsyncGenerator<Float64Array> {
   if (total !== plan.entries) throw drift(plan, total);
 }
 
+/**
+ * Neighbour ids, a chunk of about chunkEntries entries (whole rows) at a time: the scan
+ * kernel copies the chunk's rows as local ids (no per-edge callback), then they become
+ * external ids. Each row must come out exactly as long as counted.
+ */
 async function* neighborChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
-  const { lids, snapshot: s, chunkEntries, direction, labelIdx } = plan;
+  const { mask, degree, snapshot: s, chunkEntries, direction, labelIdx } = plan;
   if (labelIdx === null) return;
-  const full: Chunk[] = [];
-  let nums = new Float64Array(chunkEntries);
-  let ids: ExternalId[] = [];
-  let k = 0;
+  const bound = mask.length;
+  const win = new Uint8Array(bound);
+  const cursor = new Float64Array(bound);
   let emitted = 0;
-  // Visitors are built once; a row longer than a chunk spills whole chunks into `full`.
-  const typedVisit = (nbr: number) => {
-    nums[k++] = s.externalId(nbr) as number;
-    if (k === chunkEntries) {
-      full.push(nums);
-      nums = new Float64Array(chunkEntries);
-      k = 0;
-    }
-  };
-  const plainVisit = (nbr: number) => {
-    ids.push(s.externalId(nbr));
-    if (ids.length === chunkEntries) {
-      full.push(ids);
-      ids = [];
-    }
-  };
-  const visit = typed ? typedVisit : plainVisit;
-  let sinceYield = 0;
-  for (let r = 0; r < lids.length; r++) {
-    s.forEachNeighbor(lids[r], direction, labelIdx, visit);
-    if (full.length > 0) {
-      for (const c of full) {
-        emitted += c.length;
-        yield c;
+  let lo = 0;
+  while (lo < bound) {
+    // Whole rows up to chunkEntries (at least one row).
+    let hi = lo;
+    let n = 0;
+    while (hi < bound && (n === 0 || n + degree[hi] <= chunkEntries)) n += degree[hi++];
+    if (n > 0) {
+      let w = 0;
+      for (let lid = lo; lid < hi; lid++) {
+        cursor[lid] = w;
+        w += degree[lid];
       }
-      full.length = 0;
-      await nextTurn();
-      sinceYield = 0;
-    } else if (++sinceYield >= plan.yieldEvery) {
-      sinceYield = 0;
-      await nextTurn();
+      const local = new Uint32Array(n);
+      gatherNeighbors(s, direction, labelIdx, windowMask(mask, win, lo, hi), cursor, local);
+      win.fill(0, lo, hi);
+      let end = 0;
+      for (let lid = lo; lid < hi; lid++) {
+        end += degree[lid];
+        if (mask[lid] !== 0 && cursor[lid] !== end) throw drift(plan, emitted + cursor[lid]);
+      }
+      if (typed) {
+        const out = new Float64Array(n);
+        for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]) as number;
+        yield out;
+      } else {
+        const out: ExternalId[] = new Array(n);
+        for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]);
+        yield out;
+      }
+      emitted += n;
     }
-  }
-  const rest = typed ? nums.subarray(0, k) : ids;
-  if (rest.length > 0) {
-    emitted += rest.length;
-    yield rest;
+    lo = hi;
+    await nextTurn();
   }
   if (emitted !== plan.entries) throw drift(plan, emitted);
 }
@@ -285,7 +318,7 @@ function drift(plan: CsrPlan, got: number): EpochgraphError {
 /** The msgpack export as a sequence of buffers (the concatenation is one msgpack map). */
 export async function* msgpackCsr(plan: CsrPlan): AsyncGenerator<Buffer> {
   const l = layoutOf(plan);
-  const rows = plan.lids.length;
+  const rows = plan.rows;
   yield msgpackHead(plan);
   yield l.idsTyped ? f64Header(rows) : arrayHeader(rows);
   for await (const c of idChunks(plan, l.idsTyped)) {

@@ -11,6 +11,7 @@ import type { EpochgraphError } from '../src/errors.js';
 import type { Batch } from '../src/model/ops.js';
 import type { SchemaView } from '../src/model/schema.js';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
+import type { StoreDescriptor } from '../src/storage/index.js';
 
 /** The part of a Machine the API uses. A Machine is one; so is any test double of it. */
 export interface ApiMachine {
@@ -33,6 +34,8 @@ export interface ApiMachine {
   epochAsOf(timeMs: number): EpochInfo;
   /** A consistent read of all partitions at an epoch; the caller closes it. */
   snapshot(epoch?: number): GraphSnapshot;
+  /** The partitions' shared-memory descriptors (single-vertex reads open only the owner). */
+  descriptors(): readonly StoreDescriptor[];
   pin(epoch: number | undefined, ttlMs: number): Pin;
   unpin(id: string): boolean;
   schemaView(): SchemaView;

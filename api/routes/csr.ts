@@ -68,7 +68,6 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         plan = await planCsr(snap, p, req.query.direction, req.query.label, {
           chunkBytes: limits.csrChunkBytes,
-          yieldEvery: limits.yieldEveryEntries,
         });
       } catch (err) {
         snap.close();

@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { EpochgraphError, invalid } from '../../src/errors.js';
 import { type ExternalId, externalIdProblem, parsePathId } from '../../src/model/ids.js';
 import { idColumn, sendBody, wantsMsgpack } from '../encoding.js';
-import { openSnapshot } from '../epoch-arg.js';
+import { openSnapshot, resolveEpoch } from '../epoch-arg.js';
 import { batchNeighborRows, subgraphOf } from '../heavy-reads.js';
+import { smallNeighborList } from '../owner-reads.js';
 import {
   asOfArg,
   direction,
@@ -65,7 +66,7 @@ function commaList(s: string | undefined): string[] | undefined {
 }
 
 export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { machine, limits } = app.epochgraph;
+  const { machine, limits, owners } = app.epochgraph;
 
   app.get(
     '/v1/snapshots/:epoch/vertices/:id',
@@ -91,23 +92,23 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const id = parsePathId(req.params.id, req.query.idType === 'string');
-      const snap = openSnapshot(machine, req.params.epoch, req.query.asOf);
-      try {
-        const v = snap.vertex(id);
-        if (v === null) throw vertexNotFound(id, snap.epoch);
-        reply.header('x-epoch', String(snap.epoch));
-        return sendBody(req, reply, {
-          epoch: snap.epoch,
+      const epoch = resolveEpoch(machine, req.params.epoch, req.query.asOf).epoch;
+      const body = owners.read(epoch, id, (s) => {
+        const lid = s.lookup(id);
+        const v = lid < 0 ? null : s.vertex(id);
+        if (v === null) throw vertexNotFound(id, epoch);
+        return {
+          epoch,
           id: v.id,
           label: v.label,
           props: v.props,
-          outDegree: v.outDegree,
-          inDegree: v.inDegree,
+          outDegree: s.degree(lid, 'out'),
+          inDegree: s.degree(lid, 'in'),
           createdEpoch: v.createdEpoch,
-        });
-      } finally {
-        snap.close();
-      }
+        };
+      });
+      reply.header('x-epoch', String(epoch));
+      return sendBody(req, reply, body);
     },
   );
 
@@ -153,7 +154,30 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
       const q = req.query;
       const id = parsePathId(req.params.id, q.idType === 'string');
       const props = commaList(q.props);
-      const snap = openSnapshot(machine, req.params.epoch, q.asOf);
+      const epoch = resolveEpoch(machine, req.params.epoch, q.asOf).epoch;
+      const msgpack = wantsMsgpack(req);
+      // The common case (no cursor, no edge properties, a list that fits one page) reads only
+      // the owner partition; everything else pages through GraphSnapshot.neighbors.
+      if (q.cursor === undefined && props === undefined) {
+        const list = owners.read(epoch, id, (s) => {
+          const lid = s.lookup(id);
+          if (lid < 0) throw vertexNotFound(id, epoch);
+          const labelIdx = q.label === undefined ? -1 : s.edgeLabelIndex(q.label);
+          if (q.label !== undefined && labelIdx < 0) return { neighbors: [], directions: [] };
+          return smallNeighborList(s, lid, q.direction, labelIdx, q.limit);
+        });
+        if (list !== null) {
+          const body: Record<string, unknown> = {
+            epoch,
+            id,
+            neighbors: msgpack ? idColumn(list.neighbors) : list.neighbors,
+          };
+          if (q.direction === 'both') body.directions = list.directions;
+          reply.header('x-epoch', String(epoch));
+          return sendBody(req, reply, body);
+        }
+      }
+      const snap = machine.snapshot(epoch);
       try {
         const page = snap.neighbors(id, {
           direction: q.direction,
@@ -166,7 +190,7 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
         const body: Record<string, unknown> = {
           epoch: snap.epoch,
           id,
-          neighbors: wantsMsgpack(req) ? idColumn(page.neighbors) : page.neighbors,
+          neighbors: msgpack ? idColumn(page.neighbors) : page.neighbors,
         };
         if (q.direction === 'both') body.directions = page.directions;
         if (page.props !== undefined) body.props = page.props;

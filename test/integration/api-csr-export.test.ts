@@ -185,6 +185,7 @@ describe('heavy reads yield to the event loop', () => {
   });
 
   it('leaves no snapshot open', () => {
+    // Heavy reads open a snapshot of every partition and close it when done.
     expect(activeReaders(h.machine)).toBe(0);
   });
 });

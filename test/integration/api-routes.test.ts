@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_API_LIMITS } from '../../api/deps.js';
 import type { ExternalId } from '../../src/model/ids.js';
+import { decodeBatch } from '../../src/model/ops.js';
 import {
   type ApiHarness,
   body,
@@ -689,7 +690,18 @@ describe('schema, metrics, docs, errors', () => {
 });
 
 describe('snapshot lifetime', () => {
-  it('closes every snapshot it opened, after answers and after errors', () => {
+  it('closes every snapshot it opened; only the latest epoch stays open (one per partition) until the next seal', async () => {
+    // Single-vertex reads of the latest epoch keep its owner partition's snapshot open.
+    await get(h.app, '/v1/snapshots/latest/vertices/1');
+    await get(h.app, '/v1/snapshots/latest/vertices/bob');
+    const held = activeReaders(h.machine);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(2);
+    // Old epochs are opened and closed per request.
+    await get(h.app, `/v1/snapshots/${e1}/vertices/1`);
+    expect(activeReaders(h.machine)).toBe(held);
+    // A seal releases them; after it, nothing is registered.
+    await h.machine.submit(decodeBatch({ ops: [{ op: 'upsertVertex', id: 'flush' }] }));
     expect(activeReaders(h.machine)).toBe(0);
   });
 });
