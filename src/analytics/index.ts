@@ -146,6 +146,8 @@ export { runAlgorithm } from './run-algorithm.js';
 export type { TypedAlgorithmResult } from './run-algorithm.js';
 /** Where a run's time went. */
 export type { RunTimings } from './run-algorithm.js';
+/** Projections of recent epochs, reused by runs at the same epoch (one per pool worker). */
+export { ProjectionCache } from './run-algorithm.js';
 /** The k best vertices of a result, ties by external id. */
 export { selectTop } from './run-algorithm.js';
 

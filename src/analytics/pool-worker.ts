@@ -13,10 +13,12 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { invalid, toErrorData } from '../errors.js';
 import { PartitionReader } from '../storage/index.js';
 import { type AnalyticsTask, parseTask, parseWorkerInit, type WorkerReply } from './pool-protocol.js';
-import { runAlgorithm } from './run-algorithm.js';
+import { ProjectionCache, runAlgorithm } from './run-algorithm.js';
 
 const init = parseWorkerInit(workerData);
 const readers = init.descriptors.map((d) => new PartitionReader(d));
+/** The last epoch's projection: repeated runs at one epoch skip the numbering. */
+const projections = new ProjectionCache(1);
 
 /** Run one task; never throws (errors are data in the reply). */
 export default function runTask(raw: unknown): unknown {
@@ -30,7 +32,7 @@ export default function runTask(raw: unknown): unknown {
     return { ok: false, error: toErrorData(err) } satisfies WorkerReply;
   }
   try {
-    const r = runAlgorithm(readers, task.epoch, task.call);
+    const r = runAlgorithm(readers, task.epoch, task.call, projections);
     const reply: WorkerReply = { ok: true, result: r };
     const transfer: ArrayBuffer[] = [];
     for (const col of [r.ids, r.values]) {

@@ -35,8 +35,10 @@ import { compareIds, vertexKeys } from './vertex-keys.js';
 export interface RunTimings {
   /** Opening the partitions' snapshots. */
   openMs: number;
-  /** Numbering the vertices and resolving ghosts. */
+  /** Numbering the vertices and resolving ghosts (about 0 when the projection was cached). */
   projectMs: number;
+  /** Whether the projection came from the worker's cache (same epoch as an earlier run). */
+  projectionCached: boolean;
   /** Copying the adjacency into a CSR (0 on the store path). */
   csrMs: number;
   /** The kernel and the top-k selection. */
@@ -59,21 +61,68 @@ export interface TypedAlgorithmResult {
   timings: RunTimings;
 }
 
-/** Run one algorithm at `epoch` over the partitions behind `readers` (in partition order). */
+/**
+ * The projection of the most recent epoch(s) a worker ran at. An epoch's state never changes,
+ * so a projection stays valid for as long as its epoch can be opened (the run still opens and
+ * pins the snapshots; only the numbering is reused). Repeated runs at one epoch (the latest,
+ * typically, or `top` variants) skip the numbering and the ghost lookups. Bounded by entries:
+ * a projection costs about 30 bytes per vertex.
+ */
+export class ProjectionCache {
+  private readonly entries = new Map<number, Projection>();
+
+  constructor(readonly capacity = 1) {}
+
+  get(epoch: number): Projection | undefined {
+    const p = this.entries.get(epoch);
+    if (p !== undefined) {
+      // Most recently used last.
+      this.entries.delete(epoch);
+      this.entries.set(epoch, p);
+    }
+    return p;
+  }
+
+  set(p: Projection): void {
+    if (this.capacity <= 0) return;
+    this.entries.delete(p.epoch);
+    this.entries.set(p.epoch, p);
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as number;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/**
+ * Run one algorithm at `epoch` over the partitions behind `readers` (in partition order),
+ * reusing a cached projection of that epoch when `cache` has one.
+ */
 export function runAlgorithm(
   readers: readonly PartitionReader[],
   epoch: number,
   call: AlgorithmCall,
+  cache?: ProjectionCache,
 ): TypedAlgorithmResult {
   const t0 = performance.now();
   const snap = new GraphSnapshot(readers, epoch);
   try {
     const t1 = performance.now();
-    const proj = project(snap);
+    let proj = cache?.get(epoch);
+    const cached = proj !== undefined;
+    if (proj === undefined) {
+      proj = project(snap);
+      cache?.set(proj);
+    }
     const t2 = performance.now();
-    const timings: RunTimings = { openMs: t1 - t0, projectMs: t2 - t1, csrMs: 0, computeMs: 0 };
-    const r = compute(proj, snap, call, timings);
-    return r;
+    const timings: RunTimings = {
+      openMs: t1 - t0,
+      projectMs: t2 - t1,
+      projectionCached: cached,
+      csrMs: 0,
+      computeMs: 0,
+    };
+    return compute(proj, snap, call, timings);
   } finally {
     snap.close();
   }
@@ -212,7 +261,8 @@ function columns(
   const at = (i: number) => (chosen === null ? i : chosen[i]);
   let ids: Float64Array | ExternalId[];
   if (proj.numericIds !== null) {
-    if (chosen === null) ids = proj.numericIds;
+    // A copy even when whole: the result may be transferred, and the projection may be cached.
+    if (chosen === null) ids = proj.numericIds.slice();
     else {
       const a = new Float64Array(k);
       for (let i = 0; i < k; i++) a[i] = proj.numericIds[chosen[i]];

@@ -244,7 +244,12 @@ export class AnalyticsService {
         outcome = (reason.details as { reason?: string }).reason === 'timeout' ? 'timeout' : 'cancelled';
         throw reason;
       }
-      throw err;
+      if (err instanceof EpochgraphError) throw err;
+      // A worker that died (out of memory, say) rejects with a plain Error.
+      throw new EpochgraphError(
+        'INTERNAL',
+        `analytics worker failed: ${(err as Error)?.message ?? String(err)}`,
+      );
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);

@@ -17,6 +17,7 @@ import {
   cdlp,
   csrFromEdges,
   lcc,
+  ProjectionCache,
   pagerank,
   parseAlgorithmCall,
   runAlgorithm,
@@ -189,6 +190,8 @@ function scenario(P: number, seed: number, compactEvery: number): void {
     state = copy(state);
   }
 
+  // Projections are cached across runs (two epochs): later calls at an epoch reuse its numbering.
+  const cache = new ProjectionCache(2);
   for (const { epoch, state: s } of epochs) {
     const alive = [...s.vertices].sort((a, b) => a - b);
     const source = alive[rand(alive.length)];
@@ -205,8 +208,9 @@ function scenario(P: number, seed: number, compactEvery: number): void {
       parseAlgorithmCall('lcc', {}),
       parseAlgorithmCall('lcc', { undirected: true }),
     ];
-    for (const call of calls) {
-      const r = runAlgorithm(cluster.readers, epoch, call);
+    for (const [k, call] of calls.entries()) {
+      const r = runAlgorithm(cluster.readers, epoch, call, cache);
+      expect(r.timings.projectionCached).toBe(k > 0);
       const exact = call.algorithm === 'bfs' || call.algorithm === 'wcc' || call.algorithm === 'cdlp';
       const problems = compare(r, reference(s, call), exact ? 0 : 1e-9);
       expect({ P, seed, epoch, call, problems }).toEqual({ P, seed, epoch, call, problems: [] });
