@@ -17,6 +17,7 @@ import { type ApiDeps, resolveLimits } from './deps.js';
 import { registerMsgpackParser } from './encoding.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { ApiMetrics } from './metrics.js';
+import { type ApiRouteConfig, TIMED_BY_HOOK } from './observe.js';
 import { OwnerReads } from './owner-reads.js';
 import { DATA_ROUTES, DOCS, OPEN_ROUTES } from './routes/index.js';
 
@@ -25,6 +26,7 @@ const MAX_PARAM_LENGTH = 2048;
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const limits = resolveLimits(deps.limits);
+  const metrics = new ApiMetrics(deps.machine);
   const options: FastifyServerOptions = {
     bodyLimit: limits.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -45,7 +47,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerMsgpackParser(app);
   installErrorHandling(app);
 
-  const metrics = new ApiMetrics(deps.machine);
   const owners = new OwnerReads(deps.machine);
   const ready = deps.ready ?? (() => true);
   const ctx: ApiContext = Object.freeze({
@@ -59,17 +60,35 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.decorate('epochgraph', ctx);
   app.addHook('onClose', (_instance, done) => {
+    owners.close();
     metrics.close();
     done();
   });
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.observeRequest(
-      req.method,
-      req.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    done();
+  // Request latency by route (see observe.ts): the route's URL is captured at registration
+  // and handed to the answer through the reply (request.routeOptions builds an object on
+  // every read). Streamed answers and other plugins' handlers are timed by an onResponse hook.
+  app.decorateReply('epochgraphRoute', '');
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const handler = route.handler;
+    const byHook =
+      (route.config as ApiRouteConfig | undefined)?.streamed === true ||
+      handler.constructor.name !== 'AsyncFunction';
+    const tag = byHook ? TIMED_BY_HOOK : url;
+    route.handler = function tagged(this: FastifyInstance, req, reply) {
+      reply.epochgraphRoute = tag;
+      return handler.call(this, req, reply);
+    };
+    if (!byHook) return;
+    const observe: onResponseHookHandler = (req, reply, done) => {
+      metrics.observeRequest(req.method, url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const existing = route.onResponse;
+    if (existing === undefined) route.onResponse = [observe];
+    else route.onResponse = [...(Array.isArray(existing) ? existing : [existing]), observe];
+    const config: ApiRouteConfig = { ...(route.config ?? {}), timedByHook: true };
+    route.config = config as typeof route.config;
   });
 
   await app.register(DOCS);

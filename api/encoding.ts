@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { invalid } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
+import { observeAnswer } from './observe.js';
 
 export const MSGPACK_TYPES = ['application/msgpack', 'application/x-msgpack'] as const;
 export const MSGPACK = 'application/msgpack';
@@ -47,9 +48,10 @@ export function sendBody(req: FastifyRequest, reply: FastifyReply, body: object,
   reply.code(status);
   if (wantsMsgpack(req)) {
     const bytes = packMsgpack(body);
-    return reply.type(MSGPACK).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-  return reply.type(JSON_TYPE).send(JSON.stringify(jsonValue(body)));
+    reply.type(MSGPACK).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } else reply.type(JSON_TYPE).send(JSON.stringify(jsonValue(body)));
+  observeAnswer(req, reply);
+  return reply;
 }
 
 /**
@@ -94,6 +96,20 @@ export function sendStream(reply: FastifyReply, stream: Readable): FastifyReply 
 }
 
 /** Answer 204 No Content. */
-export function sendNoContent(reply: FastifyReply): FastifyReply {
-  return reply.code(204).send();
+export function sendNoContent(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.code(204).send();
+  observeAnswer(req, reply);
+  return reply;
+}
+
+/** Send a body that is already encoded (with its content type). */
+export function sendEncoded(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  contentType: string,
+  payload: string | Buffer,
+): FastifyReply {
+  reply.type(contentType).send(payload);
+  observeAnswer(req, reply);
+  return reply;
 }

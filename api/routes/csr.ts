@@ -27,6 +27,8 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/snapshots/:epoch/partitions/:p/csr',
     {
+      // Timed until the stream ends (see ApiRouteConfig).
+      config: { streamed: true },
       schema: {
         tags: ['snapshots'],
         summary: "A partition's CSR at an epoch, streamed (msgpack; JSON with Accept: application/json)",

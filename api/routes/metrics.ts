@@ -1,6 +1,7 @@
 /** `GET /metrics`: the app's Prometheus registry in the text exposition format. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { sendEncoded } from '../encoding.js';
 
 export const metricsRoutes: FastifyPluginAsyncZod = async (app) => {
   const { registry } = app.epochgraph.metrics;
@@ -14,6 +15,6 @@ export const metricsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.string() },
       },
     },
-    async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (req, reply) => sendEncoded(req, reply, registry.contentType, await registry.metrics()),
   );
 };

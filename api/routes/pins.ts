@@ -61,7 +61,7 @@ export const pinRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       if (!machine.unpin(req.params.id))
         throw new EpochgraphError('NOT_FOUND', `no pin ${req.params.id} (never created, deleted or expired)`);
-      return sendNoContent(reply);
+      return sendNoContent(req, reply);
     },
   );
 };

@@ -6,6 +6,7 @@
  * Retry-After). 410 is shown in api-time-travel.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
 import { DEFAULT_API_LIMITS } from '../../api/deps.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import { decodeBatch } from '../../src/model/ops.js';
@@ -703,5 +704,16 @@ describe('snapshot lifetime', () => {
     // A seal releases them; after it, nothing is registered.
     await h.machine.submit(decodeBatch({ ops: [{ op: 'upsertVertex', id: 'flush' }] }));
     expect(activeReaders(h.machine)).toBe(0);
+  });
+
+  it('releases the snapshots it holds when the app closes (the machine stays open)', async () => {
+    await h.machine.submit(decodeBatch({ ops: [{ op: 'upsertVertex', id: 'flush2' }] }));
+    const app = await buildApp({ machine: h.machine });
+    expect((await get(app, '/v1/snapshots/latest/vertices/1')).statusCode).toBe(200);
+    expect(activeReaders(h.machine)).toBeGreaterThan(0);
+    await app.close();
+    expect(activeReaders(h.machine)).toBe(0);
+    expect(h.machine.failed).toBeNull();
+    expect((await get(h.app, '/v1/snapshots/latest/vertices/1')).statusCode).toBe(200);
   });
 });

@@ -1,0 +1,395 @@
+/**
+ * HTTP API benchmark: a real machine (P = 2 partition workers, WAL in a temp dir) with the
+ * API app on a loopback port, driven by autocannon. Four figures, each next to what bounds it:
+ *
+ * - neighborGetRatio: single-vertex neighbour GET req/s divided by a bare Fastify route's
+ *   req/s (same process, same port kind, same load generator, same run; alternated rounds).
+ * - batchNeighborIdsPerSec: neighbour ids answered per second by `POST .../neighbors` in
+ *   msgpack (typed arrays both ways).
+ * - csrExportBytesPerSec: bytes per second of the streamed msgpack CSR export of a partition.
+ * - httpIngestEdgesPerSec: edges per second through `POST /v1/batches` in the msgpack
+ *   columnar form, each acknowledged only once durable (fsync) and visible.
+ *
+ * The load generator runs in a worker thread (autocannon `workers: 1`) for the read figures,
+ * so it does not share the server's event loop; the CSR export is read by plain node:http
+ * clients in a worker (autocannon's body parsing is slower than the export); the ingest run
+ * sends distinct pre-built bodies from the main thread (cheap next to the server's work). Targets (DESIGN §10): ratio ≥ 0.8,
+ * ≥ 20 M ids/s, ≥ 1 GB/s, ≥ 1 M edges/s.
+ *
+ * Run: `npm run bench -- api` (or `node dist/bench/api.js [--quick]` after `npm run build`).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import { Machine } from '../partitions/machine.js';
+import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
+import { decodeBatch } from '../src/model/ops.js';
+import { report, rng } from './report.js';
+
+interface Sizes {
+  vertices: number;
+  edges: number;
+  seconds: number;
+  rounds: number;
+  roundSeconds: number;
+  ingestBodies: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const INGEST_EDGES_PER_BODY = 50_000;
+const BATCH_IDS = 4096;
+
+function bytes(v: unknown): Buffer {
+  const b = packMsgpack(v);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Load a random graph through the machine (not HTTP): `edges` edges over `vertices` ids. */
+async function loadGraph(machine: Machine, s: Sizes): Promise<number> {
+  const next = rng(7);
+  const per = 500_000;
+  let epoch = 0;
+  for (let done = 0; done < s.edges; done += per) {
+    const n = Math.min(per, s.edges - done);
+    const src = new Float64Array(n);
+    const dst = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      src[i] = next(s.vertices);
+      dst[i] = next(s.vertices);
+    }
+    epoch = (await machine.submit(decodeBatch({ edges: { src, dst } }))).epoch;
+  }
+  return epoch;
+}
+
+interface Cannon {
+  requests: number;
+  reqPerSec: number;
+  bytes: number;
+  seconds: number;
+  non2xx: number;
+  errors: number;
+  /** Busy time of the main thread (the server's event loop) per request, in µs. */
+  mainUsPerRequest: number;
+}
+
+async function cannon(opts: autocannon.Options): Promise<Cannon> {
+  const elu = performance.eventLoopUtilization();
+  const r = await autocannon({ ...opts });
+  const busy = performance.eventLoopUtilization(elu).active;
+  return {
+    requests: r.requests.total,
+    reqPerSec: r.requests.total / r.duration,
+    bytes: r.throughput.total,
+    seconds: r.duration,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    mainUsPerRequest: (busy * 1000) / Math.max(1, r.requests.total),
+  };
+}
+
+function check(name: string, c: Cannon): void {
+  if (c.non2xx > 0 || c.errors > 0)
+    throw new Error(`${name}: ${c.non2xx} non-2xx answers and ${c.errors} errors in ${c.requests} requests`);
+}
+
+/**
+ * autocannon's workers receive options by structured clone, which turns a Buffer body into a
+ * plain Uint8Array that autocannon refuses; this setupRequest module (loaded in the worker)
+ * turns it back into a Buffer.
+ */
+const BINARY_BODY_SETUP = `module.exports = (req) => {
+  if (req.body && !Buffer.isBuffer(req.body)) req.body = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+  return req;
+};
+`;
+
+/**
+ * A worker-thread client for big answers: it sends the same request over `conns` keep-alive
+ * connections for `ms`, counts the answer bytes and drops them. (autocannon parses every body
+ * byte in JavaScript and tops out well below what the server sends for large answers.)
+ */
+const DRAIN_CLIENT = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, conns, ms, method, headers } = workerData;
+const body = workerData.body === undefined ? undefined : Buffer.from(workerData.body);
+const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+let bytes = 0, requests = 0, failed = 0, open = conns;
+const end = Date.now() + ms;
+function next() {
+  if (Date.now() > end) { if (--open === 0) parentPort.postMessage({ bytes, requests, failed }); return; }
+  const req = http.request(url, { agent, method, headers }, (res) => {
+    if (res.statusCode !== 200) failed++;
+    res.on('data', (c) => { bytes += c.length; });
+    res.on('end', () => { requests++; next(); });
+  });
+  req.on('error', () => { failed++; next(); });
+  req.end(body);
+}
+for (let i = 0; i < conns; i++) next();
+`;
+
+interface Drained {
+  bytes: number;
+  requests: number;
+  seconds: number;
+  reqPerSec: number;
+}
+
+async function drain(
+  url: string,
+  conns: number,
+  ms: number,
+  request: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
+): Promise<Drained> {
+  const worker = new Worker(DRAIN_CLIENT, {
+    eval: true,
+    workerData: {
+      url,
+      conns,
+      ms,
+      method: request.method ?? 'GET',
+      headers: request.headers ?? { accept: 'application/msgpack' },
+      body: request.body,
+    },
+  });
+  const t0 = performance.now();
+  const r = (await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  })) as { bytes: number; requests: number; failed: number };
+  const seconds = (performance.now() - t0) / 1000;
+  await worker.terminate();
+  if (r.failed > 0) throw new Error(`${url}: ${r.failed} failed requests`);
+  return { bytes: r.bytes, requests: r.requests, seconds, reqPerSec: r.requests / seconds };
+}
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+/** Runs the API benchmark; returns the figures written to bench/results/api.json. */
+export async function run({ quick }: { quick: boolean }): Promise<Record<string, number>> {
+  const s: Sizes = quick
+    ? { vertices: 20_000, edges: 200_000, seconds: 3, rounds: 5, roundSeconds: 1, ingestBodies: 24 }
+    : { vertices: 200_000, edges: 2_000_000, seconds: 8, rounds: 15, roundSeconds: 2, ingestBodies: 120 };
+  const dir = await mkdtemp(join(tmpdir(), 'epochgraph-bench-api-'));
+  const machine = await Machine.open({ dataDir: join(dir, 'data'), partitions: 2 });
+  const app = await buildApp({ machine, logger: false });
+  const bare = Fastify({ logger: false });
+  try {
+    const epoch = await loadGraph(machine, s);
+    const base = await listen(app);
+
+    // --- single-vertex neighbour GET vs a bare Fastify route ------------------------------
+    // A vertex of typical degree; the bare route answers a body of the same shape and size.
+    const probe = machine.snapshot(epoch);
+    let vertex = 0;
+    let sample: (number | string)[] = [];
+    const mean = (2 * s.edges) / s.vertices;
+    try {
+      for (let v = 0; v < s.vertices; v++) {
+        const page = probe.neighbors(v, { direction: 'out' });
+        if (page !== null && Math.abs(page.neighbors.length - mean / 2) <= 1) {
+          vertex = v;
+          sample = page.neighbors;
+          break;
+        }
+      }
+    } finally {
+      probe.close();
+    }
+    bare.get('/bare/:id/neighbors', async (req) => ({
+      epoch,
+      id: Number((req.params as { id: string }).id),
+      neighbors: sample,
+    }));
+    const bareBase = await listen(bare);
+    // Short rounds, alternated, after a warm-up of both: on a shared box the load drifts, so
+    // each API round is compared with the bare round next to it and the median ratio is kept.
+    // Main-thread time per request (event-loop utilization; the load generator runs in its
+    // own thread) is reported next to it.
+    const apiUrl = `${base}/v1/snapshots/latest/vertices/${vertex}/neighbors`;
+    const bareUrl = `${bareBase}/bare/${vertex}/neighbors`;
+    const getOpts = { connections: 32, workers: 1 };
+    await cannon({ ...getOpts, url: apiUrl, duration: 2 });
+    await cannon({ ...getOpts, url: bareUrl, duration: 2 });
+    const apiRuns: Cannon[] = [];
+    const bareRuns: Cannon[] = [];
+    for (let round = 0; round < s.rounds; round++) {
+      bareRuns.push(await cannon({ ...getOpts, url: bareUrl, duration: s.roundSeconds }));
+      apiRuns.push(await cannon({ ...getOpts, url: apiUrl, duration: s.roundSeconds }));
+    }
+    for (const c of [...apiRuns, ...bareRuns]) check('neighbour GET', c);
+    const neighborGetRatio = median(apiRuns.map((c, i) => c.reqPerSec / bareRuns[i].reqPerSec));
+    const neighborGetReqPerSec = median(apiRuns.map((c) => c.reqPerSec));
+    const bareReqPerSec = median(bareRuns.map((c) => c.reqPerSec));
+    const neighborGetMainUsPerReq = median(apiRuns.map((c) => c.mainUsPerRequest));
+    const bareMainUsPerReq = median(bareRuns.map((c) => c.mainUsPerRequest));
+
+    // --- batch neighbours, msgpack ----------------------------------------------------------
+    const pick = rng(11);
+    const ids = new Float64Array(BATCH_IDS);
+    for (let i = 0; i < BATCH_IDS; i++) ids[i] = pick(s.vertices);
+    const batchBody = bytes({ ids, direction: 'out' });
+    const msgpackHeaders = { 'content-type': 'application/msgpack', accept: 'application/msgpack' };
+    const one = await fetch(`${base}/v1/snapshots/${epoch}/neighbors`, {
+      method: 'POST',
+      headers: msgpackHeaders,
+      body: batchBody,
+    });
+    const answer = unpackMsgpack(new Uint8Array(await one.arrayBuffer())) as { neighbors: Float64Array };
+    const neighborsPerAnswer = answer.neighbors.length;
+    const batchUrl = `${base}/v1/snapshots/${epoch}/neighbors`;
+    const batchRequest = { method: 'POST', headers: msgpackHeaders, body: batchBody };
+    await drain(batchUrl, 4, 2000, batchRequest);
+    const batch = await drain(batchUrl, 4, s.seconds * 1000, batchRequest);
+    // The same requests through autocannon, for reference (its workers get the binary body
+    // back as a Buffer through a setupRequest module).
+    const setupBinary = join(dir, 'binary-body.cjs');
+    await writeFile(setupBinary, BINARY_BODY_SETUP);
+    const batchCannon = await cannon({
+      url: base,
+      connections: 4,
+      duration: Math.min(4, s.seconds),
+      workers: 1,
+      requests: [
+        {
+          method: 'POST',
+          path: `/v1/snapshots/${epoch}/neighbors`,
+          headers: msgpackHeaders,
+          body: batchBody,
+          setupRequest: setupBinary as unknown as autocannon.Request['setupRequest'],
+        },
+      ],
+    });
+    check('batch neighbours', batchCannon);
+
+    // --- CSR export, msgpack stream ---------------------------------------------------------
+    // autocannon parses every body byte in JavaScript and tops out far below what the server
+    // streams, so the figure comes from plain node:http clients in a worker thread that count
+    // and drop the bytes; autocannon's own figure is reported next to it.
+    const csrUrl = `${base}/v1/snapshots/${epoch}/partitions/0/csr`;
+    await drain(csrUrl, 2, 2000);
+    const csr = await drain(csrUrl, 2, s.seconds * 1000);
+    const csrCannon = await cannon({
+      url: csrUrl,
+      headers: { accept: 'application/msgpack' },
+      connections: 2,
+      duration: Math.min(4, s.seconds),
+      workers: 1,
+    });
+    check('CSR export', csrCannon);
+    const csrAnswerBytes = csr.bytes / Math.max(1, csr.requests);
+
+    // --- durable ingest, msgpack columnar ---------------------------------------------------
+    // Distinct new edges per body (fresh vertex ids above the loaded graph).
+    const bodies: Buffer[] = [];
+    const gen = rng(13);
+    let nextId = s.vertices;
+    for (let b = 0; b < s.ingestBodies; b++) {
+      const src = new Float64Array(INGEST_EDGES_PER_BODY);
+      const dst = new Float64Array(INGEST_EDGES_PER_BODY);
+      for (let i = 0; i < INGEST_EDGES_PER_BODY; i++) {
+        src[i] = nextId + gen(INGEST_EDGES_PER_BODY);
+        dst[i] = nextId + INGEST_EDGES_PER_BODY + gen(INGEST_EDGES_PER_BODY);
+      }
+      nextId += 2 * INGEST_EDGES_PER_BODY;
+      bodies.push(bytes({ edges: { src, dst } }));
+    }
+    const edgesBefore = machine.epochInfo(machine.latestEpoch).edges;
+    let sent = 0;
+    const ingest = await cannon({
+      url: base,
+      connections: 8,
+      amount: bodies.length,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/batches',
+          headers: msgpackHeaders,
+          setupRequest: (req) => ({ ...req, body: bodies[sent++ % bodies.length] }),
+        },
+      ],
+    });
+    check('ingest', ingest);
+    const ingestedEdges = ingest.requests * INGEST_EDGES_PER_BODY;
+    const edgesAfter = machine.epochInfo(machine.latestEpoch).edges;
+
+    const batchNeighborIdsPerSec = (batch.requests * neighborsPerAnswer) / batch.seconds;
+    const batchNeighborIdsPerSecAutocannon =
+      (batchCannon.requests * neighborsPerAnswer) / batchCannon.seconds;
+    const csrExportBytesPerSec = csr.bytes / csr.seconds;
+    const csrExportBytesPerSecAutocannon = csrCannon.bytes / csrCannon.seconds;
+    const httpIngestEdgesPerSec = ingestedEdges / ingest.seconds;
+    return report(
+      'api',
+      [
+        { metric: 'neighborGetRatio', value: neighborGetRatio, target: '≥ 0.8', ok: neighborGetRatio >= 0.8 },
+        { metric: 'neighborGetReqPerSec', value: neighborGetReqPerSec, unit: 'req/s' },
+        { metric: 'bareFastifyReqPerSec', value: bareReqPerSec, unit: 'req/s' },
+        { metric: 'neighborGetMainUsPerReq', value: neighborGetMainUsPerReq, unit: 'µs' },
+        { metric: 'bareFastifyMainUsPerReq', value: bareMainUsPerReq, unit: 'µs' },
+        { metric: 'neighborGetRounds', value: s.rounds },
+        {
+          metric: 'batchNeighborIdsPerSec',
+          value: batchNeighborIdsPerSec,
+          unit: 'ids/s',
+          target: '≥ 20M',
+          ok: batchNeighborIdsPerSec >= 20e6,
+        },
+        { metric: 'batchNeighborReqPerSec', value: batch.reqPerSec, unit: 'req/s' },
+        { metric: 'batchNeighborIdsPerAnswer', value: neighborsPerAnswer },
+        {
+          metric: 'batchNeighborIdsPerSecAutocannon',
+          value: batchNeighborIdsPerSecAutocannon,
+          unit: 'ids/s',
+        },
+        {
+          metric: 'csrExportBytesPerSec',
+          value: csrExportBytesPerSec,
+          unit: 'B/s',
+          target: '≥ 1G',
+          ok: csrExportBytesPerSec >= 1e9,
+        },
+        { metric: 'csrExportBytesPerAnswer', value: csrAnswerBytes, unit: 'B' },
+        { metric: 'csrExportBytesPerSecAutocannon', value: csrExportBytesPerSecAutocannon, unit: 'B/s' },
+        {
+          metric: 'httpIngestEdgesPerSec',
+          value: httpIngestEdgesPerSec,
+          unit: 'edges/s',
+          target: '≥ 1M',
+          ok: httpIngestEdgesPerSec >= 1e6,
+        },
+        // Stored edge entries gained (each new edge is stored at both endpoints' partitions).
+        { metric: 'ingestStoredEdgesGained', value: edgesAfter - edgesBefore },
+        { metric: 'ingestEdgesSent', value: ingestedEdges },
+        { metric: 'graphVertices', value: s.vertices },
+        { metric: 'graphEdges', value: s.edges },
+        { metric: 'cpus', value: cpus().length },
+      ],
+      { quick: quick ? 1 : 0 },
+    );
+  } finally {
+    await bare.close();
+    await app.close();
+    await machine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await run({ quick: process.argv.includes('--quick') });
+}
