@@ -3,15 +3,29 @@
  * WAL, recovery), the metadata in etcd (GART keys, leases, pruning) and the HTTP API.
  *
  * Start order: metadata first (the cluster key must agree on P before anything is written),
- * then the machine (recovery), then registration and the first publication. Shutdown: stop
- * the HTTP server, seal and fsync what was applied, publish the last epoch, deregister.
+ * then the HTTP listener (GET /v1/ready answers 503 NOT_READY until recovery is done), then
+ * the machine (recovery), then registration and the first publication. Shutdown: data routes
+ * answer 503, the HTTP server stops, the machine seals and fsyncs what was applied, the last
+ * epoch is published, the lease is revoked.
  */
-
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { type ApiMachine, buildApp } from '../api/index.js';
 import { type MetaLogger, type OpenedMetadata, openMetadata } from '../meta/index.js';
-import type { Machine, MachineOptions, SealEvent } from '../partitions/index.js';
+import type {
+  EpochInfo,
+  Machine,
+  MachineOptions,
+  Pin,
+  SealEvent,
+  SubmitResult,
+} from '../partitions/index.js';
 import { Machine as MachineImpl } from '../partitions/index.js';
 import type { ServeConfig } from './config.js';
-import type { StoreLimits } from './storage/index.js';
+import { EpochgraphError } from './errors.js';
+import type { Batch } from './model/ops.js';
+import type { SchemaView } from './model/schema.js';
+import type { GraphSnapshot, StoreDescriptor, StoreLimits } from './storage/index.js';
 
 export interface DaemonLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -21,6 +35,10 @@ export interface DaemonLogger {
 
 export interface DaemonOptions {
   logger?: DaemonLogger;
+  /** Serve HTTP (default true). Tests of the machine alone may skip it. */
+  http?: boolean;
+  /** Request logs (pino); off by default in tests. */
+  requestLogs?: boolean;
   /** Storage limits (tests use small buffers). */
   limits?: Partial<StoreLimits>;
   /** Extra machine options (checkpoint policy, queue bounds). */
@@ -31,17 +49,93 @@ export interface DaemonOptions {
 
 const quiet: DaemonLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * The machine as the HTTP app sees it before recovery has finished: data routes are not served
+ * yet (ready() is false), and seal listeners registered early are attached once it exists.
+ */
+class LateMachine implements ApiMachine {
+  private target: Machine | null = null;
+  private readonly early = new Set<(e: SealEvent) => void>();
+
+  constructor(private readonly config: ServeConfig) {}
+
+  attach(m: Machine): void {
+    this.target = m;
+    for (const fn of this.early) m.onSeal(fn);
+    this.early.clear();
+  }
+
+  private get m(): Machine {
+    if (this.target === null) throw new EpochgraphError('NOT_READY', 'recovery is still running');
+    return this.target;
+  }
+
+  get partitions(): number {
+    return this.config.partitions;
+  }
+  get epochMs(): number {
+    return this.config.epochMs;
+  }
+  get retainMs(): number {
+    return this.config.retainMs;
+  }
+  get latestEpoch(): number {
+    return this.target?.latestEpoch ?? 0;
+  }
+  get oldestEpoch(): number {
+    return this.target?.oldestEpoch ?? 0;
+  }
+  get failed(): EpochgraphError | null {
+    return this.target?.failed ?? null;
+  }
+  submit(batch: Batch): Promise<SubmitResult> {
+    return this.m.submit(batch);
+  }
+  epochs(): readonly EpochInfo[] {
+    return this.m.epochs();
+  }
+  epochInfo(e: number): EpochInfo {
+    return this.m.epochInfo(e);
+  }
+  epochAsOf(timeMs: number): EpochInfo {
+    return this.m.epochAsOf(timeMs);
+  }
+  snapshot(epoch?: number): GraphSnapshot {
+    return this.m.snapshot(epoch);
+  }
+  descriptors(): readonly StoreDescriptor[] {
+    return this.m.descriptors();
+  }
+  pin(epoch: number | undefined, ttlMs: number): Pin {
+    return this.m.pin(epoch, ttlMs);
+  }
+  unpin(id: string): boolean {
+    return this.m.unpin(id);
+  }
+  schemaView(): SchemaView {
+    return this.m.schemaView();
+  }
+  onSeal(listener: (e: SealEvent) => void): () => unknown {
+    if (this.target !== null) return this.target.onSeal(listener);
+    this.early.add(listener);
+    return () => this.early.delete(listener);
+  }
+}
+
 export class Daemon {
   private stopping: Promise<void> | null = null;
   private lastSchema = new Map<number, string>();
   private unsubscribe: () => void = () => undefined;
+  private serving = false;
 
   private constructor(
     readonly config: ServeConfig,
     readonly machine: Machine,
     readonly meta: OpenedMetadata,
     readonly endpoint: string,
+    readonly app: FastifyInstance | null,
     private readonly log: DaemonLogger,
+    private readonly readiness: { ready: boolean },
   ) {}
 
   /** Start a daemon from a validated configuration. */
@@ -71,9 +165,26 @@ export class Daemon {
           : { caFile: config.etcdCaFile, certFile: config.etcdCertFile, keyFile: config.etcdKeyFile },
     });
     let machine: Machine | null = null;
+    let app: FastifyInstance | null = null;
+    const readiness = { ready: false };
     try {
       // The cluster key fixes P for everyone sharing the prefix: refuse a different P.
       await meta.store.ensureCluster({ partitions: config.partitions, epochMs: config.epochMs });
+      const late = new LateMachine(config);
+      let endpoint = `http://${hostForUrl(config.host)}:${config.port}`;
+      if (opts.http !== false) {
+        app = await buildApp({
+          machine: late,
+          logger: opts.requestLogs === true ? { level: config.logLevel } : false,
+          limits: { bodyLimitBytes: config.bodyLimitBytes },
+          ready: () => readiness.ready,
+          extraHealth: () => ({ metadata: meta.mode, etcd: meta.store.stats().etcdUp }),
+        });
+        await app.listen({ host: config.host, port: config.port });
+        const addr = app.server.address() as AddressInfo;
+        endpoint = `http://${hostForUrl(config.host)}:${addr.port}`;
+        log.info(`listening on ${endpoint} (not ready until recovery is done)`);
+      }
       machine = await MachineImpl.open({
         ...opts.machine,
         dataDir: config.dataDir,
@@ -84,8 +195,9 @@ export class Daemon {
         limits: opts.limits,
         logger: log,
       });
-      const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-      const d = new Daemon(config, machine, meta, endpoint, log);
+      late.attach(machine);
+      readiness.ready = true;
+      const d = new Daemon(config, machine, meta, endpoint, app, log, readiness);
       d.unsubscribe = machine.onSeal((e) => d.onSeal(e));
       d.publishLatest();
       await meta.store.register({
@@ -95,8 +207,10 @@ export class Daemon {
         pid: process.pid,
         startedAt: new Date().toISOString(),
       });
+      d.serving = true;
       return d;
     } catch (err) {
+      await app?.close().catch(() => undefined);
       await machine?.close().catch(() => undefined);
       await meta.store.close().catch(() => undefined);
       throw err;
@@ -154,6 +268,10 @@ export class Daemon {
   close(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down: sealing and syncing');
+      // Data routes answer 503 NOT_READY from now on; in-flight requests finish.
+      this.readiness.ready = false;
+      this.serving = false;
+      await this.app?.close();
       await this.machine.close();
       this.unsubscribe();
       this.publishLatest();
@@ -162,4 +280,8 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
