@@ -126,7 +126,6 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private lastSchema = new Map<number, string>();
   private unsubscribe: () => void = () => undefined;
-  private serving = false;
 
   private constructor(
     readonly config: ServeConfig,
@@ -207,7 +206,6 @@ export class Daemon {
         pid: process.pid,
         startedAt: new Date().toISOString(),
       });
-      d.serving = true;
       return d;
     } catch (err) {
       await app?.close().catch(() => undefined);
@@ -270,7 +268,6 @@ export class Daemon {
       this.log.info('shutting down: sealing and syncing');
       // Data routes answer 503 NOT_READY from now on; in-flight requests finish.
       this.readiness.ready = false;
-      this.serving = false;
       await this.app?.close();
       await this.machine.close();
       this.unsubscribe();
