@@ -7,7 +7,6 @@
 import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
-  type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -67,16 +66,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // Request latency by route (see observe.ts): the route's URL is captured at registration
   // and handed to the answer through the reply (request.routeOptions builds an object on
   // every read). Streamed answers and other plugins' handlers are timed by an onResponse hook.
-  app.decorateReply('epochgraphRoute', '');
+  app.decorateReply('epochgraphTimer', null);
   app.addHook('onRoute', (route) => {
     const url = route.url;
     const handler = route.handler;
     const byHook =
       (route.config as ApiRouteConfig | undefined)?.streamed === true ||
       handler.constructor.name !== 'AsyncFunction';
-    const tag = byHook ? TIMED_BY_HOOK : url;
-    route.handler = function tagged(this: FastifyInstance, req, reply) {
-      reply.epochgraphRoute = tag;
+    const timer = byHook ? TIMED_BY_HOOK : metrics.routeTimer(url);
+    route.handler = function timed(this: FastifyInstance, req, reply) {
+      reply.epochgraphTimer = timer;
       return handler.call(this, req, reply);
     };
     if (!byHook) return;
@@ -93,15 +92,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(DOCS);
   for (const plugin of OPEN_ROUTES) await app.register(plugin);
-  const requireReady: onRequestHookHandler = (_req, _reply, done) => {
-    done(
-      ready()
-        ? undefined
-        : new EpochgraphError('NOT_READY', 'the daemon is not ready (recovering or shutting down)'),
-    );
-  };
+  // Data routes answer 503 NOT_READY until the daemon is ready. The check wraps each handler
+  // (after validation) rather than adding an onRequest hook, which costs more per request.
   await app.register(async (scope) => {
-    scope.addHook('onRequest', requireReady);
+    scope.addHook('onRoute', (route) => {
+      const handler = route.handler;
+      route.handler = function whenReady(this: FastifyInstance, req, reply) {
+        if (!ready())
+          throw new EpochgraphError('NOT_READY', 'the daemon is not ready (recovering or shutting down)');
+        return handler.call(this, req, reply);
+      };
+    });
     for (const plugin of DATA_ROUTES) await scope.register(plugin);
   });
   return app;

@@ -7,9 +7,10 @@
  * by an onResponse hook instead, when the stream ends.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteTimer } from './metrics.js';
 
-/** `reply.epochgraphRoute` of routes an onResponse hook times. */
-export const TIMED_BY_HOOK = '\u0000hook';
+/** `reply.epochgraphTimer` of routes an onResponse hook times. */
+export const TIMED_BY_HOOK = 'hook';
 
 /** Route config the app reads. */
 export interface ApiRouteConfig {
@@ -21,23 +22,27 @@ export interface ApiRouteConfig {
 
 declare module 'fastify' {
   interface FastifyReply {
-    /** The URL of the route handling this request, set as its handler starts ('' before). */
-    epochgraphRoute: string;
+    /** The timer of the route handling this request, set as its handler starts (null before). */
+    epochgraphTimer: RouteTimer | typeof TIMED_BY_HOOK | null;
   }
 }
 
 /** Record the latency of an answer being sent now (once per request). */
 export function observeAnswer(req: FastifyRequest, reply: FastifyReply): void {
-  let route = reply.epochgraphRoute;
-  if (route === TIMED_BY_HOOK) return;
-  if (route === '') {
-    // The handler never ran (a validation error, an unknown route): find the route the slow way.
-    try {
-      if ((req.routeOptions.config as ApiRouteConfig | undefined)?.timedByHook === true) return;
-      route = req.routeOptions.url ?? 'unmatched';
-    } catch {
-      route = 'unmatched';
-    }
+  const timer = reply.epochgraphTimer;
+  if (timer === TIMED_BY_HOOK) return;
+  // (undefined on replies fastify builds before routing, for framework errors)
+  if (timer !== null && timer !== undefined) {
+    timer.observe(req.method, reply.statusCode, reply.elapsedTime / 1000);
+    return;
+  }
+  // The handler never ran (a validation error, an unknown route): find the route the slow way.
+  let route = 'unmatched';
+  try {
+    if ((req.routeOptions.config as ApiRouteConfig | undefined)?.timedByHook === true) return;
+    route = req.routeOptions.url ?? route;
+  } catch {
+    // A framework error before routing.
   }
   req.server.epochgraph?.metrics.observeRequest(
     req.method,
