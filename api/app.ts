@@ -1,8 +1,8 @@
 /**
  * The app factory: a Fastify instance with the API's plugins registered, not listening.
  * Tests call `app.inject()`; the daemon calls `listen()`. Shared dependencies are decorated
- * once (`app.epochgraph`); `onClose` releases what the app owns (its metrics subscription),
- * never the machine, which its owner closes after the app.
+ * once (`app.epochgraph`); `onClose` releases what the app owns (the snapshots it holds open,
+ * its seal-event subscriptions), never the machine, which its owner closes after the app.
  */
 import Fastify, {
   type FastifyInstance,

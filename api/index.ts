@@ -24,5 +24,7 @@ export type { ErrorBody } from './error-handler.js';
 export { RETRY_AFTER_SECONDS } from './error-handler.js';
 /** The app's Prometheus metrics (its own registry). */
 export { ApiMetrics } from './metrics.js';
+/** Route config the app reads (`streamed: true` times a route until its stream ends). */
+export type { ApiRouteConfig } from './observe.js';
 /** The route plugins: docs first, then open routes, then data routes (503 until ready). */
 export { DATA_ROUTES, DOCS, OPEN_ROUTES } from './routes/index.js';

@@ -10,7 +10,7 @@ import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
 
 export const DOCS_PREFIX = '/docs';
 
-const transform = createJsonSchemaTransform({
+const zodTransform = createJsonSchemaTransform({
   skipList: [
     DOCS_PREFIX,
     `${DOCS_PREFIX}/`,
@@ -21,6 +21,19 @@ const transform = createJsonSchemaTransform({
   // Typed arrays (msgpack-only inputs) have no JSON Schema; they show as "any".
   zodToJsonConfig: { unrepresentable: 'any' },
 });
+
+/** Every body and answer is JSON or msgpack (the CSR export streams msgpack by default). */
+const MEDIA_TYPES = ['application/json', 'application/msgpack'];
+
+const transform: typeof zodTransform = (input) => {
+  const out = zodTransform(input);
+  const schema = out.schema as Record<string, unknown> | undefined;
+  if (schema !== undefined && schema.hide !== true) {
+    schema.consumes ??= MEDIA_TYPES;
+    schema.produces ??= MEDIA_TYPES;
+  }
+  return out;
+};
 
 const docs: FastifyPluginAsync = async (app) => {
   await app.register(swagger, {

@@ -5,6 +5,7 @@
  * 400, 404 (VERTEX_NOT_FOUND, EPOCH_NOT_FOUND, NOT_FOUND), 409, 413, 503 (NOT_READY with
  * Retry-After). 410 is shown in api-time-travel.test.ts.
  */
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
 import { DEFAULT_API_LIMITS } from '../../api/deps.js';
@@ -637,6 +638,27 @@ describe('schema, metrics, docs, errors', () => {
     expect(ui.headers['content-type']).toContain('text/html');
   });
 
+  it('writes pino request logs when a logger is given', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = await h.extraApp({ logger: { level: 'info', stream } });
+    expect((await get(app, '/v1/snapshots/latest/vertices/999999')).statusCode).toBe(404);
+    const logs = lines.map(
+      (l) =>
+        JSON.parse(l) as { msg: string; reqId?: string; req?: { url: string }; res?: { statusCode: number } },
+    );
+    const incoming = logs.find((l) => l.msg === 'incoming request');
+    expect(incoming?.req?.url).toBe('/v1/snapshots/latest/vertices/999999');
+    const done = logs.find((l) => l.msg === 'request completed');
+    expect(done?.res?.statusCode).toBe(404);
+    expect(done?.reqId).toBe(incoming?.reqId);
+  });
+
   it('answers unknown routes with 404 NOT_FOUND in the error shape', async () => {
     for (const [method, url] of [
       ['GET', '/v2/everything'],
@@ -692,7 +714,10 @@ describe('schema, metrics, docs, errors', () => {
 
 describe('snapshot lifetime', () => {
   it('closes every snapshot it opened; only the latest epoch stays open (one per partition) until the next seal', async () => {
-    // Single-vertex reads of the latest epoch keep its owner partition's snapshot open.
+    // A seal releases what every app holds; then single-vertex reads of the latest epoch keep
+    // their owner partition's snapshot open.
+    await h.machine.submit(decodeBatch({ ops: [{ op: 'upsertVertex', id: 'flush0' }] }));
+    expect(activeReaders(h.machine)).toBe(0);
     await get(h.app, '/v1/snapshots/latest/vertices/1');
     await get(h.app, '/v1/snapshots/latest/vertices/bob');
     const held = activeReaders(h.machine);
