@@ -50,6 +50,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const ready = deps.ready ?? (() => true);
   const ctx: ApiContext = Object.freeze({
     machine: deps.machine,
+    analytics: deps.analytics,
     limits,
     metrics,
     owners,

@@ -43,6 +43,22 @@ export interface ApiMachine {
   onSeal(listener: (e: SealEvent) => void): () => unknown;
 }
 
+/** The analytics service as the algorithms route uses it (src/analytics AnalyticsService). */
+export interface ApiAnalytics {
+  run(
+    name: string,
+    params: unknown,
+    epoch: number,
+    opts: { signal?: AbortSignal },
+  ): Promise<{ epoch: number; algorithm: string; ids: readonly unknown[]; values: readonly unknown[] }>;
+  runTyped(
+    name: string,
+    params: unknown,
+    epoch: number,
+    opts: { signal?: AbortSignal },
+  ): Promise<{ epoch: number; algorithm: string; ids: ArrayLike<unknown>; values: ArrayLike<unknown> }>;
+}
+
 /** Request limits. Every one is configurable; see DEFAULT_API_LIMITS for the defaults. */
 export interface ApiLimits {
   /** Largest request body, in bytes (JSON or msgpack); larger bodies answer 413 TOO_LARGE. */
@@ -83,6 +99,8 @@ export const DEFAULT_API_LIMITS: ApiLimits = Object.freeze({
 /** What buildApp needs. */
 export interface ApiDeps {
   machine: ApiMachine;
+  /** The analytics pool behind `POST /v1/snapshots/:epoch/algorithms/:name`. */
+  analytics?: ApiAnalytics;
   /** fastify's logger option: false (default) or true or pino options. Ignored when loggerInstance is given. */
   logger?: FastifyServerOptions['logger'];
   /** A pino logger the daemon already has (request logs become its children). */

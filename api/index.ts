@@ -12,7 +12,7 @@ export { buildApp } from './app.js';
 /** The app's shared dependencies, decorated as `app.epochgraph`. */
 export type { ApiContext } from './context.js';
 /** What buildApp needs: the machine, limits, logger, readiness and health hooks. */
-export type { ApiDeps, ApiLimits, ApiMachine } from './deps.js';
+export type { ApiAnalytics, ApiDeps, ApiLimits, ApiMachine } from './deps.js';
 /** Default request limits (body size, ids per batch read, neighbours per page, subgraph caps). */
 /** Merge limit overrides with the defaults, checked and frozen. */
 export { DEFAULT_API_LIMITS, resolveLimits } from './deps.js';

@@ -63,13 +63,13 @@ export function splitEdges(e: EdgeColumns, partitions: number): Map<number, Edge
   const out = new Map<number, EdgeColumns>();
   for (let p = 0; p < partitions; p++) {
     if (idx[p].length === 0) continue;
-    const pick = <T>(col: ArrayLike<T>): T[] => idx[p].map((i) => col[i]);
     const cols: EdgeColumns = { src: pickIds(e.src, idx[p]), dst: pickIds(e.dst, idx[p]) };
     if (e.label !== undefined) cols.label = e.label;
     if (e.props !== undefined) {
       const props: Record<string, PropColumn> = {};
-      for (const [k, col] of Object.entries(e.props))
-        props[k] = col instanceof Float64Array ? Float64Array.from(idx[p], (i) => col[i]) : pick(col);
+      for (const [k, col] of Object.entries(e.props)) {
+        props[k] = col instanceof Float64Array ? pickF64(col, idx[p]) : pick(col, idx[p]);
+      }
       cols.props = props;
     }
     out.set(p, cols);
@@ -77,7 +77,20 @@ export function splitEdges(e: EdgeColumns, partitions: number): Map<number, Edge
   return out;
 }
 
+// Plain loops: a per-element callback (Float64Array.from(idx, fn)) costs several times more.
+function pickF64(col: ArrayLike<number>, idx: number[]): Float64Array {
+  const out = new Float64Array(idx.length);
+  for (let j = 0; j < idx.length; j++) out[j] = col[idx[j]];
+  return out;
+}
+
+function pick<T>(col: ArrayLike<T>, idx: number[]): T[] {
+  const out = new Array<T>(idx.length);
+  for (let j = 0; j < idx.length; j++) out[j] = col[idx[j]];
+  return out;
+}
+
 function pickIds(col: EdgeColumns['src'], idx: number[]): EdgeColumns['src'] {
-  if (col instanceof Float64Array || col instanceof Uint32Array) return Float64Array.from(idx, (i) => col[i]);
-  return idx.map((i) => col[i]);
+  if (col instanceof Float64Array || col instanceof Uint32Array) return pickF64(col, idx);
+  return pick(col, idx);
 }

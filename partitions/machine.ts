@@ -322,6 +322,8 @@ export class Machine {
   schemaView(): SchemaView {
     const m = new SchemaModel();
     for (const r of this.readers) {
+      // The reader caches the published schema; reload it if a seal published a newer one.
+      r.refresh();
       const s = r.schema;
       m.merge(
         SchemaModel.fromView({

@@ -10,7 +10,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { type ApiMachine, buildApp } from '../api/index.js';
+import { type ApiAnalytics, type ApiMachine, buildApp } from '../api/index.js';
 import { type MetaLogger, type OpenedMetadata, openMetadata } from '../meta/index.js';
 import type {
   EpochInfo,
@@ -21,6 +21,7 @@ import type {
   SubmitResult,
 } from '../partitions/index.js';
 import { Machine as MachineImpl } from '../partitions/index.js';
+import { AnalyticsService } from './analytics/index.js';
 import type { ServeConfig } from './config.js';
 import { EpochgraphError } from './errors.js';
 import type { Batch } from './model/ops.js';
@@ -55,14 +56,13 @@ const quiet: DaemonLogger = { info() {}, warn() {}, error() {} };
  */
 class LateMachine implements ApiMachine {
   private target: Machine | null = null;
-  private readonly early = new Set<(e: SealEvent) => void>();
+  private readonly early = new Map<(e: SealEvent) => void, (() => unknown) | null>();
 
   constructor(private readonly config: ServeConfig) {}
 
   attach(m: Machine): void {
     this.target = m;
-    for (const fn of this.early) m.onSeal(fn);
-    this.early.clear();
+    for (const fn of this.early.keys()) this.early.set(fn, m.onSeal(fn));
   }
 
   private get m(): Machine {
@@ -117,8 +117,27 @@ class LateMachine implements ApiMachine {
   }
   onSeal(listener: (e: SealEvent) => void): () => unknown {
     if (this.target !== null) return this.target.onSeal(listener);
-    this.early.add(listener);
-    return () => this.early.delete(listener);
+    this.early.set(listener, null);
+    // Unsubscribing works before and after the machine is attached.
+    return () => {
+      this.early.get(listener)?.();
+      this.early.delete(listener);
+    };
+  }
+}
+
+/** The analytics pool as the app sees it before recovery (the route is not served yet). */
+class LateAnalytics implements ApiAnalytics {
+  target: AnalyticsService | null = null;
+  private get a(): AnalyticsService {
+    if (this.target === null) throw new EpochgraphError('NOT_READY', 'recovery is still running');
+    return this.target;
+  }
+  run(name: string, params: unknown, epoch: number, opts: { signal?: AbortSignal }) {
+    return this.a.run(name, params, epoch, opts);
+  }
+  runTyped(name: string, params: unknown, epoch: number, opts: { signal?: AbortSignal }) {
+    return this.a.runTyped(name, params, epoch, opts);
   }
 }
 
@@ -133,6 +152,7 @@ export class Daemon {
     readonly meta: OpenedMetadata,
     readonly endpoint: string,
     readonly app: FastifyInstance | null,
+    readonly analytics: AnalyticsService | null,
     private readonly log: DaemonLogger,
     private readonly readiness: { ready: boolean },
   ) {}
@@ -170,10 +190,12 @@ export class Daemon {
       // The cluster key fixes P for everyone sharing the prefix: refuse a different P.
       await meta.store.ensureCluster({ partitions: config.partitions, epochMs: config.epochMs });
       const late = new LateMachine(config);
+      const lateAnalytics = new LateAnalytics();
       let endpoint = `http://${hostForUrl(config.host)}:${config.port}`;
       if (opts.http !== false) {
         app = await buildApp({
           machine: late,
+          analytics: lateAnalytics,
           logger: opts.requestLogs === true ? { level: config.logLevel } : false,
           limits: { bodyLimitBytes: config.bodyLimitBytes },
           ready: () => readiness.ready,
@@ -195,8 +217,19 @@ export class Daemon {
         logger: log,
       });
       late.attach(machine);
+      const m = machine;
+      const analytics = new AnalyticsService({
+        descriptors: m.descriptors(),
+        poolSize: config.analyticsWorkers,
+        // Each run keeps its epoch pinned from admission to completion.
+        pinEpoch: (e: number, ttlMs: number) => {
+          const p = m.pin(e, ttlMs);
+          return { epoch: p.epoch, release: () => m.unpin(p.id) };
+        },
+      });
+      lateAnalytics.target = analytics;
       readiness.ready = true;
-      const d = new Daemon(config, machine, meta, endpoint, app, log, readiness);
+      const d = new Daemon(config, machine, meta, endpoint, app, analytics, log, readiness);
       d.unsubscribe = machine.onSeal((e) => d.onSeal(e));
       d.publishLatest();
       await meta.store.register({
@@ -269,6 +302,7 @@ export class Daemon {
       // Data routes answer 503 NOT_READY from now on; in-flight requests finish.
       this.readiness.ready = false;
       await this.app?.close();
+      await this.analytics?.close();
       await this.machine.close();
       this.unsubscribe();
       this.publishLatest();

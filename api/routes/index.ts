@@ -11,6 +11,7 @@
  * `config: { streamed: true }`.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { algorithmRoutes } from './algorithms.js';
 import { batchRoutes } from './batches.js';
 import { csrExportRoutes } from './csr.js';
 import { docsRoutes } from './docs.js';
@@ -35,4 +36,5 @@ export const DATA_ROUTES: readonly FastifyPluginAsync[] = [
   snapshotRoutes,
   csrExportRoutes,
   schemaRoutes,
+  algorithmRoutes,
 ];
