@@ -1,0 +1,503 @@
+/**
+ * The typed client of the epochgraph HTTP API (DESIGN.md §7): one method per route, msgpack
+ * by default (JSON on request), retries by the rule of retry.ts, answers checked against
+ * responses.ts, errors rebuilt as EpochgraphError from the error body. It runs wherever
+ * `fetch` does: it uses nothing of Node beyond it.
+ */
+import { EpochgraphError, invalid } from '../errors.js';
+import type { ExternalId } from '../model/ids.js';
+import type { EdgeColumns, Op } from '../model/ops.js';
+import { ConnectionError } from './connection-error.js';
+import { decodeMsgpackStream } from './msgpack-stream.js';
+import {
+  type AlgorithmResult,
+  algorithmResultSchema,
+  type BatchAck,
+  batchAckSchema,
+  type EpochDetail,
+  type EpochsInfo,
+  epochDetailSchema,
+  epochsSchema,
+  type GraphSchema,
+  type Health,
+  healthSchema,
+  type NeighborPageBody,
+  type NeighborRows,
+  neighborPageSchema,
+  neighborRowsSchema,
+  type PartitionCsr,
+  type PinInfo,
+  partitionCsrSchema,
+  pinSchema,
+  type Ready,
+  readySchema,
+  type Subgraph,
+  schemaSchema,
+  subgraphSchema,
+  type Vertex,
+  vertexSchema,
+} from './responses.js';
+import { type RetryOptions, retryPolicy, sleep } from './retry.js';
+import { type CallOptions, checkAnswer, type Encoding, type RouteRequest, Transport } from './transport.js';
+
+/** The default daemon address (`epochgraph serve` without flags). */
+export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+
+/** Neighbour directions of a read. */
+export const DIRECTIONS = ['out', 'in', 'both'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+/** Directions of a CSR export (one per export). */
+export const CSR_DIRECTIONS = ['out', 'in'] as const;
+export type CsrDirection = (typeof CSR_DIRECTIONS)[number];
+/** The algorithms of `POST .../algorithms/:name`. */
+export const ALGORITHM_NAMES = ['bfs', 'pagerank', 'wcc', 'cdlp', 'lcc', 'sssp'] as const;
+export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
+
+/** Options of every algorithm. */
+export interface CommonAlgorithmParams {
+  /** Count every edge in both directions (default false). */
+  undirected?: boolean;
+  /** Return only the k best vertices, sorted. */
+  top?: number;
+}
+/** The parameters of each algorithm (DESIGN.md §7); the server fills in the defaults. */
+export interface AlgorithmParamsByName {
+  bfs: CommonAlgorithmParams & { source: ExternalId; direction?: Direction };
+  pagerank: CommonAlgorithmParams & { iterations?: number; damping?: number };
+  wcc: CommonAlgorithmParams;
+  cdlp: CommonAlgorithmParams & { iterations?: number };
+  lcc: CommonAlgorithmParams;
+  sssp: CommonAlgorithmParams & { source: ExternalId; weight?: string };
+}
+
+export interface ClientOptions {
+  /** Base URL of the daemon (default {@link DEFAULT_SERVER}). */
+  server?: string;
+  /** Body encoding both ways (default msgpack: typed-array columns, smaller and faster). */
+  encoding?: Encoding;
+  /** Retry options (see retry.ts for what is retried), or false for none. */
+  retry?: RetryOptions | false;
+  /** Timeout of each attempt, in ms (default none). */
+  timeoutMs?: number;
+  /** The fetch to use (default the global one). */
+  fetch?: typeof fetch;
+  /** Extra headers on every request (for example an auth header for a proxy). */
+  headers?: Record<string, string>;
+}
+
+/** Which snapshot a read is at: an epoch number, `latest` (default), or the newest sealed at or before `asOf`. */
+export interface At {
+  epoch?: number | 'latest';
+  asOf?: string | Date;
+}
+
+/** A batch: ops, and/or the columnar bulk form (use typed arrays in `edges` for speed). */
+export interface BatchInput {
+  ops?: Op[];
+  edges?: EdgeColumns;
+}
+
+export interface NeighborOptions extends At {
+  direction?: Direction;
+  /** Only edges of this label. */
+  label?: string;
+  /** Page size (the server's default is 1000, its maximum 100 000). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Edge properties to return, parallel to the neighbours. */
+  props?: string[];
+}
+
+/** A page of neighbours (ids as a plain array, whatever the encoding). */
+export interface NeighborPage {
+  epoch: number;
+  id: ExternalId;
+  neighbors: ExternalId[];
+  /** With direction `both`: the direction of each neighbour. */
+  directions?: NeighborPageBody['directions'];
+  /** With `props`: the edge properties, parallel to neighbors. */
+  props?: NeighborPageBody['props'];
+  /** Pass it as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface BatchNeighborOptions extends At {
+  direction?: Direction;
+  label?: string;
+}
+
+export interface SubgraphOptions extends At {
+  hops?: number;
+  direction?: Direction;
+  maxVertices?: number;
+}
+
+export interface CsrOptions extends At {
+  direction?: CsrDirection;
+  label?: string;
+}
+
+export interface PinOptions {
+  /** How long the pin lives, in ms. */
+  ttlMs: number;
+  /** The epoch to pin (default: the latest). */
+  epoch?: number | 'latest';
+}
+
+/** ids `.` and `..` would be resolved away as URL dot segments. */
+const DOT_SEGMENT = /^\.{1,2}$/;
+
+/** An id as a path segment, and whether it needs `?idType=string` (a string of digits). */
+function idSegment(id: ExternalId): { segment: string; idType: 'string' | undefined } {
+  if (typeof id === 'number') {
+    if (!Number.isSafeInteger(id) || id < 0) throw invalid(`id ${id} is not a non-negative safe integer`);
+    return { segment: String(id), idType: undefined };
+  }
+  if (typeof id !== 'string' || id.length === 0) throw invalid('id must be a non-empty string or an integer');
+  if (DOT_SEGMENT.test(id)) {
+    throw invalid(`id "${id}" cannot be sent in a URL path; read it with batchNeighbors or subgraph`);
+  }
+  return { segment: encodeURIComponent(id), idType: /^[0-9]+$/.test(id) ? 'string' : undefined };
+}
+
+function epochSegment(at: At): string {
+  const e = at.epoch ?? 'latest';
+  if (e !== 'latest' && !(Number.isSafeInteger(e) && e >= 0))
+    throw invalid(`epoch ${e} is not an epoch number`);
+  if (at.asOf !== undefined && e !== 'latest') throw invalid('give either an epoch or asOf, not both');
+  return String(e);
+}
+
+function asOfQuery(at: At): string | undefined {
+  if (at.asOf === undefined) return undefined;
+  if (at.asOf instanceof Date) {
+    if (Number.isNaN(at.asOf.getTime())) throw invalid('asOf is an invalid Date');
+    return at.asOf.toISOString();
+  }
+  return at.asOf;
+}
+
+/** The client. Methods take an optional last argument of {@link CallOptions} (signal, retry, timeout). */
+export class EpochgraphClient {
+  readonly server: string;
+  readonly encoding: Encoding;
+  private readonly t: Transport;
+
+  constructor(opts: ClientOptions = {}) {
+    const server = opts.server ?? DEFAULT_SERVER;
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw invalid(`server "${server}" is not a URL (expected e.g. ${DEFAULT_SERVER})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw invalid(`server "${server}" must be an http:// or https:// URL`);
+    }
+    if (opts.timeoutMs !== undefined && !(Number.isFinite(opts.timeoutMs) && opts.timeoutMs > 0)) {
+      throw invalid(`timeoutMs must be a positive number, got ${opts.timeoutMs}`);
+    }
+    this.encoding = opts.encoding ?? 'msgpack';
+    this.t = new Transport({
+      server,
+      encoding: this.encoding,
+      retry: retryPolicy(opts.retry),
+      timeoutMs: opts.timeoutMs,
+      fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+      headers: opts.headers ?? {},
+    });
+    this.server = this.t.server;
+  }
+
+  /** `GET /v1/health`: liveness, the latest epoch, where the metadata lives. */
+  health(call?: CallOptions): Promise<Health> {
+    return this.t.call({ method: 'GET', path: '/v1/health', safety: 'idempotent' }, healthSchema, call);
+  }
+
+  /** `GET /v1/ready`: resolves when the daemon serves data; NOT_READY (503) otherwise, after retries. */
+  ready(call?: CallOptions): Promise<Ready> {
+    return this.t.call({ method: 'GET', path: '/v1/ready', safety: 'idempotent' }, readySchema, call);
+  }
+
+  /** Poll `GET /v1/ready` until the daemon is ready (or throw the last error after `timeoutMs`). */
+  async waitUntilReady(
+    opts: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Ready> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    for (;;) {
+      try {
+        return await this.ready({ retry: false, signal: opts.signal, timeoutMs: 5000 });
+      } catch (err) {
+        const transient =
+          err instanceof ConnectionError || (err instanceof EpochgraphError && err.code === 'NOT_READY');
+        if (!transient || Date.now() >= deadline) throw err;
+      }
+      await sleep(opts.intervalMs ?? 100, opts.signal);
+    }
+  }
+
+  /** `GET /v1/epochs`: latest and oldest readable epochs and per-partition counts. */
+  epochs(call?: CallOptions): Promise<EpochsInfo> {
+    return this.t.call({ method: 'GET', path: '/v1/epochs', safety: 'idempotent' }, epochsSchema, call);
+  }
+
+  /** `GET /v1/epochs/:epoch`: one epoch's metadata (the newest sealed epoch at or before it). */
+  epoch(at: At = {}, call?: CallOptions): Promise<EpochDetail> {
+    return this.t.call(
+      {
+        method: 'GET',
+        path: `/v1/epochs/${epochSegment(at)}`,
+        query: { asOf: asOfQuery(at) },
+        safety: 'idempotent',
+      },
+      epochDetailSchema,
+      call,
+    );
+  }
+
+  /**
+   * `POST /v1/pins`: keep an epoch readable past retention for `ttlMs`. A write: retried only
+   * when the server cannot have created it (see retry.ts).
+   */
+  createPin(opts: PinOptions, call?: CallOptions): Promise<PinInfo> {
+    const body: { ttlMs: number; epoch?: number | 'latest' } = { ttlMs: opts.ttlMs };
+    if (opts.epoch !== undefined) body.epoch = opts.epoch;
+    return this.t.call({ method: 'POST', path: '/v1/pins', body, safety: 'write' }, pinSchema, call);
+  }
+
+  /** `DELETE /v1/pins/:id`. NOT_FOUND when there is no such pin (a retry that finds it gone succeeds). */
+  deletePin(pin: string, call?: CallOptions): Promise<void> {
+    return this.t.callNoContent(
+      {
+        method: 'DELETE',
+        path: `/v1/pins/${encodeURIComponent(pin)}`,
+        safety: 'idempotent',
+        goneAfterRetry: true,
+      },
+      call,
+    );
+  }
+
+  /**
+   * Pin an epoch, run `fn(epoch, pin)` and delete the pin, whatever fn does. Every read inside
+   * at `{ epoch }` sees the same snapshot, however long fn takes (within `ttlMs`).
+   */
+  async withPinnedEpoch<T>(
+    fn: (epoch: number, pin: PinInfo) => Promise<T> | T,
+    opts: PinOptions,
+    call?: CallOptions,
+  ): Promise<T> {
+    const pin = await this.createPin(opts, call);
+    let result: T;
+    try {
+      result = await fn(pin.epoch, pin);
+    } catch (err) {
+      // fn's error wins; the pin expires by its TTL if it cannot be deleted now.
+      await this.releasePin(pin.pin, call).catch(() => undefined);
+      throw err;
+    }
+    await this.releasePin(pin.pin, call);
+    return result;
+  }
+
+  /** Delete a pin; one that expired already counts as released. */
+  private async releasePin(pin: string, call: CallOptions | undefined): Promise<void> {
+    try {
+      await this.deletePin(pin, { retry: call?.retry });
+    } catch (err) {
+      if (!(err instanceof EpochgraphError && err.code === 'NOT_FOUND')) throw err;
+    }
+  }
+
+  /**
+   * `POST /v1/batches`: apply a batch atomically; resolves once it is durable and visible, with
+   * its epoch. Retried only when the server cannot have applied it: the connection was refused
+   * before sending, or 503 NOT_READY. Any other failure is thrown (ConnectionError tells
+   * whether it may have been applied).
+   */
+  submitBatch(batch: BatchInput, call?: CallOptions): Promise<BatchAck> {
+    return this.t.call(
+      { method: 'POST', path: '/v1/batches', body: batch, safety: 'write' },
+      batchAckSchema,
+      call,
+    );
+  }
+
+  /** `GET /v1/snapshots/:epoch/vertices/:id`. A string of digits is sent as a string id. */
+  vertex(id: ExternalId, at: At = {}, call?: CallOptions): Promise<Vertex> {
+    const { segment, idType } = idSegment(id);
+    return this.t.call(
+      {
+        method: 'GET',
+        path: `/v1/snapshots/${epochSegment(at)}/vertices/${segment}`,
+        query: { asOf: asOfQuery(at), idType },
+        safety: 'idempotent',
+      },
+      vertexSchema,
+      call,
+    );
+  }
+
+  /** One page of `GET /v1/snapshots/:epoch/vertices/:id/neighbors`. */
+  async neighbors(id: ExternalId, opts: NeighborOptions = {}, call?: CallOptions): Promise<NeighborPage> {
+    const { segment, idType } = idSegment(id);
+    const page = await this.t.call(
+      {
+        method: 'GET',
+        path: `/v1/snapshots/${epochSegment(opts)}/vertices/${segment}/neighbors`,
+        query: {
+          asOf: asOfQuery(opts),
+          idType,
+          direction: opts.direction,
+          label: opts.label,
+          limit: opts.limit,
+          cursor: opts.cursor,
+          props: opts.props === undefined ? undefined : opts.props.join(','),
+        },
+        safety: 'idempotent',
+      },
+      neighborPageSchema,
+      call,
+    );
+    const out: NeighborPage = {
+      epoch: page.epoch,
+      id: page.id,
+      neighbors: page.neighbors instanceof Float64Array ? Array.from(page.neighbors) : page.neighbors,
+    };
+    if (page.directions !== undefined) out.directions = page.directions;
+    if (page.props !== undefined) out.props = page.props;
+    if (page.nextCursor !== undefined) out.nextCursor = page.nextCursor;
+    return out;
+  }
+
+  /**
+   * All pages of a vertex's neighbours, following `nextCursor`. The first page fixes the epoch
+   * (a `latest` or `asOf` read resolves once), so every page comes from one snapshot; for a
+   * scan longer than the retention window, run it inside {@link withPinnedEpoch}.
+   */
+  async *neighborPages(
+    id: ExternalId,
+    opts: NeighborOptions = {},
+    call?: CallOptions,
+  ): AsyncGenerator<NeighborPage, void, undefined> {
+    let at: At = { epoch: opts.epoch, asOf: opts.asOf };
+    let cursor = opts.cursor;
+    for (;;) {
+      const page = await this.neighbors(id, { ...opts, ...at, cursor }, call);
+      yield page;
+      if (page.nextCursor === undefined) return;
+      cursor = page.nextCursor;
+      at = { epoch: page.epoch };
+    }
+  }
+
+  /** `POST /v1/snapshots/:epoch/neighbors`: CSR rows of many vertices, in request order. */
+  batchNeighbors(
+    ids: ArrayLike<ExternalId>,
+    opts: BatchNeighborOptions = {},
+    call?: CallOptions,
+  ): Promise<NeighborRows> {
+    const body: Record<string, unknown> = { ids: idsBody(ids) };
+    if (opts.direction !== undefined) body.direction = opts.direction;
+    if (opts.label !== undefined) body.label = opts.label;
+    return this.t.call(
+      {
+        method: 'POST',
+        path: `/v1/snapshots/${epochSegment(opts)}/neighbors`,
+        query: { asOf: asOfQuery(opts) },
+        body,
+        safety: 'idempotent',
+      },
+      neighborRowsSchema,
+      call,
+    );
+  }
+
+  /** `POST /v1/snapshots/:epoch/subgraph`: the k-hop neighbourhood of the seeds. */
+  subgraph(seeds: ArrayLike<ExternalId>, opts: SubgraphOptions = {}, call?: CallOptions): Promise<Subgraph> {
+    const body: Record<string, unknown> = { seeds: idsBody(seeds) };
+    if (opts.hops !== undefined) body.hops = opts.hops;
+    if (opts.direction !== undefined) body.direction = opts.direction;
+    if (opts.maxVertices !== undefined) body.maxVertices = opts.maxVertices;
+    return this.t.call(
+      {
+        method: 'POST',
+        path: `/v1/snapshots/${epochSegment(opts)}/subgraph`,
+        query: { asOf: asOfQuery(opts) },
+        body,
+        safety: 'idempotent',
+      },
+      subgraphSchema,
+      call,
+    );
+  }
+
+  /**
+   * `GET /v1/snapshots/:epoch/partitions/:p/csr`: one partition's CSR. In msgpack the answer
+   * is decoded while it streams in, straight into its typed arrays (the body is never held
+   * whole beside them). Retried like any read until the body starts; a failure mid-body is
+   * thrown.
+   */
+  partitionCsr(partition: number, opts: CsrOptions = {}, call?: CallOptions): Promise<PartitionCsr> {
+    if (!Number.isSafeInteger(partition) || partition < 0)
+      throw invalid(`partition ${partition} is not a partition number`);
+    const req: RouteRequest = {
+      method: 'GET',
+      path: `/v1/snapshots/${epochSegment(opts)}/partitions/${partition}/csr`,
+      query: { asOf: asOfQuery(opts), direction: opts.direction, label: opts.label },
+      safety: 'idempotent',
+    };
+    return this.t.exchange(req, call ?? {}, async (res) => {
+      const type = res.headers.get('content-type') ?? '';
+      let body: unknown;
+      if (type.includes('msgpack') && res.body !== null) body = await decodeMsgpackStream(res.body);
+      else body = JSON.parse(await res.text());
+      return checkAnswer(req, partitionCsrSchema, body);
+    });
+  }
+
+  /** `GET /v1/schema`: labels and their typed properties. */
+  schema(call?: CallOptions): Promise<GraphSchema> {
+    return this.t.call({ method: 'GET', path: '/v1/schema', safety: 'idempotent' }, schemaSchema, call);
+  }
+
+  /**
+   * `POST /v1/snapshots/:epoch/algorithms/:name`: run an algorithm on a snapshot. A read:
+   * retried on 503 (a full analytics queue answers 503 with Retry-After).
+   */
+  runAlgorithm<N extends AlgorithmName>(
+    name: N,
+    params: AlgorithmParamsByName[N],
+    at: At = {},
+    call?: CallOptions,
+  ): Promise<AlgorithmResult> {
+    if (!(ALGORITHM_NAMES as readonly string[]).includes(name)) {
+      throw invalid(`unknown algorithm "${name}"; known: ${ALGORITHM_NAMES.join(', ')}`);
+    }
+    return this.t.call(
+      {
+        method: 'POST',
+        path: `/v1/snapshots/${epochSegment(at)}/algorithms/${name}`,
+        query: { asOf: asOfQuery(at) },
+        body: params,
+        safety: 'idempotent',
+      },
+      algorithmResultSchema,
+      call,
+    );
+  }
+}
+
+/** Ids for a body: typed arrays as they are (msgpack keeps them typed), array-likes as arrays. */
+function idsBody(ids: ArrayLike<ExternalId>): unknown {
+  if (
+    Array.isArray(ids) ||
+    ids instanceof Float64Array ||
+    ids instanceof Uint32Array ||
+    ids instanceof Int32Array
+  ) {
+    return ids;
+  }
+  return Array.from(ids);
+}
