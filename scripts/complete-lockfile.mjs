@@ -7,6 +7,7 @@
 // `npm ci` sees a complete lock; their os/cpu/libc fields make npm skip them on other
 // platforms without fetching anything.
 import { readFileSync, writeFileSync } from 'node:fs';
+
 const file = process.argv[2];
 const lock = JSON.parse(readFileSync(file, 'utf8'));
 const OS = ['android', 'darwin', 'linux', 'win32', 'freebsd', 'openbsd', 'sunos', 'aix'];
@@ -30,6 +31,8 @@ for (const [path, meta] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`added ${added} entries`);
