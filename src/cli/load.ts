@@ -121,7 +121,7 @@ export async function execute(argv: readonly string[], io: CliIo): Promise<numbe
       await write(
         io.stdout,
         `loaded ${r.edges} edges${v} from ${r.files} file${r.files === 1 ? '' : 's'} in ${r.seconds.toFixed(2)} s ` +
-          `(${humanCount(rate)} edges/s, ${r.batches} batches); epoch ${r.epoch}\n`,
+          `(${humanCount(rate)} edges/s, ${r.batches} batch${r.batches === 1 ? '' : 'es'}); epoch ${r.epoch}\n`,
       );
     }
     return EXIT_OK;

@@ -27,7 +27,7 @@ export function progressBar(stream: Writable, totalBytes: number, tty: boolean):
     {
       stream: stream as unknown as NodeJS.WritableStream,
       format:
-        '{bar} {percentage}% | {doneMiB}/{totalMiB} MiB | {edges} edges {vertices} | {rate} edges/s | ETA {eta_formatted}',
+        '{bar} {percentage}% | {doneMiB}/{totalMiB} MiB | {items} | {rate} edges/s | ETA {eta_formatted}',
       barsize: 30,
       fps: 5,
       etaBuffer: 50,
@@ -41,8 +41,7 @@ export function progressBar(stream: Writable, totalBytes: number, tty: boolean):
   bar.start(total, 0, {
     doneMiB: '0.0',
     totalMiB: (totalBytes / MIB).toFixed(1),
-    edges: '0',
-    vertices: '',
+    items: '0 edges',
     rate: '0',
   });
   return {
@@ -50,8 +49,7 @@ export function progressBar(stream: Writable, totalBytes: number, tty: boolean):
       const secs = Math.max(p.elapsedMs / 1000, 1e-3);
       bar.update(Math.min(total, p.bytesDone), {
         doneMiB: (p.bytesDone / MIB).toFixed(1),
-        edges: humanCount(p.edges),
-        vertices: p.vertices === 0 ? '' : `+ ${humanCount(p.vertices)} vertices`,
+        items: `${humanCount(p.edges)} edges${p.vertices === 0 ? '' : ` + ${humanCount(p.vertices)} vertices`}`,
         rate: humanCount(p.edges / secs),
       });
     },
