@@ -12,7 +12,7 @@ import type { ServeConfig } from '../config.js';
 import { loadServeConfig } from '../config.js';
 import { Daemon, type DaemonLogger } from '../daemon.js';
 import { EpochgraphError } from '../errors.js';
-import { EXIT_OK, helpText, kebab, parseCommandArgs, stringFlag, UsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, helpText, kebab, parseCommandArgs, stringFlag, UsageError } from './args.js';
 import { banner } from './banner.js';
 import { SERVE, SERVE_CONFIG_KEYS } from './commands.js';
 import { type CliIo, write } from './io.js';
@@ -68,10 +68,22 @@ export async function execute(argv: readonly string[], io: CliIo): Promise<numbe
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   try {
-    const daemon = await Daemon.start(config, {
-      logger: daemonLogger(log),
-      requestLogs: config.logLevel === 'debug' || config.logLevel === 'trace',
-    });
+    let daemon: Daemon;
+    try {
+      daemon = await Daemon.start(config, {
+        logger: daemonLogger(log),
+        requestLogs: config.logLevel === 'debug' || config.logLevel === 'trace',
+      });
+    } catch (err) {
+      // Typed errors (a P mismatch, etcd unreachable) say what is wrong; others (a port in
+      // use) are system errors whose message is the explanation.
+      if (err instanceof EpochgraphError) throw err;
+      await write(
+        io.stderr,
+        `epochgraph serve: cannot start: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      return EXIT_FAILURE;
+    }
     await write(
       io.stdout,
       banner({

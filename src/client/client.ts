@@ -436,8 +436,8 @@ export class EpochgraphClient {
   /**
    * `GET /v1/snapshots/:epoch/partitions/:p/csr`: one partition's CSR. In msgpack the answer
    * is decoded while it streams in, straight into its typed arrays (the body is never held
-   * whole beside them). Retried like any read until the body starts; a failure mid-body is
-   * thrown.
+   * whole beside them). Retried like any read, a connection lost mid-body included (the
+   * export starts over).
    */
   partitionCsr(partition: number, opts: CsrOptions = {}, call?: CallOptions): Promise<PartitionCsr> {
     if (!Number.isSafeInteger(partition) || partition < 0)

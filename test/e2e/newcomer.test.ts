@@ -2,7 +2,7 @@
  * A newcomer's first session, with real processes only: `epochgraph serve` (a managed etcd
  * started from PATH), `epochgraph load` of the Graphalytics example, the real `etcdctl`
  * showing the latest epoch (with the exact command the banner printed), `epochgraph
- * neighbors`, SIGTERM, and a restart that serves the same epoch.
+ * neighbors`, SIGTERM, a restart that serves the same epoch, and SIGINT.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -138,6 +138,8 @@ describe('a newcomer: serve, load, etcdctl, neighbors, SIGTERM, restart', () => 
         ])
       ).trim(),
     ).toBe(String(epoch));
-    expect(await serve.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    // Ctrl-C (SIGINT) is a clean stop too.
+    expect(await serve.stop('SIGINT')).toEqual({ code: 0, signal: null });
+    expect(serve.stdout()).toContain(`stopped after SIGINT: epoch ${epoch} sealed`);
   });
 });
