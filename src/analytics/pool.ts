@@ -27,8 +27,8 @@ import type { TypedAlgorithmResult } from './run-algorithm.js';
  */
 export function poolWorkerUrl(): URL {
   const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return new URL('../../dist/src/analytics/pool-worker.js', here);
-  return new URL('./pool-worker.js', here);
+  if (here.pathname.endsWith('.ts')) return new URL('../../dist/src/analytics/pool-worker-entry.cjs', here);
+  return new URL('./pool-worker-entry.cjs', here);
 }
 
 /** Options of {@link AnalyticsPool}. */
@@ -39,7 +39,11 @@ export interface AnalyticsPoolOptions {
   size?: number;
 }
 
+/** Longest wait in close() for threads that are still loading their modules. */
+const CLOSE_LOAD_WAIT_MS = 15_000;
+
 /** A piscina pool of analytics workers over one set of partitions. */
+
 export class AnalyticsPool {
   readonly size: number;
   readonly partitions: number;
@@ -66,8 +70,15 @@ export class AnalyticsPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
     });
-    this.piscina.on('workerCreate', (w: { id: number }) => this.watch(w.id));
+    this.piscina.on('workerCreate', (w: { id: number }) => {
+      this.loaded.add(w.id);
+      this.watch(w.id);
+    });
+    this.piscina.on('workerDestroy', (w: { id: number }) => this.loaded.delete(w.id));
   }
+
+  /** Threads that have loaded their module (piscina's workerCreate fires once a thread is ready). */
+  private readonly loaded = new Set<number>();
 
   /** Release the registry slots of a worker thread once it has exited. */
   private watch(threadId: number): void {
@@ -99,8 +110,18 @@ export class AnalyticsPool {
     return this.released;
   }
 
-  /** Stop every worker; queued and running tasks are rejected. */
+  /**
+   * Stop every worker; queued and running tasks are rejected. Threads still loading their ES
+   * modules are waited for first (bounded): terminating a worker during module evaluation
+   * aborts the whole process on Node 20 ("v8::Module::IsGraphAsync must be used on an
+   * instantiated module"), which a pool closed right after it started, or right after a
+   * cancelled run made piscina start a replacement, would otherwise hit.
+   */
   async close(): Promise<void> {
+    const deadline = Date.now() + CLOSE_LOAD_WAIT_MS;
+    while (Date.now() < deadline && this.piscina.threads.some((t: Worker) => !this.loaded.has(t.threadId))) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await this.piscina.destroy();
   }
 }

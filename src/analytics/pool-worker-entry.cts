@@ -1,0 +1,14 @@
+/**
+ * The piscina entry of the analytics pool, in CommonJS on purpose. Piscina loads a task file
+ * with require() first; on Node 20 that means require(esm) for our ES module worker, and that
+ * path can abort the whole process under load ("v8::Module::IsGraphAsync must be used on an
+ * instantiated module"). This file is plain CommonJS: it loads the ES module worker with
+ * import(), and exports the handler as a promise (piscina wraps require() in __importStar, so
+ * the promise becomes its `default`, which it awaits before it reports the thread ready): a
+ * thread is never counted as loaded while its modules still evaluate.
+ */
+type Handler = (task: unknown) => unknown;
+
+const loaded: Promise<Handler> = import('./pool-worker.js').then((m: { default: Handler }) => m.default);
+
+module.exports = loaded;
