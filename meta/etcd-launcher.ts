@@ -339,7 +339,13 @@ class LaunchedEtcd implements EtcdServer {
       ...(this.opts.extraArgs ?? []),
     ];
     this.stderrBuf = '';
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+    // Its own process group: a Ctrl-C in the terminal signals the daemon's group only, so the
+    // daemon stops etcd itself, after its last etcd write, instead of losing it mid-shutdown.
+    const child = spawn(this.binary, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: childEnv(),
+      detached: true,
+    });
     this.child = child;
     const onData = (chunk: Buffer) => {
       this.stderrBuf = (this.stderrBuf + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);

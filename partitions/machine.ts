@@ -631,7 +631,7 @@ export class Machine {
           ? failed.reason
           : new EpochgraphError('INTERNAL', String(failed.reason));
       this.fail(new EpochgraphError('INTERNAL', `sealing epoch ${epoch} failed: ${err.message}`));
-      for (const w of waiters) w.reject(this.failure as EpochgraphError);
+      for (const w of waiters) w.reject(writesStopped(this.failure as EpochgraphError));
       return;
     }
     const parts = results.map((r) => (r as PromiseFulfilledResult<SealResultData>).value);
@@ -691,8 +691,7 @@ export class Machine {
     if (this.failure !== null) return;
     this.failure = err;
     this.log.error(`writes stopped: ${err.message}`);
-    for (const list of this.waiters.values())
-      for (const w of list) w.reject(new EpochgraphError('NOT_READY', err.message));
+    for (const list of this.waiters.values()) for (const w of list) w.reject(writesStopped(err));
     this.waiters.clear();
   }
 
@@ -723,6 +722,19 @@ export class Machine {
     this.closing = true;
     await Promise.allSettled(this.handles.map((h) => h.terminate()));
   }
+}
+
+/**
+ * The answer to a batch that was waiting for its epoch when writes stopped. It was applied in
+ * memory and may be in the WAL, so it may be visible after a restart: the caller must not
+ * blindly send it again (the client's retry rule reads `mayHaveBeenApplied`).
+ */
+function writesStopped(cause: EpochgraphError): EpochgraphError {
+  return new EpochgraphError(
+    'NOT_READY',
+    `writes stopped before this batch was acknowledged (${cause.message}); it may have been applied: restart the daemon and check before sending it again`,
+    { reason: 'WRITES_STOPPED', mayHaveBeenApplied: true },
+  );
 }
 
 function keyOf(id: ExternalId): string {

@@ -8,7 +8,8 @@
  * - Writes (`POST /v1/batches`, `POST /v1/pins`) are retried only when the server cannot have
  *   applied them: the connection was refused or never established (the request was never
  *   sent), or the server answered 503 with code NOT_READY (not ready, shutting down, ingest
- *   queue full: refused before anything was applied). Anything else (a reset after sending,
+ *   queue full: refused before anything was applied), unless its details say
+ *   `mayHaveBeenApplied: true` (writes stopped while the batch waited for its epoch). Anything else (a reset after sending,
  *   a timeout, 503 BACKUP_UNAVAILABLE, a 503 without our error body) is thrown at once:
  *   the write may have been applied, and only the caller knows whether repeating it is safe.
  * - `DELETE /v1/pins/:id` is retried like a read; a NOT_FOUND after a retry counts as deleted.

@@ -85,7 +85,13 @@ interface ErrorAnswer {
 /** Whether this error answer may be tried again (see retry.ts for the rule). */
 function mayRetryAnswer(status: number, a: ErrorAnswer, safety: RequestSafety): boolean {
   if (safety === 'idempotent') return status === 503 || status === 502 || status === 504;
-  return status === 503 && a.fromBody && a.error.code === 'NOT_READY';
+  return status === 503 && a.fromBody && a.error.code === 'NOT_READY' && !saysMayHaveBeenApplied(a.error);
+}
+
+/** The server's word that a refused write may still have been applied (writes stopped mid-batch). */
+function saysMayHaveBeenApplied(err: EpochgraphError): boolean {
+  const d = err.details as { mayHaveBeenApplied?: unknown } | undefined;
+  return typeof d === 'object' && d !== null && d.mayHaveBeenApplied === true;
 }
 
 function timeoutError(err: unknown): boolean {

@@ -26,7 +26,7 @@ const ACK = {
 };
 
 /** What the next requests to a route get, in order; then 200 with the route's body. */
-type Cue = { status: number; code?: string; retryAfter?: string } | 'drop' | 'hang';
+type Cue = { status: number; code?: string; retryAfter?: string; details?: unknown } | 'drop' | 'hang';
 
 let app: FastifyInstance;
 let server: string;
@@ -52,7 +52,7 @@ function byCue(route: string, reply: FastifyReply): boolean {
   if (c.retryAfter !== undefined) reply.header('retry-after', c.retryAfter);
   reply.code(c.status);
   if (c.code === undefined) reply.type('text/html').send('<html>bad gateway</html>');
-  else reply.send({ error: { code: c.code, message: `cue ${c.code}`, details: { cue: true } } });
+  else reply.send({ error: { code: c.code, message: `cue ${c.code}`, details: c.details ?? { cue: true } } });
   return true;
 }
 
@@ -182,10 +182,21 @@ describe('retries against a real server', () => {
     expect(dropped).toMatchObject({ mayHaveBeenApplied: true, attempts: 1 });
     expect(hits.get('batches')).toBe(3);
 
+    cue('batches', {
+      status: 503,
+      code: 'NOT_READY',
+      details: { reason: 'WRITES_STOPPED', mayHaveBeenApplied: true },
+    });
+    await expect(client.submitBatch(batch)).rejects.toMatchObject({
+      code: 'NOT_READY',
+      details: { mayHaveBeenApplied: true },
+    });
+    expect(hits.get('batches')).toBe(4);
+
     cue('batches', 'hang');
     const hung = await client.submitBatch(batch).catch((e: unknown) => e);
     expect(hung).toMatchObject({ name: 'ConnectionError', code: 'TIMEOUT', mayHaveBeenApplied: true });
-    expect(hits.get('batches')).toBe(4);
+    expect(hits.get('batches')).toBe(5);
   });
 
   it('retries a batch whose connection was refused (never sent), up to the attempts', async () => {
