@@ -68,7 +68,7 @@ export interface PublisherStats {
   readonly lagSamplesMs: readonly number[];
   /** Partitions with a state waiting to be written. */
   readonly pendingPartitions: number;
-  /** Blob keys of this store's machines believed to exist (written or listed, not yet pruned). */
+  /** Blob keys of this store's machines that may exist (written, attempted or listed; not yet pruned). */
   readonly blobKeys: number;
   readonly prunedKeys: number;
   readonly lastError: { readonly message: string; readonly atMs: number } | null;
@@ -357,6 +357,12 @@ export class EpochPublisher {
 
   private async writeChunk(chunk: readonly PendingEpoch[]): Promise<void> {
     const latestKeys = chunk.map((p) => this.keys.latestEpoch(p.entry.partition));
+    // Inventory the blob keys before the write: a transaction whose answer is lost (a timeout,
+    // a dropped connection) may still have been applied, and a newer state may replace this
+    // one before a retry, so only the inventory remembers to prune it. Deleting a key that was
+    // never written is harmless.
+    for (const p of chunk)
+      this.blobs.add({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
     for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
       const writes: KvWrite[] = [];
       const advanced: PendingEpoch[] = [];

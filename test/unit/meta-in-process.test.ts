@@ -38,6 +38,8 @@ class SharedKv implements KvBackend {
   readonly kind = 'in-process' as const;
   readonly endpoints: readonly string[] = [];
   down = false;
+  /** Transactions to apply and then fail, as when an answer is lost (a timeout after etcd applied it). */
+  loseAnswers = 0;
   calls = 0;
   /** Values of every successful put, in commit order, for the keys being watched. */
   readonly history = new Map<string, string[]>();
@@ -62,6 +64,10 @@ class SharedKv implements KvBackend {
   async txn(t: KvTxn): Promise<KvTxnResult> {
     this.check();
     const r = await this.inner.txn(t);
+    if (this.loseAnswers > 0) {
+      this.loseAnswers--;
+      throw new Error('4 DEADLINE_EXCEEDED: injected lost answer');
+    }
     if (r.succeeded) {
       for (const w of t.writes) {
         if (w.kind === 'put' && this.watched.has(w.key)) {
@@ -213,6 +219,22 @@ describe('in-process metadata store', () => {
     expect(await kv.inner.get(`${keys.machineBlobPrefix(0)}junk`)).not.toBeNull();
     expect(store.stats().prunedKeys).toBe(3);
     expect(store.stats().blobKeys).toBe(3);
+    await store.close();
+  });
+
+  it('prunes a blob key whose write was applied but whose answer was lost', async () => {
+    const kv = new SharedKv();
+    const store = createKvMetadataStore(kv, { logger: silentLogger });
+    kv.loseAnswers = 1;
+    store.publish(state(5, [0]));
+    // Let the lost write happen, then replace it before the retry: epoch 5 is never retried.
+    await waitFor('the lost write', async () => (kv.loseAnswers === 0 ? true : undefined));
+    store.publish(state(6, [0]));
+    await store.flush();
+    expect((await kv.inner.listKeys(keys.blobPrefix())).length).toBe(2);
+    store.setRetainedFloor(6);
+    await store.flush();
+    expect((await store.listBlobKeys(0)).map((k) => k.epoch)).toEqual([6]);
     await store.close();
   });
 
