@@ -21,7 +21,7 @@ import { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
-import { gatherNeighbors, vertexMask } from '../src/storage/kernels.js';
+import { degrees, gatherNeighborKeys, gatherNeighbors, vertexMask } from '../src/storage/kernels.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
@@ -33,6 +33,8 @@ export interface CsrPlan {
   readonly epoch: number;
   readonly partition: number;
   readonly snapshot: Snapshot;
+  /** The id key column (Snapshot.idKeys): integer external ids by local id. */
+  readonly keys: Float64Array;
   readonly direction: 'out' | 'in';
   /** Edge label index, -1 for every label, or null when the label does not exist (no entries). */
   readonly labelIdx: number | null;
@@ -48,6 +50,15 @@ export interface CsrPlan {
   readonly chunkEntries: number;
   /** Local ids per window of the degree and id passes (whole record ranges). */
   readonly window: number;
+}
+
+/**
+ * A Float64Array whose every element the caller writes before use: no zero fill (the export
+ * allocates a few bytes per entry per request, and zeroing them was a measurable share).
+ */
+function uninitF64(n: number): Float64Array {
+  const b = Buffer.allocUnsafeSlow(n * 8);
+  return new Float64Array(b.buffer, b.byteOffset, n);
 }
 
 /** Most chunks per export: bigger partitions get bigger chunks (see neighborChunks). */
@@ -83,16 +94,17 @@ export async function planCsr(
   const mask = vertexMask(s);
   const bound = mask.length;
   const degree = new Float64Array(bound);
+  const keys = s.idKeys(bound);
   let rows = 0;
   for (let lid = 0; lid < bound; lid++) rows += mask[lid];
   const window = RANGES_PER_WINDOW * RANGE_IDS;
   if (labelIdx !== null) {
-    // A row's length is read from its record (O(1) per list without deletions), not by
-    // visiting its entries.
+    // Row lengths by the degree kernel (O(1) per list without deletions), a window at a time.
+    const win = new Uint8Array(bound);
     for (let lo = 0; lo < bound; lo += window) {
       const hi = Math.min(bound, lo + window);
-      for (let lid = lo; lid < hi; lid++)
-        if (mask[lid] !== 0) degree[lid] = s.degree(lid, direction, labelIdx);
+      degrees(s, direction, labelIdx, windowMask(mask, win, lo, hi), degree, lo);
+      win.fill(0, lo, hi);
       await nextTurn();
     }
   }
@@ -102,7 +114,7 @@ export async function planCsr(
   // out typed id columns (ids of vertices deleted before this epoch only make this conservative).
   let intIds = true;
   for (let lid = 0; lid < bound; lid++) {
-    if (typeof s.externalId(lid) !== 'number') {
+    if (keys[lid] < 0) {
       intIds = false;
       break;
     }
@@ -111,6 +123,7 @@ export async function planCsr(
     epoch: snap.epoch,
     partition,
     snapshot: s,
+    keys,
     direction,
     labelIdx,
     mask,
@@ -221,9 +234,10 @@ async function* idChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
     let n = 0;
     for (let lid = lo; lid < hi; lid++) n += mask[lid];
     if (typed) {
-      const out = new Float64Array(n);
+      const { keys } = plan;
+      const out = uninitF64(n);
       let k = 0;
-      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out[k++] = s.externalId(lid) as number;
+      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out[k++] = keys[lid];
       yield out;
     } else {
       const out: ExternalId[] = [];
@@ -243,7 +257,7 @@ async function* offsetChunks(plan: CsrPlan): AsyncGenerator<Float64Array> {
     const hi = Math.min(mask.length, lo + window);
     let n = 0;
     for (let lid = lo; lid < hi; lid++) n += mask[lid];
-    const out = new Float64Array(n);
+    const out = uninitF64(n);
     let k = 0;
     for (let lid = lo; lid < hi; lid++) {
       if (mask[lid] === 0) continue;
@@ -280,23 +294,27 @@ async function* neighborChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Ch
         cursor[lid] = w;
         w += degree[lid];
       }
-      const local = new Uint32Array(n);
-      gatherNeighbors(s, direction, labelIdx, windowMask(mask, win, lo, hi), cursor, local);
+      const rowMask = windowMask(mask, win, lo, hi);
+      let chunk: Chunk;
+      if (typed) {
+        // Integer ids: the kernel writes the neighbours' external ids directly.
+        const out = uninitF64(n);
+        gatherNeighborKeys(s, direction, labelIdx, rowMask, cursor, plan.keys, out, lo);
+        chunk = out;
+      } else {
+        const local = new Uint32Array(n);
+        gatherNeighbors(s, direction, labelIdx, rowMask, cursor, local);
+        const out: ExternalId[] = new Array(n);
+        for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]);
+        chunk = out;
+      }
       win.fill(0, lo, hi);
       let end = 0;
       for (let lid = lo; lid < hi; lid++) {
         end += degree[lid];
         if (mask[lid] !== 0 && cursor[lid] !== end) throw drift(plan, emitted + cursor[lid]);
       }
-      if (typed) {
-        const out = new Float64Array(n);
-        for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]) as number;
-        yield out;
-      } else {
-        const out: ExternalId[] = new Array(n);
-        for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]);
-        yield out;
-      }
+      yield chunk;
       emitted += n;
     }
     lo = hi;

@@ -10,7 +10,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
 import type { GraphSnapshot, NeighborDirection } from '../src/storage/graph-snapshot.js';
-import type { Snapshot } from '../src/storage/index.js';
+import type { KeyColumn, Snapshot } from '../src/storage/index.js';
 
 /**
  * An append-only column of ids: a Float64Array while every id is an integer, a plain array
@@ -76,7 +76,11 @@ function tooManyNeighbors(limit: number): EpochgraphError {
   );
 }
 
-/** Neighbour ids of many vertices as CSR rows in request order (DESIGN §7, batch reads). */
+/**
+ * Neighbour ids of many vertices as CSR rows in request order (DESIGN §7, batch reads). Each
+ * list is copied as id keys straight from the arena (Snapshot.appendNeighborKeys: no call per
+ * entry); keys that stand for string ids are resolved at the end, only if there are any.
+ */
 export async function batchNeighborRows(
   snap: GraphSnapshot,
   ids: ArrayLike<ExternalId>,
@@ -87,9 +91,8 @@ export async function batchNeighborRows(
   const parts: Snapshot[] = [];
   for (let p = 0; p < snap.partitions; p++) parts.push(snap.partition(p));
   const labelIdx = parts.map((s) => (label === undefined ? -1 : s.edgeLabelIndex(label)));
-  const out = new IdColumnBuilder(Math.min(ids.length * 8, 1 << 20));
-  // One visitor per partition (not per row): the hot loop allocates nothing but the output.
-  const visitors = parts.map((s) => (nbr: number) => out.push(s.externalId(nbr)));
+  const keys = parts.map((s) => s.idKeys());
+  const col: KeyColumn = { buf: new Float64Array(Math.min(ids.length * 8, 1 << 20) + 16), length: 0 };
   const offsets = new Float64Array(ids.length + 1);
   const missing: number[] = [];
   const dirs = dirsOf(direction);
@@ -102,18 +105,50 @@ export async function batchNeighborRows(
     const lid = s.lookup(id);
     if (lid < 0) missing.push(i);
     else if (label === undefined || labelIdx[p] >= 0) {
-      const before = out.length;
-      for (const d of dirs) s.forEachNeighbor(lid, d, labelIdx[p], visitors[p]);
-      sinceYield += out.length - before;
-      if (out.length > limits.maxBatchNeighbors) throw tooManyNeighbors(limits.maxBatchNeighbors);
+      const before = col.length;
+      for (const d of dirs) s.appendNeighborKeys(lid, d, labelIdx[p], keys[p], col);
+      sinceYield += col.length - before;
+      if (col.length > limits.maxBatchNeighbors) throw tooManyNeighbors(limits.maxBatchNeighbors);
     }
-    offsets[i + 1] = out.length;
+    offsets[i + 1] = col.length;
     if (++sinceYield >= limits.yieldEveryEntries) {
       sinceYield = 0;
       await nextTurn();
     }
   }
-  return { offsets, neighbors: out.done(), missing: Float64Array.from(missing) };
+  const nums = col.buf.subarray(0, col.length);
+  return {
+    offsets,
+    neighbors: withStringIds(nums, ids, offsets, parts),
+    missing: Float64Array.from(missing),
+  };
+}
+
+/**
+ * The answer column: the keys themselves when every one is an integer id; otherwise an array
+ * with each negative key resolved by the partition of the row it belongs to.
+ */
+function withStringIds(
+  nums: Float64Array,
+  ids: ArrayLike<ExternalId>,
+  offsets: Float64Array,
+  parts: readonly Snapshot[],
+): Float64Array | ExternalId[] {
+  let first = -1;
+  for (let k = 0; k < nums.length; k++) {
+    if (nums[k] < 0) {
+      first = k;
+      break;
+    }
+  }
+  if (first < 0) return nums;
+  const out: ExternalId[] = Array.from(nums);
+  for (let i = 0; i < ids.length; i++) {
+    if (offsets[i + 1] <= first) continue;
+    const s = parts[partitionOf(ids[i], parts.length)];
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) if (nums[k] < 0) out[k] = s.externalIdOfKey(nums[k]);
+  }
+  return out;
 }
 
 export interface SubgraphResult {

@@ -84,9 +84,22 @@ export class IdIndexViews {
     return this.heapSab;
   }
 
+  /**
+   * The id key column, covering at least local ids below `bound`: keys[lid] ≥ 0 is the
+   * external id itself (an integer id); a negative key marks a string id (use externalId).
+   */
+  keyColumn(bound: number): Float64Array {
+    if (this.extKeys.length < bound) this.refresh();
+    return this.extKeys;
+  }
+
   /** The external id of a local id. */
   externalId(lid: number): ExternalId {
-    const k = this.extKeys[lid];
+    return this.idOfKey(this.extKeys[lid]);
+  }
+
+  /** The external id that an id key (see keyColumn) stands for. */
+  idOfKey(k: number): ExternalId {
     if (k >= 0) return k;
     const off = -k - 1;
     const h = this.keyHeap;

@@ -30,4 +30,4 @@ export type { StoreDescriptor } from './shared-pool.js';
 export { checkDescriptor } from './shared-pool.js';
 export type { Direction, LocalCsr, PropOut, VertexRecord } from './snapshot.js';
 /** Readers: open snapshots at any retained epoch from a descriptor, in any thread. */
-export { DIRECTIONS, PartitionReader, Snapshot } from './snapshot.js';
+export { DIRECTIONS, type KeyColumn, PartitionReader, Snapshot } from './snapshot.js';

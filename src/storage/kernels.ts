@@ -215,18 +215,144 @@ export function vertexMask(snap: Snapshot): Uint8Array {
   return mask;
 }
 
-/** deg[v] = number of v's `dir` neighbours (label -1 = all) at the snapshot's epoch. */
+/**
+ * deg[v] = number of v's `dir` neighbours (label -1 = all) at the snapshot's epoch, for every
+ * masked v (0 elsewhere). The same range scan as pullSum: a list without deletions counts in
+ * O(1) from its record; a list with deletions counts the entries alive at the epoch. With
+ * `from`, only local ids from there on are counted and written (a window: mask ends it).
+ */
 export function degrees(
   snap: Snapshot,
   dir: 'out' | 'in',
   labelIdx: number,
   mask: Uint8Array,
   deg: Float64Array,
+  from = 0,
 ): void {
-  deg.fill(0);
-  const bound = Math.min(deg.length, mask.length);
-  for (let v = 0; v < bound; v++) {
-    // Degrees are computed once per run, so the per-vertex path is fine here.
-    if (mask[v] !== 0) deg[v] = snap.degree(v, dir, labelIdx);
+  deg.fill(0, from, Math.min(deg.length, mask.length));
+  const a = snap.reader.arena;
+  const e = snap.epoch;
+  for (const table of tablesOf(snap, dir, labelIdx)) {
+    const d = tableDir(snap.reader.ctl, table);
+    if (d === 0) continue;
+    const ranges = a.word(d + DIR_CAPACITY);
+    for (let r = from >>> RECORD_BITS; r < ranges; r++) {
+      const rb = a.word(d + DIR_HEADER + r);
+      if (rb === 0) continue;
+      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
+      const base = rb & a.chunkMask;
+      const first = r << RECORD_BITS;
+      const n = Math.min(RECORDS_PER_BLOCK, deg.length - first, mask.length - first);
+      if (n <= 0) continue;
+      for (;;) {
+        const s1 = Atomics.load(u, base + RB_SEQ);
+        if ((s1 & 1) !== 0) continue;
+        const fresh = u[base + RB_MAX_EPOCH] <= e;
+        for (let i = 0; i < n; i++) {
+          scratch[i] = 0;
+          if (mask[first + i] === 0) continue;
+          const ro = base + RB_HEADER + i * REC_STRIDE;
+          const cw = u[ro + 1];
+          let c = cw & COUNT_MASK;
+          const xn = u[ro + 2];
+          let del = 0;
+          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
+            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
+              if (walkHistory(a, xn, e, version)) {
+                c = version[V_COUNT];
+                del = version[V_DEL];
+              } else c = 0;
+            } else del = a.word(xn + NODE_DEL);
+          }
+          if (del !== 0) {
+            let alive = 0;
+            for (let j = 0; j < c; j++) {
+              const s = a.word(del + j);
+              if (s === 0 || s > e) alive++;
+            }
+            c = alive;
+          }
+          scratch[i] = c;
+        }
+        if (Atomics.load(u, base + RB_SEQ) === s1) break;
+      }
+      for (let i = 0; i < n; i++) deg[first + i] += scratch[i];
+    }
+  }
+}
+
+/**
+ * gatherNeighbors, writing each neighbour's id key (`keys[local id]`, see Snapshot.idKeys)
+ * instead of its local id: the neighbour column of a CSR export in one pass. Same scan, same
+ * sequence-lock retry, same cursor contract. With `from`, the scan starts at the record range
+ * of that local id (for a window of rows: the mask must be zero below it).
+ */
+export function gatherNeighborKeys(
+  snap: Snapshot,
+  dir: 'out' | 'in',
+  labelIdx: number,
+  mask: Uint8Array,
+  cursor: Float64Array,
+  keys: Float64Array,
+  out: Float64Array,
+  from = 0,
+): void {
+  const a = snap.reader.arena;
+  const e = snap.epoch;
+  const bits = a.chunkBits;
+  const cmask = a.chunkMask;
+  for (const table of tablesOf(snap, dir, labelIdx)) {
+    const d = tableDir(snap.reader.ctl, table);
+    if (d === 0) continue;
+    const ranges = a.word(d + DIR_CAPACITY);
+    for (let r = from >>> RECORD_BITS; r < ranges; r++) {
+      const rb = a.word(d + DIR_HEADER + r);
+      if (rb === 0) continue;
+      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
+      const base = rb & cmask;
+      const first = r << RECORD_BITS;
+      const n = Math.min(RECORDS_PER_BLOCK, cursor.length - first, mask.length - first);
+      if (n <= 0) continue;
+      for (let i = 0; i < n; i++) cursorSave[i] = cursor[first + i];
+      for (;;) {
+        const s1 = Atomics.load(u, base + RB_SEQ);
+        if ((s1 & 1) !== 0) continue;
+        const fresh = u[base + RB_MAX_EPOCH] <= e;
+        for (let i = 0; i < n; i++) {
+          if (mask[first + i] === 0) continue;
+          const ro = base + RB_HEADER + i * REC_STRIDE;
+          let h = u[ro];
+          const cw = u[ro + 1];
+          let c = cw & COUNT_MASK;
+          const xn = u[ro + 2];
+          let del = 0;
+          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
+            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
+              if (walkHistory(a, xn, e, version)) {
+                h = version[V_HEAD];
+                c = version[V_COUNT];
+                del = version[V_DEL];
+              } else c = 0;
+            } else del = a.word(xn + NODE_DEL);
+          }
+          if (c === 0) continue;
+          const A = a.u32[h >>> bits];
+          const o0 = h & cmask;
+          let w = cursor[first + i];
+          if (del === 0) {
+            for (let j = 0; j < c; j++) out[w++] = keys[A[o0 + j]];
+          } else {
+            for (let j = 0; j < c; j++) {
+              const s = a.word(del + j);
+              if (s !== 0 && s <= e) continue;
+              out[w++] = keys[A[o0 + j]];
+            }
+          }
+          cursor[first + i] = w;
+        }
+        if (Atomics.load(u, base + RB_SEQ) === s1) break;
+        for (let i = 0; i < n; i++) cursor[first + i] = cursorSave[i];
+      }
+    }
   }
 }

@@ -100,10 +100,14 @@ export function readRecord(v: ArenaViews, rb: number, item: number, epoch: numbe
       continue;
     }
     const head = u[ro + REC_HEAD];
-    const count = u[ro + REC_COUNT] & COUNT_MASK;
+    const cw = u[ro + REC_COUNT];
+    const count = cw & COUNT_MASK;
     const x = u[ro + REC_X];
     let found = true;
-    if (x === 0) {
+    // No history node, or a block none of whose records changed after `epoch` (the current
+    // version is the one visible) without deletion stamps: the record alone is the version,
+    // with no read of its history node (a cache miss after every compaction).
+    if (x === 0 || (u[base + RB_MAX_EPOCH] <= epoch && (cw & REC_STAMPED) === 0)) {
       out[V_HEAD] = head;
       out[V_COUNT] = count;
       out[V_DEL] = 0;

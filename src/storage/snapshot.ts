@@ -153,6 +153,12 @@ export class PartitionReader {
   }
 }
 
+/** A growable column of id keys (see Snapshot.appendNeighborKeys): buf[0 .. length). */
+export interface KeyColumn {
+  buf: Float64Array;
+  length: number;
+}
+
 export class Snapshot {
   private closed = false;
   private readonly out = newVersionOut();
@@ -200,6 +206,20 @@ export class Snapshot {
 
   externalId(lid: number): ExternalId {
     return this.reader.ids.externalId(lid);
+  }
+
+  /** The external id an id key of this partition stands for (see idKeys). */
+  externalIdOfKey(k: number): ExternalId {
+    return this.reader.ids.idOfKey(k);
+  }
+
+  /**
+   * The id key column for local ids below `bound` (default localIdBound()): keys[lid] ≥ 0 is
+   * the integer external id of lid; a negative key marks a string id (read it with
+   * externalId). For kernels that map many local ids at once (CSR export).
+   */
+  idKeys(bound = this.localIdBound()): Float64Array {
+    return this.reader.ids.keyColumn(bound);
   }
 
   /** The label index of an existing vertex (-1 if absent). */
@@ -344,6 +364,49 @@ export class Snapshot {
         }
         if (fn(a.word(head + i), head + i, l) === false) return;
       }
+    }
+  }
+
+  /**
+   * Append lid's `dir` neighbours (label -1 = all labels), as id keys (`keys` from idKeys),
+   * to `col`, growing its buffer as needed: forEachNeighbor without a call per entry, for
+   * answers built from many lists (batch neighbours). A negative key is a string id.
+   */
+  appendNeighborKeys(
+    lid: number,
+    dir: 'out' | 'in',
+    labelIdx: number,
+    keys: Float64Array,
+    col: KeyColumn,
+  ): void {
+    const a = this.reader.arena;
+    const e = this.epoch;
+    const labels = this.schema.edgeLabels.length;
+    for (let l = Math.max(labelIdx, 0); l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
+      const count = this.list(lid, this.tableOf(l, dir));
+      if (count === 0) continue;
+      const head = this.out[V_HEAD];
+      const del = this.out[V_DEL];
+      let pos = col.length;
+      if (pos + count > col.buf.length) {
+        const next = new Float64Array(Math.max(col.buf.length * 2, pos + count));
+        next.set(col.buf.subarray(0, pos));
+        col.buf = next;
+      }
+      const out = col.buf;
+      // A list never crosses an arena chunk: read it from the chunk's view directly (a view
+      // that covers its last entry, refreshed if the chunk grew since this reader looked).
+      const A = a.chunk(head + count - 1);
+      const o = head & a.chunkMask;
+      if (del === 0) {
+        for (let i = 0; i < count; i++) out[pos++] = keys[A[o + i]];
+      } else {
+        for (let i = 0; i < count; i++) {
+          const s = a.word(del + i);
+          if (s === 0 || s > e) out[pos++] = keys[A[o + i]];
+        }
+      }
+      col.length = pos;
     }
   }
 

@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
-import { gatherNeighbors, pullSum, vertexMask } from '../../src/storage/kernels.js';
+import {
+  degrees,
+  gatherNeighborKeys,
+  gatherNeighbors,
+  pullSum,
+  vertexMask,
+} from '../../src/storage/kernels.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
 
@@ -28,7 +34,7 @@ function perVertex(snap: Snapshot, dir: 'out' | 'in', label: number, mask: Uint8
 }
 
 describe('gatherNeighbors', () => {
-  it('matches forEachNeighbor and edgeProps at every epoch', () => {
+  it('matches forEachNeighbor and edgeProps at every epoch (and degrees, gatherNeighborKeys agree)', () => {
     const s = PartitionStore.create({ limits: LIMITS });
     const reader = new PartitionReader(s.descriptor);
     let x = 5;
@@ -84,6 +90,16 @@ describe('gatherNeighbors', () => {
             const again = new Uint32Array(start[n]);
             gatherNeighbors(snap, dir, label, mask, start.slice(0, n), again);
             expect(Array.from(again)).toEqual(Array.from(targets));
+            // The degrees kernel counts what the gather copies, per label too.
+            const counted = new Float64Array(n);
+            degrees(snap, dir, label, mask, counted);
+            expect(Array.from(counted), where).toEqual(Array.from(deg));
+            // As id keys: the external ids of the same neighbours, in the same order.
+            const keyed = new Float64Array(start[n]);
+            const keyCursor = start.slice(0, n);
+            gatherNeighborKeys(snap, dir, label, mask, keyCursor, snap.idKeys(), keyed);
+            expect(Array.from(keyCursor), where).toEqual(Array.from(start.subarray(1)));
+            expect(Array.from(keyed), where).toEqual(Array.from(targets, (t) => snap.externalId(t)));
           }
         }
       });
