@@ -188,8 +188,9 @@ function apply(req: Extract<WorkerRequest, { t: 'apply' }>) {
 async function seal(req: Extract<WorkerRequest, { t: 'seal' }>): Promise<SealResultData> {
   const s = must(store, 'store');
   const w = must(wal, 'WAL');
-  // Compaction rides along with epochs that have writes anyway (no extra epochs, no churn).
-  if (s.hasChanges && s.needsCompaction()) s.compact(COMPACT_BUDGET);
+  // Compaction rides along with epochs that have writes anyway; an idle epoch that the
+  // machine seals for compaction (compactOnly) does the same amount.
+  if ((s.hasChanges || req.compactOnly) && s.needsCompaction()) s.compact(COMPACT_BUDGET);
   if (!s.hasChanges && s.openEpoch < req.epoch) s.beginEpoch(req.epoch);
   const info = s.seal(req.sealedAtMs, req.epoch);
   const result: SealResultData = {
@@ -201,8 +202,10 @@ async function seal(req: Extract<WorkerRequest, { t: 'seal' }>): Promise<SealRes
     sealMs: info.durationMs,
     durableMs: 0,
     walBytes: 0,
+    uncompactedEntries: s.uncompactedEntries(),
   };
-  if (loggedThisEpoch === 0) return result;
+  // A compaction epoch is logged too (an empty group), so its number is never reused.
+  if (loggedThisEpoch === 0 && !req.compactOnly) return result;
   loggedThisEpoch = 0;
   const epochRecord: EpochRecord = { kind: 'epoch', epoch: req.epoch, participants: req.participants };
   w.append(epochRecord);

@@ -27,7 +27,15 @@ export type WorkerRequest =
   | { t: 'scan'; id: number }
   | { t: 'replay'; id: number; skip: number[]; alignEpoch: number }
   | { t: 'apply'; id: number; ops: Op[]; edges?: EdgeColumns }
-  | { t: 'seal'; id: number; epoch: number; sealedAtMs: number; participants: number[] }
+  | {
+      t: 'seal';
+      id: number;
+      epoch: number;
+      sealedAtMs: number;
+      participants: number[];
+      /** An idle epoch that only compacts (logged as an empty group). */
+      compactOnly: boolean;
+    }
   | { t: 'retain'; id: number; oldest: number }
   | { t: 'committed'; id: number; epoch: number }
   | { t: 'checkpoint'; id: number }
@@ -76,6 +84,8 @@ export interface SealResultData {
   /** Time of the WAL write + fsync (0 when nothing was logged). */
   durableMs: number;
   walBytes: number;
+  /** Live adjacency entries in fragmented vertex ranges after this seal (idle compaction). */
+  uncompactedEntries: number;
   /** Set when the backup mirror failed (the primary holds the group). */
   backupError?: ErrorData;
 }
@@ -167,6 +177,7 @@ export function checkWorkerRequest(m: unknown): WorkerRequest {
       int('epoch');
       int('sealedAtMs');
       if (!Array.isArray(o.participants)) throw new EpochgraphError('INTERNAL', 'seal: bad participants');
+      if (typeof o.compactOnly !== 'boolean') throw new EpochgraphError('INTERNAL', 'seal: bad compactOnly');
       break;
     case 'retain':
       int('oldest');

@@ -343,16 +343,24 @@ export class AdjacencyStore {
     return addrs;
   }
 
-  /** Ranges worth compacting: fragmented (slack or stamped entries). */
+  /** Number of vertex ranges (compaction works on one range at a time). */
   rangeCount(): number {
     return this.pools.length;
   }
 
+  /** Live entries of range r when it is worth compacting (see rangeNeedsCompaction), else 0. */
+  rangeUncompactedEntries(r: number): number {
+    return this.rangeNeedsCompaction(r) ? (this.pools[r]?.liveWords ?? 0) : 0;
+  }
+
+  /** Whether range r is fragmented: more than two extents, slack, or stamped (deleted) entries. */
   rangeNeedsCompaction(r: number): boolean {
     const pool = this.pools[r];
     if (pool === undefined) return false;
     if ((this.rangeStamped[r] ?? 0) > 0) return true;
-    return pool.extents.length > 2 || pool.extentWords() > pool.liveWords;
+    // A compacted range is one extent of exactly its live words, rounded up to even (so one
+    // word of slack is not fragmentation: counting it re-compacted odd ranges forever).
+    return pool.extents.length > 2 || pool.extentWords() > pool.liveWords + 1;
   }
 
   /**

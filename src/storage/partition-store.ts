@@ -292,6 +292,19 @@ export class PartitionStore {
     return total;
   }
 
+  /**
+   * Live adjacency entries (both directions) in vertex ranges that would benefit from
+   * compaction: how much of the store reads at "fresh" rather than compacted speed.
+   */
+  uncompactedEntries(): number {
+    let n = 0;
+    for (const L of this.core.edgeLabels) {
+      for (const s of [L.out, L.in])
+        for (let r = 0; r < s.rangeCount(); r++) n += s.rangeUncompactedEntries(r);
+    }
+    return n;
+  }
+
   /** Whether some vertex range would benefit from compaction. */
   needsCompaction(): boolean {
     for (const L of this.core.edgeLabels) {
