@@ -237,7 +237,11 @@ export class AdjacencyStore {
       if (oldLen > 0) {
         const src = views.u32[oldHead >>> views.chunkBits];
         const so = oldHead & views.chunkMask;
-        views.u32[newHead >>> views.chunkBits].set(src.subarray(so, so + oldLen), newHead & views.chunkMask);
+        const dst = views.u32[newHead >>> views.chunkBits];
+        const d0 = newHead & views.chunkMask;
+        // Most moves are of small blocks: a plain loop beats allocating a subarray for set().
+        if (oldLen <= 64) for (let i = 0; i < oldLen; i++) dst[d0 + i] = src[so + i];
+        else dst.set(src.subarray(so, so + oldLen), d0);
         for (const c of this.columns) c.copy(oldHead, newHead, oldLen);
       }
     } else {

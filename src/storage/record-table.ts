@@ -57,6 +57,8 @@ import {
 import type { ArenaViews } from './shared-pool.js';
 
 const SPIN_LIMIT = 50_000_000;
+/** Records touched per group ahead of the seal's work loop. */
+const SEAL_TOUCH = 64;
 
 /** Reader scratch for one resolved version: [head, count, del]. */
 export type VersionOut = Uint32Array;
@@ -239,6 +241,8 @@ export class RecordTable {
   private dirCapacity = 0;
   /** Record blocks allocated (for memory accounting). */
   blocks = 0;
+  /** Sink for touch loads (keeps them observable to the compiler). */
+  touched = 0;
 
   constructor(
     readonly id: number,
@@ -348,9 +352,20 @@ export class RecordTable {
       const rb = this.blockFor(items[i]);
       const u = v.u32[rb >>> v.chunkBits];
       const base = rb & v.chunkMask;
+      let runEnd = i;
+      while (runEnd < n && items[runEnd] >>> RECORD_BITS === r) runEnd++;
+      // Touch the records and writer state of the run ahead of the work, in groups, so their
+      // cache misses overlap (the work loop's body is too long for the CPU to run ahead).
+      for (let g = i; g < runEnd; g += SEAL_TOUCH) {
+        const ge = Math.min(runEnd, g + SEAL_TOUCH);
+        for (let k = g; k < ge; k++) {
+          const item = items[k];
+          this.touched += u[base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
+        }
+      }
       // Odd: readers of this block retry until the matching even store below.
       Atomics.add(u, base + RB_SEQ, 1);
-      for (; i < n && items[i] >>> RECORD_BITS === r; i++) {
+      for (; i < runEnd; i++) {
         const item = items[i];
         const ro = base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
         const wi = item * W_STRIDE;
