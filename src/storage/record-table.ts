@@ -57,8 +57,6 @@ import {
 import type { ArenaViews } from './shared-pool.js';
 
 const SPIN_LIMIT = 50_000_000;
-/** Records touched per group ahead of the seal's work loop. */
-const SEAL_TOUCH = 64;
 
 /** Reader scratch for one resolved version: [head, count, del]. */
 export type VersionOut = Uint32Array;
@@ -354,14 +352,11 @@ export class RecordTable {
       const base = rb & v.chunkMask;
       let runEnd = i;
       while (runEnd < n && items[runEnd] >>> RECORD_BITS === r) runEnd++;
-      // Touch the records and writer state of the run ahead of the work, in groups, so their
-      // cache misses overlap (the work loop's body is too long for the CPU to run ahead).
-      for (let g = i; g < runEnd; g += SEAL_TOUCH) {
-        const ge = Math.min(runEnd, g + SEAL_TOUCH);
-        for (let k = g; k < ge; k++) {
-          const item = items[k];
-          this.touched += u[base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
-        }
+      // Touch the run's records and writer state ahead of the work, so their cache misses
+      // overlap (the work loop's body is too long for the CPU to run ahead by itself).
+      for (let k = i; k < runEnd; k++) {
+        const item = items[k];
+        this.touched += u[base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
       }
       // Odd: readers of this block retry until the matching even store below.
       Atomics.add(u, base + RB_SEQ, 1);
