@@ -8,6 +8,8 @@
  * awaited while later requests (the next epoch's applies) go on, and the WAL keeps records
  * appended meanwhile for the next group.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EpochgraphError, toErrorData } from '../src/errors.js';
@@ -138,6 +140,12 @@ async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult 
       edges: info.edges,
     });
   }
+  // Everything replayed was read back from the durable log, and the machine aligned every
+  // partition on the same epoch: it is committed, so a checkpoint may cover it (without this a
+  // restarted daemon could not checkpoint until its next write, and every restart replayed
+  // the whole log again). The replayed log counts toward the next checkpoint.
+  committedEpoch = Math.max(committedEpoch, s.published);
+  if (replayed > 0) walBytesSinceCheckpoint += await walBytesOnDisk(init.walDir);
   return {
     descriptor: s.descriptor,
     epoch: s.published,
@@ -147,6 +155,16 @@ async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult 
     edges: s.edgeTotal,
     epochs,
   };
+}
+
+/** Bytes of the WAL segments in dir (an upper bound on what a replay read). */
+async function walBytesOnDisk(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.log')) continue;
+    total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }
 
 function decodeWalBatch(record: unknown, epoch: number) {

@@ -99,6 +99,30 @@ describe('machine durability', () => {
     for (let k = 0; k < 8; k++) expect(hasBatch(m, k), `batch ${k}`).toEqual([true, true]);
   });
 
+  it('can checkpoint right after a restart that replayed the WAL, so the next start needs no replay', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const noAuto = { checkpointWalBytes: 1 << 30, checkpointIntervalMs: 1 << 30 };
+    let m = await machine(dir.path, noAuto);
+    for (let k = 0; k < 4; k++) await m.submit({ ops: edgeOps(k) });
+    await m.close();
+    const cpDir = partitionPaths(dir.path, 0).checkpoints;
+    const ckpts = async () => (await readdir(cpDir).catch(() => [])).filter((f) => f.endsWith('.ckpt'));
+    expect(await ckpts()).toEqual([]);
+    // Restart: the state comes from the WAL alone; no write follows.
+    m = await machine(dir.path, noAuto);
+    const recovered = m.latestEpoch;
+    await m.checkpoint();
+    const files = await ckpts();
+    expect(files.length).toBe(1);
+    expect(Number(files[0].match(/(\d+)\.ckpt$/)?.[1])).toBe(recovered);
+    await m.close();
+    m = await machine(dir.path, noAuto);
+    cleanups.push(() => m.close());
+    expect(m.latestEpoch).toBe(recovered);
+    for (let k = 0; k < 4; k++) expect(hasBatch(m, k), `batch ${k}`).toEqual([true, true]);
+  });
+
   it('fails writes with BACKUP_UNAVAILABLE while the backup is broken, and recovers when it is back', async () => {
     const dir = await tempDir();
     const backup = await tempDir();
