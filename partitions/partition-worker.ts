@@ -50,6 +50,9 @@ let loggedThisEpoch = 0;
 let walBytesTotal = 0;
 let walBytesSinceCheckpoint = 0;
 let lastCheckpointAt = Date.now();
+/** How often an idle partition checks the checkpoint interval rule. */
+const IDLE_CHECK_MS = 1000;
+let idleCheck: ReturnType<typeof setInterval> | null = null;
 let committedEpoch = 0;
 let checkpointing: Promise<{ epoch: number; bytes: number } | null> | null = null;
 let closing = false;
@@ -324,8 +327,18 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.t) {
     case 'scan':
       return scan();
-    case 'replay':
-      return replay(req.skip, req.alignEpoch);
+    case 'replay': {
+      const r = await replay(req.skip, req.alignEpoch);
+      // The interval rule is also checked while no write comes: a daemon that loads a graph and
+      // then idles would otherwise never checkpoint, and replay the whole load at its next start.
+      if (idleCheck !== null) clearInterval(idleCheck);
+      idleCheck = setInterval(() => {
+        if (shouldCheckpoint())
+          startCheckpoint().catch((err) => log('error', `checkpoint failed: ${(err as Error).message}`));
+      }, IDLE_CHECK_MS);
+      idleCheck.unref();
+      return r;
+    }
     case 'apply':
       return apply(req);
     case 'seal':
@@ -345,6 +358,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return stats();
     case 'close': {
       closing = true;
+      if (idleCheck !== null) clearInterval(idleCheck);
       if (checkpointing !== null) await checkpointing.catch(() => undefined);
       await wal?.close();
       return { epoch: store?.published ?? 0 };

@@ -123,6 +123,24 @@ describe('machine durability', () => {
     for (let k = 0; k < 4; k++) expect(hasBatch(m, k), `batch ${k}`).toEqual([true, true]);
   });
 
+  it('checkpoints an idle daemon once the checkpoint interval has passed since its last write', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const m = await machine(dir.path, { checkpointWalBytes: 1 << 30, checkpointIntervalMs: 1500 });
+    cleanups.push(() => m.close());
+    const ack = await m.submit({ ops: edgeOps(0) });
+    const cpDir = partitionPaths(dir.path, 0).checkpoints;
+    const ckpts = async () => (await readdir(cpDir).catch(() => [])).filter((f) => f.endsWith('.ckpt'));
+    expect(await ckpts()).toEqual([]);
+    // No more writes: the worker's own timer must notice that the interval has passed.
+    const deadline = Date.now() + 10_000;
+    while ((await ckpts()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const files = await ckpts();
+    expect(files.length).toBe(1);
+    expect(Number(files[0].match(/(\d+)\.ckpt$/)?.[1])).toBe(ack.epoch);
+  });
+
   it('fails writes with BACKUP_UNAVAILABLE while the backup is broken, and recovers when it is back', async () => {
     const dir = await tempDir();
     const backup = await tempDir();
