@@ -344,8 +344,9 @@ export class IdIndex {
       const key32 = old[2 * j];
       const idw = old[2 * j + 1];
       if (idw === 0) continue;
-      const lid = (idw & ID_LID_MASK) - 1;
-      const h = this.indexHashOfLid(lid);
+      // The slot's hash comes from its own key word, with no read of the external key (a
+      // cache miss per entry: it was most of a rehash, and rehashes most of a fresh load).
+      const h = indexHashOfSlot(key32, (idw & ID_EXACT) !== 0);
       const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
       let i = (x * newSize * INV_2_32) >>> 0;
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === newSize) i = 0;
@@ -358,19 +359,19 @@ export class IdIndex {
     Atomics.add(seg, SEG_SEQ, 1);
   }
 
-  private indexHashOfLid(lid: number): number {
-    const k = this.views.extKeys[lid];
-    if (k >= 0) return fmix32(intIdHash(k >>> 0, highHalf(k)) ^ INDEX_MIX);
-    const off = -k - 1;
-    const heap = this.views.keyHeap;
-    const len = heap[off] | (heap[off + 1] << 8);
-    return fmix32(stringIdHash(heap.subarray(off + 2, off + 2 + len)) ^ INDEX_MIX);
-  }
-
   /** Bytes used by the index (segments) and the external-key table. */
   bytes(): { index: number; keys: number } {
     let slots = 0;
     for (let i = 0; i < this.segSizes.length; i++) slots += this.segSizes[i];
     return { index: slots * 8 + this.segSizes.length * SEG_HEADER * 4, keys: this.count * 8 + this.heapUsed };
   }
+}
+
+/**
+ * The index hash of a slot from its key word, as intId/stringId computed it: an exact slot
+ * holds an integer id below 2^32 (hash of (id, 0)); any other slot holds the id's 32-bit hash
+ * (an integer's intIdHash, a string's stringIdHash), which the index hash mixes once more.
+ */
+function indexHashOfSlot(key32: number, exact: boolean): number {
+  return fmix32((exact ? intIdHash(key32, 0) : key32) ^ INDEX_MIX);
 }
