@@ -2,6 +2,7 @@
  * Layout of the data directory and the lock that gives one daemon sole ownership of it.
  *
  *   <dataDir>/epochgraph.lock          pid file of the daemon that owns the directory
+ *   <dataDir>/machine.json             the partition count the directory was created with
  *   <dataDir>/p<N>/wal/                WAL segments of partition N (see wal-format.ts)
  *   <dataDir>/p<N>/checkpoints/        checkpoints of partition N (see checkpoint-format.ts)
  *
@@ -19,6 +20,9 @@ import { join } from 'node:path';
 import { EpochgraphError } from '../src/errors.js';
 import { ensureDir, fsyncDir } from './durable-io.js';
 import { errnoCode } from './storage-error.js';
+
+/** Records the partition count of the data directory. */
+export const MACHINE_FILE = 'machine.json';
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE_NAME = 'epochgraph.lock';
@@ -173,5 +177,42 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     );
   } finally {
     await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * The data dir remembers its partition count (written on first use); another count would
+ * scramble ownership, so it is refused with INVALID_REQUEST.
+ */
+export async function checkMachineFile(dataDir: string, partitions: number): Promise<void> {
+  const file = join(dataDir, MACHINE_FILE);
+  let raw: string | null = null;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (raw === null) {
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, `${JSON.stringify({ partitions, createdAt: new Date().toISOString() })}\n`);
+    await rename(tmp, file);
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new EpochgraphError(
+      'INVALID_REQUEST',
+      `${file} is not valid JSON; it records the data dir's partition count`,
+    );
+  }
+  const p = (parsed as { partitions?: unknown }).partitions;
+  if (p !== partitions) {
+    throw new EpochgraphError(
+      'INVALID_REQUEST',
+      `the data dir ${dataDir} was created with ${String(p)} partitions; refusing to start with ${partitions}`,
+      { recorded: p, requested: partitions },
+    );
   }
 }

@@ -15,8 +15,7 @@
  * - Backpressure: at most maxQueuedBatches batches wait; more wait for a slot, up to
  *   queueTimeoutMs, then fail with NOT_READY.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
 import {
@@ -26,21 +25,16 @@ import {
   type DeleteEdgeOp,
   emptyCounts,
 } from '../src/model/ops.js';
-import {
-  DEFAULT_EDGE_LABEL,
-  DEFAULT_VERTEX_LABEL,
-  type Props,
-  SchemaModel,
-  type SchemaView,
-} from '../src/model/schema.js';
+import { SchemaModel, type SchemaView } from '../src/model/schema.js';
 import { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import { PartitionReader, type StoreDescriptor, type StoreLimits } from '../src/storage/index.js';
 import { type Route, routeBatch, type SubBatch } from './batch-router.js';
-import { type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
+import { BatchSchemaGuard } from './batch-schema.js';
+import { checkMachineFile, type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
 import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
 import { type HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { ReplayResult, SealResultData, WorkerStats } from './protocol.js';
-import { planRecovery } from './recovery-plan.js';
+import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
 export interface MachineOptions {
   dataDir: string;
@@ -87,7 +81,6 @@ export interface MachineStats {
   partitions: WorkerStats[];
 }
 
-const MACHINE_FILE = 'machine.json';
 const RETENTION_TICK_MS = 1000;
 
 const silent: HandleLogger = { info() {}, warn() {}, error() {} };
@@ -105,9 +98,7 @@ export class Machine {
   private readonly handles: PartitionHandle[] = [];
   private readers: PartitionReader[] = [];
   private readonly ledger: EpochLedger;
-  private readonly schema = new SchemaModel();
-  /** Labels given in epochs not yet visible (readers cannot see them yet): id key -> label. */
-  private readonly recentLabels = new Map<string, { label: string; epoch: number }>();
+  private readonly guard = new BatchSchemaGuard((id) => this.visibleLabel(id));
   private openEpoch = 1;
   private visible = 0;
   private dirty = false;
@@ -159,7 +150,7 @@ export class Machine {
     const lock = await lockDataDir(opts.dataDir);
     const m = new Machine(opts, lock);
     try {
-      await m.checkMachineFile();
+      await checkMachineFile(opts.dataDir, opts.partitions);
       await m.recover();
     } catch (err) {
       await m.shutdownWorkers();
@@ -171,43 +162,6 @@ export class Machine {
     m.ticker.unref();
     m.retentionTicker.unref();
     return m;
-  }
-
-  /** The data dir remembers its partition count; another count would scramble ownership. */
-  private async checkMachineFile(): Promise<void> {
-    const file = path.join(this.opts.dataDir, MACHINE_FILE);
-    let raw: string | null = null;
-    try {
-      raw = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (raw === null) {
-      const tmp = `${file}.tmp`;
-      await writeFile(
-        tmp,
-        `${JSON.stringify({ partitions: this.partitions, createdAt: new Date().toISOString() })}\n`,
-      );
-      await rename(tmp, file);
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new EpochgraphError(
-        'INVALID_REQUEST',
-        `${file} is not valid JSON; it records the data dir's partition count`,
-      );
-    }
-    const p = (parsed as { partitions?: unknown }).partitions;
-    if (p !== this.partitions) {
-      throw new EpochgraphError(
-        'INVALID_REQUEST',
-        `the data dir ${this.opts.dataDir} was created with ${String(p)} partitions; refusing to start with ${this.partitions}`,
-        { recorded: p, requested: this.partitions },
-      );
-    }
   }
 
   private async recover(): Promise<void> {
@@ -242,52 +196,15 @@ export class Machine {
       epochs: { epoch: number; sealedAtMs: number; vertices: number; edges: number }[];
     })[];
     this.readers = replays.map((r) => new PartitionReader(r.descriptor as StoreDescriptor));
-    // Rebuild the ledger from the replayed epochs (every partition sealed the align epoch).
-    const byEpoch = new Map<number, EpochInfo>();
-    replays.forEach((r, p) => {
-      for (const e of r.epochs) {
-        let info = byEpoch.get(e.epoch);
-        if (info === undefined)
-          byEpoch.set(
-            e.epoch,
-            (info = { epoch: e.epoch, sealedAtMs: e.sealedAtMs, vertices: 0, edges: 0, partitions: [] }),
-          );
-        info.partitions.push({ partition: p, vertices: e.vertices, edges: e.edges });
-      }
-    });
-    const counts = replays.map((r, p) => ({ partition: p, vertices: r.vertices, edges: r.edges }));
-    const base: EpochInfo = {
-      epoch: plan.alignEpoch,
-      sealedAtMs: byEpoch.get(plan.alignEpoch)?.sealedAtMs ?? Date.now(),
-      vertices: counts.reduce((a, c) => a + c.vertices, 0),
-      edges: counts.reduce((a, c) => a + c.edges, 0),
-      partitions: counts,
-    };
-    // Epochs logged by only some partitions are complete only at the align epoch; the ones
-    // every partition replayed are exact and stay readable (time travel across restarts).
-    const full = [...byEpoch.values()].filter(
-      (i) => i.partitions.length === this.partitions && i.epoch < plan.alignEpoch,
-    );
-    for (const i of full.sort((a, b) => a.epoch - b.epoch)) {
-      i.vertices = i.partitions.reduce((a, c) => a + c.vertices, 0);
-      i.edges = i.partitions.reduce((a, c) => a + c.edges, 0);
-      this.ledger.record(i);
-    }
+    const { exact, base } = recoveredEpochs(replays, plan.alignEpoch);
+    for (const i of exact) this.ledger.record(i);
     this.ledger.record(base);
     this.visible = plan.alignEpoch;
     this.openEpoch = plan.alignEpoch + 1;
     // Older epochs than what every partition kept are not readable: start the floor there.
     const oldestKept = Math.min(...this.readers.map((r) => r.oldest));
     this.lastFloor = Math.max(oldestKept, this.ledger.list()[0]?.epoch ?? 0);
-    for (const r of this.readers) {
-      const s = r.schema;
-      this.schema.merge(
-        SchemaModel.fromView({
-          vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
-          edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
-        }),
-      );
-    }
+    for (const r of this.readers) this.guard.schema.merge(publishedSchema(r));
     const replayed = replays.reduce((a, r) => a + r.replayed, 0);
     const skipped = replays.reduce((a, r) => a + r.skipped, 0);
     this.log.info(`recovered at epoch ${plan.alignEpoch}: ${base.vertices} vertices, ${base.edges} edges`, {
@@ -337,13 +254,7 @@ export class Machine {
     for (const r of this.readers) {
       // The reader caches the published schema; reload it if a seal published a newer one.
       r.refresh();
-      const s = r.schema;
-      m.merge(
-        SchemaModel.fromView({
-          vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
-          edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
-        }),
-      );
+      m.merge(publishedSchema(r));
     }
     return m.view();
   }
@@ -447,10 +358,10 @@ export class Machine {
    */
   private async post(batch: Batch): Promise<{ ack: Promise<SubmitResult> }> {
     this.checkWritable();
-    if (this.partitions > 1) this.checkSchema(batch);
+    if (this.partitions > 1) this.guard.check(batch);
     const route: Route = routeBatch(batch, this.partitions);
     const applied = emptyCounts();
-    this.rememberLabels(batch);
+    if (this.partitions > 1) this.guard.remember(batch, this.openEpoch);
     if (route.length === 1 && !(this.partitions > 1 && batch.ops.some((o) => o.op === 'deleteVertex'))) {
       return { ack: this.ackLater(this.postSegment(route[0]), applied) };
     }
@@ -551,56 +462,14 @@ export class Machine {
     if (i >= 0) list.splice(i, 1);
   }
 
-  /**
-   * Schema check of the whole batch before anything is posted (P > 1): a partition that
-   * refused its part after others applied theirs would break atomicity. A vertex upsert
-   * without a label is checked against the vertex's current label, which is tracked here for
-   * epochs readers cannot see yet.
-   */
-  private checkSchema(batch: Batch): void {
-    const pending = new SchemaModel();
-    const labelsInBatch = new Map<string, string>();
-    for (let i = 0; i < batch.ops.length; i++) {
-      const op = batch.ops[i];
-      if (op.op === 'upsertVertex') {
-        const k = keyOf(op.id);
-        const label = op.label ?? labelsInBatch.get(k) ?? this.currentLabel(op.id) ?? DEFAULT_VERTEX_LABEL;
-        labelsInBatch.set(k, label);
-        this.schema.check('vertex', label, op.props, pending, `ops[${i}]`);
-      } else if (op.op === 'upsertEdge') {
-        this.schema.check('edge', op.label ?? DEFAULT_EDGE_LABEL, op.props, pending, `ops[${i}]`);
-      } else if (op.op === 'deleteVertex') {
-        labelsInBatch.set(keyOf(op.id), DEFAULT_VERTEX_LABEL);
-      }
-    }
-    const e = batch.edges;
-    if (e?.props !== undefined && e.src.length > 0) {
-      const sample: Props = {};
-      for (const [name, col] of Object.entries(e.props)) sample[name] = col[0];
-      this.schema.check('edge', e.label ?? DEFAULT_EDGE_LABEL, sample, pending, 'edges');
-    }
-    this.schema.merge(pending);
-  }
-
-  private currentLabel(id: ExternalId): string | undefined {
-    const recent = this.recentLabels.get(keyOf(id));
-    if (recent !== undefined) return recent.label;
+  /** A vertex's label at the visible epoch, from its owner's reader. */
+  private visibleLabel(id: ExternalId): string | undefined {
     const s = this.readers[this.owner(id)]?.open(this.visible);
     if (s === undefined) return undefined;
     try {
       return s.vertex(id)?.label;
     } finally {
       s.close();
-    }
-  }
-
-  private rememberLabels(batch: Batch): void {
-    if (this.partitions === 1) return;
-    for (const op of batch.ops) {
-      if (op.op === 'upsertVertex' && op.label !== undefined)
-        this.recentLabels.set(keyOf(op.id), { label: op.label, epoch: this.openEpoch });
-      else if (op.op === 'deleteVertex')
-        this.recentLabels.set(keyOf(op.id), { label: DEFAULT_VERTEX_LABEL, epoch: this.openEpoch });
     }
   }
 
@@ -690,7 +559,7 @@ export class Machine {
     });
     // Every partition has sealed epoch; every participant's group is durable: make it visible.
     this.visible = epoch;
-    for (const [k, v] of this.recentLabels) if (v.epoch <= epoch) this.recentLabels.delete(k);
+    this.guard.visibleThrough(epoch);
     const backup = parts.find((p) => p.backupError !== undefined)?.backupError;
     for (const w of waiters) {
       if (backup !== undefined) {
@@ -784,6 +653,11 @@ function writesStopped(cause: EpochgraphError): EpochgraphError {
   );
 }
 
-function keyOf(id: ExternalId): string {
-  return typeof id === 'number' ? `n${id}` : `s${id}`;
+/** The schema a partition published, as a model. */
+function publishedSchema(r: PartitionReader): SchemaModel {
+  const s = r.schema;
+  return SchemaModel.fromView({
+    vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
+    edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
+  });
 }

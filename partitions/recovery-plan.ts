@@ -8,6 +8,8 @@
  * Numbering continues after the highest epoch any partition logged or checkpointed, so an
  * epoch number is never reused, even a skipped one.
  */
+import type { EpochInfo } from './epoch-ledger.js';
+
 export interface PartitionScan {
   checkpointEpoch: number;
   groups: readonly (readonly [number, readonly number[]])[];
@@ -35,4 +37,50 @@ export function planRecovery(scans: readonly PartitionScan[]): RecoveryPlan {
     return out;
   });
   return { skip, alignEpoch };
+}
+
+/** What one partition replayed: its counts now, and every epoch it sealed in the replay. */
+export interface PartitionReplay {
+  vertices: number;
+  edges: number;
+  epochs: readonly { epoch: number; sealedAtMs: number; vertices: number; edges: number }[];
+}
+
+/**
+ * The ledger after recovery. Every partition sealed the align epoch (`base`, with the
+ * partitions' current counts). Epochs logged by only some partitions are complete only at the
+ * align epoch; the ones every partition replayed are exact and stay readable (`exact`, in
+ * epoch order: time travel across restarts).
+ */
+export function recoveredEpochs(
+  replays: readonly PartitionReplay[],
+  alignEpoch: number,
+): { exact: EpochInfo[]; base: EpochInfo } {
+  const byEpoch = new Map<number, EpochInfo>();
+  replays.forEach((r, p) => {
+    for (const e of r.epochs) {
+      let info = byEpoch.get(e.epoch);
+      if (info === undefined) {
+        info = { epoch: e.epoch, sealedAtMs: e.sealedAtMs, vertices: 0, edges: 0, partitions: [] };
+        byEpoch.set(e.epoch, info);
+      }
+      info.partitions.push({ partition: p, vertices: e.vertices, edges: e.edges });
+    }
+  });
+  const counts = replays.map((r, p) => ({ partition: p, vertices: r.vertices, edges: r.edges }));
+  const base: EpochInfo = {
+    epoch: alignEpoch,
+    sealedAtMs: byEpoch.get(alignEpoch)?.sealedAtMs ?? Date.now(),
+    vertices: counts.reduce((a, c) => a + c.vertices, 0),
+    edges: counts.reduce((a, c) => a + c.edges, 0),
+    partitions: counts,
+  };
+  const exact = [...byEpoch.values()]
+    .filter((i) => i.partitions.length === replays.length && i.epoch < alignEpoch)
+    .sort((a, b) => a.epoch - b.epoch);
+  for (const i of exact) {
+    i.vertices = i.partitions.reduce((a, c) => a + c.vertices, 0);
+    i.edges = i.partitions.reduce((a, c) => a + c.edges, 0);
+  }
+  return { exact, base };
 }
