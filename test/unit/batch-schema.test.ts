@@ -6,15 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSchemaGuard } from '../../partitions/batch-schema.js';
 import type { ExternalId } from '../../src/model/ids.js';
+import type { Batch } from '../../src/model/ops.js';
 
 describe('BatchSchemaGuard', () => {
   it('refuses a conflicting batch whole and keeps the schema as it was', () => {
     const g = new BatchSchemaGuard(() => undefined);
     g.check({ ops: [{ op: 'upsertEdge', src: 1, dst: 2, props: { w: 1 } }] });
-    const bad = {
+    const bad: Batch = {
       ops: [
-        { op: 'upsertVertex' as const, id: 3, props: { name: 'c' } },
-        { op: 'upsertEdge' as const, src: 1, dst: 3, props: { w: 'heavy' } },
+        { op: 'upsertVertex', id: 3, props: { name: 'c' } },
+        { op: 'upsertEdge', src: 1, dst: 3, props: { w: 'heavy' } },
       ],
     };
     expect(() => g.check(bad)).toThrow(expect.objectContaining({ code: 'SCHEMA_CONFLICT' }));
@@ -27,7 +28,7 @@ describe('BatchSchemaGuard', () => {
     const g = new BatchSchemaGuard((id) => visible.get(id));
     g.check({ ops: [{ op: 'upsertVertex', id: 'p1', label: 'person', props: { age: 30 } }] });
     g.remember({ ops: [{ op: 'upsertVertex', id: 'p1', label: 'person', props: { age: 30 } }] }, 7);
-    const unlabelled = { ops: [{ op: 'upsertVertex' as const, id: 'p1', props: { age: 'old' } }] };
+    const unlabelled: Batch = { ops: [{ op: 'upsertVertex', id: 'p1', props: { age: 'old' } }] };
     expect(() => g.check(unlabelled)).toThrow(expect.objectContaining({ code: 'SCHEMA_CONFLICT' }));
     // Epoch 7 becomes visible: the label now comes from the readers.
     g.visibleThrough(7);
