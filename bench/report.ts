@@ -46,15 +46,5 @@ export function percentile(samples: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** Deterministic PRNG (xorshift32) for reproducible inputs. */
-export function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
+/** Deterministic PRNG (xorshift32) for reproducible inputs (shared with the tests). */
+export { rng } from '../test/helpers/rng.js';

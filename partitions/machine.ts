@@ -485,21 +485,26 @@ export class Machine {
     }
     void this.exclusive(() => {
       if (!this.dirty) return;
-      const epoch = this.openEpoch;
       const participants = [...this.touched].sort((a, b) => a - b);
       this.touched = new Set();
       this.dirty = false;
-      this.openEpoch = epoch + 1;
-      const sealedAtMs = Date.now();
-      const started = performance.now();
-      const replies = this.handles.map((h) =>
-        h.request('seal', { epoch, sealedAtMs, participants, compactOnly: false }),
-      );
-      this.sealsInFlight++;
-      // Visibility in epoch order: each finish waits for the previous one.
-      this.sealChain = this.sealChain.then(() => this.finishSeal(epoch, sealedAtMs, started, replies));
+      this.startSeal(participants, false);
     });
     return this.sealChain;
+  }
+
+  /** Seal the open epoch on every partition (under the send lock); a new epoch opens. */
+  private startSeal(participants: number[], compactOnly: boolean): void {
+    const epoch = this.openEpoch;
+    this.openEpoch = epoch + 1;
+    const sealedAtMs = Date.now();
+    const started = performance.now();
+    const replies = this.handles.map((h) =>
+      h.request('seal', { epoch, sealedAtMs, participants, compactOnly }),
+    );
+    this.sealsInFlight++;
+    // Visibility in epoch order: each finish waits for the previous one.
+    this.sealChain = this.sealChain.then(() => this.finishSeal(epoch, sealedAtMs, started, replies));
   }
 
   /** An idle tick, no seal in flight, and some partition has enough to compact. */
@@ -516,15 +521,7 @@ export class Machine {
   private sealCompaction(): void {
     void this.exclusive(() => {
       if (this.dirty || !this.compactionDue()) return;
-      const epoch = this.openEpoch;
-      this.openEpoch = epoch + 1;
-      const sealedAtMs = Date.now();
-      const started = performance.now();
-      const replies = this.handles.map((h) =>
-        h.request('seal', { epoch, sealedAtMs, participants: [], compactOnly: true }),
-      );
-      this.sealsInFlight++;
-      this.sealChain = this.sealChain.then(() => this.finishSeal(epoch, sealedAtMs, started, replies));
+      this.startSeal([], true);
     });
   }
 

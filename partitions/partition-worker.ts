@@ -8,8 +8,6 @@
  * awaited while later requests (the next epoch's applies) go on, and the WAL keeps records
  * appended meanwhile for the next group.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EpochgraphError, toErrorData } from '../src/errors.js';
@@ -148,7 +146,10 @@ async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult 
   // restarted daemon could not checkpoint until its next write, and every restart replayed
   // the whole log again). The replayed log counts toward the next checkpoint.
   committedEpoch = Math.max(committedEpoch, s.published);
-  if (replayed > 0) walBytesSinceCheckpoint += await walBytesOnDisk(init.walDir);
+  if (replayed > 0) {
+    for (const seg of must(wal, 'WAL').segmentList)
+      if ((seg.lastEpoch ?? 0) > checkpointEpoch) walBytesSinceCheckpoint += seg.size;
+  }
   return {
     descriptor: s.descriptor,
     epoch: s.published,
@@ -158,16 +159,6 @@ async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult 
     edges: s.edgeTotal,
     epochs,
   };
-}
-
-/** Bytes of the WAL segments in dir (an upper bound on what a replay read). */
-async function walBytesOnDisk(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith('.log')) continue;
-    total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
 
 function decodeWalBatch(record: unknown, epoch: number) {
@@ -251,6 +242,13 @@ function shouldCheckpoint(): boolean {
   return walBytesSinceCheckpoint > 0 && Date.now() - lastCheckpointAt >= init.checkpointIntervalMs;
 }
 
+/** Start a checkpoint in the background when one is due; returns whether it started. */
+function maybeCheckpoint(): boolean {
+  if (!shouldCheckpoint()) return false;
+  startCheckpoint().catch((err) => log('error', `checkpoint failed: ${(err as Error).message}`));
+  return true;
+}
+
 /** Write a checkpoint of the committed epoch from a snapshot, yielding between slices. */
 function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
   if (checkpointing !== null) return checkpointing;
@@ -332,10 +330,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       // The interval rule is also checked while no write comes: a daemon that loads a graph and
       // then idles would otherwise never checkpoint, and replay the whole load at its next start.
       if (idleCheck !== null) clearInterval(idleCheck);
-      idleCheck = setInterval(() => {
-        if (shouldCheckpoint())
-          startCheckpoint().catch((err) => log('error', `checkpoint failed: ${(err as Error).message}`));
-      }, IDLE_CHECK_MS);
+      idleCheck = setInterval(maybeCheckpoint, IDLE_CHECK_MS);
       idleCheck.unref();
       return r;
     }
@@ -347,11 +342,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return { freed: must(store, 'store').retain(req.oldest) };
     case 'committed':
       committedEpoch = Math.max(committedEpoch, req.epoch);
-      if (shouldCheckpoint()) {
-        startCheckpoint().catch((err) => log('error', `checkpoint failed: ${(err as Error).message}`));
-        return { checkpoint: true };
-      }
-      return { checkpoint: false };
+      return { checkpoint: maybeCheckpoint() };
     case 'checkpoint':
       return startCheckpoint();
     case 'stats':

@@ -40,17 +40,8 @@ function compact(col: Column): Float64Array | (string | boolean | number)[] {
   return col as (string | boolean | number)[];
 }
 
-function pick(col: IdColumn, rows: Uint32Array | null): IdColumn {
-  if (rows === null) return col;
-  if (col instanceof Float64Array) {
-    const out = new Float64Array(rows.length);
-    for (let k = 0; k < rows.length; k++) out[k] = col[rows[k]];
-    return out;
-  }
-  return Array.from(rows, (r) => col[r]);
-}
-
-function pickColumn(col: Column, rows: Uint32Array | null): Column {
+/** Rows `rows` of a column, in that order (all of it when null); a Float64Array stays one. */
+function pick<T>(col: Float64Array | T[], rows: Uint32Array | null): Float64Array | T[] {
   if (rows === null) return col;
   if (col instanceof Float64Array) {
     const out = new Float64Array(rows.length);
@@ -159,7 +150,7 @@ export function chunkToBatch(
           rows = base === null ? full : Uint32Array.from(full, (k) => base[k]);
         }
         const props: Record<string, Float64Array | (string | boolean | number)[]> = {};
-        for (const name of names) props[name] = compact(pickColumn(columns[name], rows));
+        for (const name of names) props[name] = compact(pick(columns[name], rows));
         edges.props = props;
       }
       batch.edges = edges;

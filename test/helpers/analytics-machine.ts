@@ -3,17 +3,15 @@
  * Graphalytics files loaded into it through `machine.submit` (the real write path), and the
  * benchmark's comparison rules applied to service results.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Machine } from '../../partitions/machine.js';
 import type { AlgorithmResult } from '../../src/analytics/index.js';
 import { readAdjacency, readEdgeList, readVertexFile } from '../../src/formats/index.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import { decodeBatch } from '../../src/model/ops.js';
+import { rng } from './rng.js';
 import { tempDir } from './temp-dir.js';
 
-export const GRAPHALYTICS_DIR = process.env.GRAPHALYTICS_DIR ?? '/work/shared/graphalytics';
-export const fixture = (...parts: string[]) => join(GRAPHALYTICS_DIR, ...parts);
+export { fixture, GRAPHALYTICS_DIR, readExpected } from './graphalytics-files.js';
 
 /** Small store limits for tests (as in machine-basic.test.ts). */
 export const TEST_LIMITS = {
@@ -116,18 +114,6 @@ export async function loadGraph(machine: Machine, graph: GraphFiles, edgeBatches
   return epoch;
 }
 
-/** An expected-output file: id → value text. */
-export async function readExpected(path: string): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    const t = line.trim();
-    if (t.length === 0) continue;
-    const [id, value] = t.split(/\s+/);
-    out.set(Number(id), value);
-  }
-  return out;
-}
-
 /** Graphalytics' "unreachable": Long.MAX_VALUE for BFS, `infinity` for SSSP. */
 const isUnreachable = (text: string) => text === '9223372036854775807' || text.toLowerCase() === 'infinity';
 
@@ -198,15 +184,7 @@ export function compareEquivalence(expected: Map<number, string>, r: AlgorithmRe
 
 /** A deterministic random directed graph: vertices 0..n-1 (all declared), m edges (no self-loops). */
 export function randomGraph(n: number, m: number, seed = 1): GraphFiles {
-  let x = seed >>> 0 || 1;
-  const next = (k: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % k;
-  };
+  const next = rng(seed);
   const vertices = Array.from({ length: n }, (_, i) => i);
   const src: number[] = [];
   const dst: number[] = [];

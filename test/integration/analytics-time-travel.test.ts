@@ -10,6 +10,7 @@ import type { Machine } from '../../partitions/machine.js';
 import { type AlgorithmResult, AnalyticsService, csrFromEdges, pagerank } from '../../src/analytics/index.js';
 import { decodeBatch, type Op } from '../../src/model/ops.js';
 import { loadGraph, openTestMachine, randomGraph } from '../helpers/analytics-machine.js';
+import { rng } from '../helpers/rng.js';
 
 /** The graph as the test believes it is: vertices and unique directed edges. */
 class Model {
@@ -111,15 +112,7 @@ describe('PageRank time travel through a machine (P = 2)', () => {
     })();
 
     // Updates over many epochs: new vertices and edges, deleted edges, deleted vertices.
-    let x = 12345;
-    const rand = (n: number) => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x % n;
-    };
+    const rand = rng(12345);
     let latest = e1;
     for (let round = 0; round < 25; round++) {
       const ops: Op[] = [];

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExternalId } from '../../src/model/ids.js';
 import { type ApiHarness, body, get, postMsgpack, startApi } from '../helpers/api-harness.js';
 import { activeReaders } from '../helpers/api-readers.js';
+import { rng } from '../helpers/rng.js';
 
 const VERTICES = 6000;
 const EDGES = 60_000;
@@ -22,15 +23,7 @@ beforeAll(async () => {
     api: { limits: { csrChunkBytes: 8192, yieldEveryEntries: 512, maxSubgraphVertices: VERTICES } },
   });
   app = h.app;
-  let x = 12345;
-  const rnd = (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const rnd = rng(12345);
   const src = new Float64Array(EDGES);
   const dst = new Float64Array(EDGES);
   for (let i = 0; i < EDGES; i++) {

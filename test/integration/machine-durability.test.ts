@@ -32,6 +32,12 @@ function crossPair(seed: number): [number, number] {
   return [a, b];
 }
 
+/** Checkpoint files of partition 0 (none when the directory does not exist yet). */
+async function checkpointFiles(dataDir: string): Promise<string[]> {
+  const names = await readdir(partitionPaths(dataDir, 0).checkpoints).catch(() => []);
+  return names.filter((f) => f.endsWith('.ckpt'));
+}
+
 function edgeOps(k: number): Op[] {
   const [a, b] = crossPair(k * 1000);
   return [
@@ -106,8 +112,7 @@ describe('machine durability', () => {
     let m = await machine(dir.path, noAuto);
     for (let k = 0; k < 4; k++) await m.submit({ ops: edgeOps(k) });
     await m.close();
-    const cpDir = partitionPaths(dir.path, 0).checkpoints;
-    const ckpts = async () => (await readdir(cpDir).catch(() => [])).filter((f) => f.endsWith('.ckpt'));
+    const ckpts = () => checkpointFiles(dir.path);
     expect(await ckpts()).toEqual([]);
     // Restart: the state comes from the WAL alone; no write follows.
     m = await machine(dir.path, noAuto);
@@ -129,8 +134,7 @@ describe('machine durability', () => {
     const m = await machine(dir.path, { checkpointWalBytes: 1 << 30, checkpointIntervalMs: 1500 });
     cleanups.push(() => m.close());
     const ack = await m.submit({ ops: edgeOps(0) });
-    const cpDir = partitionPaths(dir.path, 0).checkpoints;
-    const ckpts = async () => (await readdir(cpDir).catch(() => [])).filter((f) => f.endsWith('.ckpt'));
+    const ckpts = () => checkpointFiles(dir.path);
     expect(await ckpts()).toEqual([]);
     // No more writes: the worker's own timer must notice that the interval has passed.
     const deadline = Date.now() + 10_000;

@@ -6,12 +6,10 @@
  * assigned in *descending* id order on purpose: then index order and id order disagree, and a
  * kernel that broke a tie by index instead of by key (CDLP, WCC) would fail.
  */
-import { join } from 'node:path';
 import { type CsrGraph, csrFromEdges } from '../../src/analytics/index.js';
 import { type IdColumn, readAdjacency, readEdgeList, readVertexFile } from '../../src/formats/graph-files.js';
 
-export const GRAPHALYTICS_DIR = process.env.GRAPHALYTICS_DIR ?? '/work/shared/graphalytics';
-export const fixture = (...parts: string[]) => join(GRAPHALYTICS_DIR, ...parts);
+export { fixture, GRAPHALYTICS_DIR, readExpected as loadExpected } from '../helpers/graphalytics-files.js';
 
 /** BFS's "unreachable" in the expected files: Long.MAX_VALUE. */
 export const BFS_UNREACHABLE = '9223372036854775807';
@@ -78,19 +76,6 @@ export async function loadVE(vPath: string, ePath: string): Promise<LoadedGraph>
     } else for (let i = 0; i < chunk.src.length; i++) weights.push(Number.NaN);
   }
   return build([...vertices, ...src, ...dst], src, dst, weighted ? weights : null);
-}
-
-/** An expected-output file: id → value text. */
-export async function loadExpected(path: string): Promise<Map<number, string>> {
-  const { readFile } = await import('node:fs/promises');
-  const out = new Map<number, string>();
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    const t = line.trim();
-    if (t.length === 0) continue;
-    const [id, value] = t.split(/\s+/);
-    out.set(Number(id), value);
-  }
-  return out;
 }
 
 /** The vertex sets must agree: every expected id is in the graph and vice versa. */

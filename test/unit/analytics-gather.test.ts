@@ -14,6 +14,7 @@ import {
   pullSum,
   vertexMask,
 } from '../../src/storage/kernels.js';
+import { rng } from '../helpers/rng.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
 
@@ -37,15 +38,7 @@ describe('gatherNeighbors', () => {
   it('matches forEachNeighbor and edgeProps at every epoch (and degrees, gatherNeighborKeys agree)', () => {
     const s = PartitionStore.create({ limits: LIMITS });
     const reader = new PartitionReader(s.descriptor);
-    let x = 5;
-    const rand = (n: number) => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x % n;
-    };
+    const rand = rng(5);
     const epochs: number[] = [];
     for (let k = 0; k < 24; k++) {
       const ops: Op[] = [];

@@ -31,6 +31,7 @@ import { partitionOf } from '../../src/model/ids.js';
 import type { DeleteEdgeOp, Op } from '../../src/model/ops.js';
 import { PartitionReader, PartitionStore } from '../../src/storage/index.js';
 import { scanReaders } from '../../src/storage/reader-registry.js';
+import { rng } from '../helpers/rng.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
 const LABELS = ['edge', 'other'] as const;
@@ -136,18 +137,6 @@ function compare(r: TypedAlgorithmResult, want: Map<number, number>, tolerance: 
     }
   }
   return problems;
-}
-
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
 }
 
 function scenario(P: number, seed: number, compactEvery: number): void {
