@@ -51,12 +51,13 @@ import {
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
   RECORD_MASK,
-  RECORDS_PER_BLOCK,
   TABLES_MAX,
 } from './layout.js';
 import type { ArenaViews } from './shared-pool.js';
 
 const SPIN_LIMIT = 50_000_000;
+/** Dirty items a seal touches ahead of publishing them. */
+const SEAL_TOUCH_WINDOW = 512;
 
 /** Reader scratch for one resolved version: [head, count, del]. */
 export type VersionOut = Uint32Array;
@@ -154,6 +155,8 @@ export class VersionQueue {
   // versions while they are all still retained).
   private static readonly SEG = 1 << 16;
   private segs: Uint32Array[] = [];
+  /** Consumed segments kept for reuse: a fresh 1 MiB segment costs page faults mid-seal. */
+  private spare: Uint32Array[] = [];
   private head = 0;
   private tail = 0;
 
@@ -163,7 +166,7 @@ export class VersionQueue {
 
   push(epoch: number, table: number, item: number, node: number): void {
     const k = Math.floor(this.tail / VersionQueue.SEG);
-    if (k >= this.segs.length) this.segs.push(new Uint32Array(VersionQueue.SEG * 4));
+    if (k >= this.segs.length) this.segs.push(this.spare.pop() ?? new Uint32Array(VersionQueue.SEG * 4));
     const o = (this.tail % VersionQueue.SEG) * 4;
     const seg = this.segs[k];
     seg[o] = epoch;
@@ -200,7 +203,9 @@ export class VersionQueue {
     // Drop fully consumed segments.
     const done = Math.floor(this.head / VersionQueue.SEG);
     if (done > 0) {
-      this.segs.splice(0, done);
+      const dropped = this.segs.splice(0, done);
+      // A few spares cover the steady state; a bulk load's backlog is let go.
+      while (this.spare.length < 4 && dropped.length > 0) this.spare.push(dropped.pop() as Uint32Array);
       this.head -= done * VersionQueue.SEG;
       this.tail -= done * VersionQueue.SEG;
     }
@@ -345,19 +350,34 @@ export class RecordTable {
     const nodes = this.arena.nodes;
     const w = this.w;
     let i = 0;
+    let windowEnd = 0;
     while (i < n) {
+      if (i === windowEnd) {
+        // Touch the next window's records and writer state ahead of the work, across record
+        // blocks, so their cache and TLB misses overlap (the work loop's body is too long for
+        // the CPU to run ahead by itself, and each block's lock is a full barrier).
+        windowEnd = Math.min(n, i + SEAL_TOUCH_WINDOW);
+        let tr = -1;
+        let tu = v.u32[0];
+        let tbase = 0;
+        for (let k = i; k < windowEnd; k++) {
+          const item = items[k];
+          if (item >>> RECORD_BITS !== tr) {
+            tr = item >>> RECORD_BITS;
+            const trb = this.blockFor(item);
+            tu = v.u32[trb >>> v.chunkBits];
+            tbase = trb & v.chunkMask;
+          }
+          this.touched +=
+            tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
+        }
+      }
       const r = items[i] >>> RECORD_BITS;
       const rb = this.blockFor(items[i]);
       const u = v.u32[rb >>> v.chunkBits];
       const base = rb & v.chunkMask;
       let runEnd = i;
-      while (runEnd < n && items[runEnd] >>> RECORD_BITS === r) runEnd++;
-      // Touch the run's records and writer state ahead of the work, so their cache misses
-      // overlap (the work loop's body is too long for the CPU to run ahead by itself).
-      for (let k = i; k < runEnd; k++) {
-        const item = items[k];
-        this.touched += u[base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
-      }
+      while (runEnd < windowEnd && items[runEnd] >>> RECORD_BITS === r) runEnd++;
       // Odd: readers of this block retry until the matching even store below.
       Atomics.add(u, base + RB_SEQ, 1);
       for (; i < runEnd; i++) {
@@ -396,12 +416,10 @@ export class RecordTable {
 
   private sorted = new Uint32Array(1024);
 
-  private readonly blockBits = new Uint32Array(RECORDS_PER_BLOCK >>> 5);
-
   /**
-   * Dirty items in address order: a counting sort on the record block, then, within each
-   * block, a 4096-bit bitmap scan (linear, no comparisons), so the seal walks records and
-   * writer state sequentially and the hardware prefetcher can stream them.
+   * Dirty items grouped by record block (a counting sort on the block), so the seal takes each
+   * block's sequence lock once. Within a block the order is the order of change: sorting it
+   * too (a bitmap pass) cost more in small seals than it saved in bulk ones.
    */
   private groupByBlock(n: number): Uint32Array {
     const list = this.dirtyList;
@@ -412,31 +430,6 @@ export class RecordTable {
     if (this.sorted.length < n) this.sorted = new Uint32Array(Math.max(n, this.sorted.length * 2));
     const out = this.sorted;
     for (let i = 0; i < n; i++) out[counts[list[i] >>> RECORD_BITS]++] = list[i];
-    const bits = this.blockBits;
-    let start = 0;
-    while (start < n) {
-      const b = out[start] >>> RECORD_BITS;
-      let end = start + 1;
-      while (end < n && out[end] >>> RECORD_BITS === b) end++;
-      if (end - start > 1) {
-        bits.fill(0);
-        for (let i = start; i < end; i++) {
-          const o = out[i] & RECORD_MASK;
-          bits[o >>> 5] |= 1 << (o & 31);
-        }
-        let k = start;
-        const base = b << RECORD_BITS;
-        for (let wi = 0; wi < bits.length; wi++) {
-          let word = bits[wi];
-          while (word !== 0) {
-            const t = word & -word;
-            out[k++] = base + (wi << 5) + (31 - Math.clz32(t));
-            word ^= t;
-          }
-        }
-      }
-      start = end;
-    }
     return out.subarray(0, n);
   }
 
