@@ -5,7 +5,8 @@
  *  - 10 PageRank iterations on the latest epoch vs a plain static u32 CSR built from the same
  *    snapshot, before (fresh) and after compaction;
  *  - adjacency memory vs that CSR, id-index bytes per vertex;
- *  - seal p99 with 5K updates per epoch at ~1M and ~50M edges, apply p99 of 5K-edge batches.
+ *  - seal p99 with 5K updates per epoch at ~1M and ~50M edges, apply p99 of 5K-edge batches
+ *    (after 20 warm-up epochs, whose worst seal is reported apart).
  */
 import { PartitionReader, PartitionStore, type Snapshot } from '../src/storage/index.js';
 import { degrees, pullSum, vertexMask } from '../src/storage/kernels.js';
@@ -14,6 +15,12 @@ import { percentile, report, rng } from './report.js';
 const BATCH = 50_000;
 const UPDATES_PER_EPOCH = 5_000;
 const ROUNDS = 200;
+/**
+ * Epochs run before the measured ones: the first retention step after a bulk load reclaims
+ * the load's versions, and the seals right after it run on cold caches. Their worst seal is
+ * reported apart (sealWarmupMaxMs…), not hidden.
+ */
+const WARMUP_ROUNDS = 20;
 
 interface Sizes {
   n: number;
@@ -92,23 +99,31 @@ function randomUpdates(n: number, r: (n: number) => number): { src: Uint32Array;
   return { src, dst };
 }
 
-/** p99 seal and apply times of 5K-update epochs. */
-function sealAndApply(store: PartitionStore, n: number, seed: number): { seal: number; apply: number } {
+/** p99 seal and apply times of 5K-update epochs (after WARMUP_ROUNDS), and the warm-up's worst seal. */
+function sealAndApply(
+  store: PartitionStore,
+  n: number,
+  seed: number,
+): { seal: number; apply: number; warmupMaxSeal: number } {
   const r = rng(seed);
   const seals: number[] = [];
   const applies: number[] = [];
-  for (let k = 0; k < ROUNDS; k++) {
+  let warmupMaxSeal = 0;
+  for (let k = 0; k < WARMUP_ROUNDS + ROUNDS; k++) {
     const u = randomUpdates(n, r);
     const t0 = performance.now();
     store.apply({ ops: [], edges: u });
     const t1 = performance.now();
     store.seal();
     const t2 = performance.now();
-    applies.push(t1 - t0);
-    seals.push(t2 - t1);
+    if (k < WARMUP_ROUNDS) warmupMaxSeal = Math.max(warmupMaxSeal, t2 - t1);
+    else {
+      applies.push(t1 - t0);
+      seals.push(t2 - t1);
+    }
     store.retain(store.published - 20);
   }
-  return { seal: percentile(seals, 99), apply: percentile(applies, 99) };
+  return { seal: percentile(seals, 99), apply: percentile(applies, 99), warmupMaxSeal };
 }
 
 /** PageRank (Graphalytics formula) with a given pull step; returns seconds for `iters`. */
@@ -157,15 +172,19 @@ function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: num
   const csrPull = (x: Float64Array, out: Float64Array) => csrPullSum(n, offsets, nbrs, x, out);
   const storePull = (x: Float64Array, out: Float64Array) => pullSum(snap, 'in', -1, mask, x, out);
   const iters = 10;
-  let best = { store: Number.POSITIVE_INFINITY, csr: Number.POSITIVE_INFINITY };
+  let bestStore = Number.POSITIVE_INFINITY;
+  const ratios: number[] = [];
   let maxDiff = 0;
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < 5; rep++) {
     const a = pagerank(n, outdeg, iters, storePull);
     const b = pagerank(n, outdeg, iters, csrPull);
-    best = { store: Math.min(best.store, a.seconds), csr: Math.min(best.csr, b.seconds) };
+    bestStore = Math.min(bestStore, a.seconds);
+    ratios.push(a.seconds / b.seconds);
     for (let v = 0; v < n; v++) maxDiff = Math.max(maxDiff, Math.abs(a.rank[v] - b.rank[v]));
   }
-  return { ratio: best.store / best.csr, edgesPerSecPerIter: (nbrs.length * iters) / best.store, maxDiff };
+  // The median of back-to-back pairs: this VM's memory speed drifts by 2-3x over seconds, so
+  // each store run is compared with the CSR run next to it, not with the CSR's best moment.
+  return { ratio: percentile(ratios, 50), edgesPerSecPerIter: (nbrs.length * iters) / bestStore, maxDiff };
 }
 
 /** The static-CSR baseline: a plain top-level loop over u32 offsets and neighbours. */
@@ -276,6 +295,8 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       target: '≤ 1.5',
       ok: sealLarge.seal / sealSmall.seal <= 1.5,
     },
+    { metric: 'sealWarmupMaxMsSmall', value: sealSmall.warmupMaxSeal, unit: 'ms' },
+    { metric: 'sealWarmupMaxMsLarge', value: sealLarge.warmupMaxSeal, unit: 'ms' },
     { metric: 'applyP99MsSmall', value: sealSmall.apply, unit: 'ms' },
     {
       metric: 'applyP99MsLarge',
