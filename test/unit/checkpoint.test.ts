@@ -139,6 +139,7 @@ describe('checkpoint crash safety and fallback', () => {
     const reopened = await openCheckpointStore({ dir });
     expect(reopened.removedTempFiles).toEqual([join(dir, `${checkpointFileName(30)}.tmp`)]);
     expect((await readdir(dir)).some((n) => n.endsWith('.tmp'))).toBe(false);
+    await w.abort(); // the "crashed" writer's file handle (its file is already gone)
   });
 
   it.each([
