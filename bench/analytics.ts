@@ -32,7 +32,7 @@ import { partitionOf } from '../src/model/ids.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import { PartitionReader } from '../src/storage/index.js';
-import { percentile, report, rng } from './report.js';
+import { percentile, report, rng, settled } from './report.js';
 
 const PARTITIONS = 2;
 const BATCH_EDGES = 250_000;
@@ -175,19 +175,6 @@ function pagerankRatio(readers: PartitionReader[], epoch: number): Ratio {
   }
 }
 
-/**
- * Wait until the machine seals nothing for half a second: every acknowledged write is
- * published and the workers are idle, so a measurement neither shares the cores with them nor
- * reads an epoch that later seals have already moved blocks away from (which costs readers a
- * history lookup per vertex).
- */
-async function settle(machine: Machine): Promise<void> {
-  for (let last = -1; machine.latestEpoch !== last; ) {
-    last = machine.latestEpoch;
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
 /** One small batch per partition-touching seal, so each seal compacts up to the budget. */
 async function trickleCompaction(machine: Machine, rounds: number): Promise<void> {
   // One vertex owned by each partition.
@@ -288,7 +275,7 @@ interface MachineFigures {
 /** Load the graph into a machine of P partitions, measure fresh, compact, measure again. */
 async function measureMachine(machine: Machine, n: number, m: number): Promise<MachineFigures> {
   const loadRate = await load(machine, n, m);
-  await settle(machine);
+  await settled(machine, 500);
   const readers = machine.descriptors().map((d) => new PartitionReader(d));
   const fresh = pagerankRatio(readers, machine.latestEpoch);
   // Every entry (out and in) of a partition, twice over, at COMPACT_BUDGET per seal.
@@ -296,7 +283,7 @@ async function measureMachine(machine: Machine, n: number, m: number): Promise<M
   const tc = performance.now();
   await trickleCompaction(machine, rounds);
   const compactionSec = (performance.now() - tc) / 1000;
-  await settle(machine);
+  await settled(machine, 500);
   const compacted = pagerankRatio(readers, machine.latestEpoch);
   return { fresh, compacted, loadRate, rounds, compactionSec };
 }
@@ -309,7 +296,7 @@ async function withMachine<T>(partitions: number, fn: (m: Machine) => Promise<T>
     epochMs: 10,
     checkpointWalBytes: 2 ** 40, // no checkpoint in the middle of the measurements
     // No idle compaction either: it would move blocks (and take a core from the measuring
-    // thread) while "fresh" is measured. trickleCompaction compacts, then settle() waits.
+    // thread) while "fresh" is measured. trickleCompaction compacts, then settled() waits.
     idleCompactMin: Number.POSITIVE_INFINITY,
   });
   try {

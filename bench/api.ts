@@ -32,7 +32,7 @@ import { buildApp } from '../api/app.js';
 import { Machine } from '../partitions/machine.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
-import { report, rng } from './report.js';
+import { report, rng, settled } from './report.js';
 
 interface Sizes {
   vertices: number;
@@ -72,20 +72,6 @@ async function loadGraph(machine: Machine, s: Sizes): Promise<number> {
     epoch = (await machine.submit(decodeBatch({ edges: { src, dst } }))).epoch;
   }
   return epoch;
-}
-
-/** The latest epoch once it has not moved for 300 ms (idle compaction has finished). */
-async function settled(machine: Machine): Promise<number> {
-  let last = machine.latestEpoch;
-  let since = performance.now();
-  while (performance.now() - since < 300) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (machine.latestEpoch !== last) {
-      last = machine.latestEpoch;
-      since = performance.now();
-    }
-  }
-  return last;
 }
 
 interface Cannon {
@@ -258,7 +244,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     // Reads are measured on the settled store: after a load stops, idle compaction seals a few
     // epochs that lay the lists out in vertex order (what a store at rest looks like).
     const settleStart = performance.now();
-    const epoch = await settled(machine);
+    const epoch = await settled(machine, 300);
     const settleMs = performance.now() - settleStart;
     const base = await listen(app);
 

@@ -46,5 +46,23 @@ export function percentile(samples: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/**
+ * The latest epoch once a machine has sealed nothing for `quietMs`: acknowledged writes are
+ * published and its workers are idle (idle compaction finished), so a measurement neither
+ * shares the cores with them nor reads an epoch that later seals move blocks away from.
+ */
+export async function settled(machine: { readonly latestEpoch: number }, quietMs: number): Promise<number> {
+  let last = machine.latestEpoch;
+  let since = performance.now();
+  while (performance.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (machine.latestEpoch !== last) {
+      last = machine.latestEpoch;
+      since = performance.now();
+    }
+  }
+  return last;
+}
+
 /** Deterministic PRNG (xorshift32) for reproducible inputs (shared with the tests). */
 export { rng } from '../test/helpers/rng.js';

@@ -431,8 +431,8 @@ export class EpochPublisher {
     const now = performance.now();
     let oldest = now;
     let maxEpoch = -1;
+    // (The blob keys were inventoried before the write: writeChunk.)
     for (const p of chunk) {
-      this.blobs.add({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
       this.ack(publishSlot(p.entry.partition), p.seq);
       const prev = this.publishedEpochs.get(p.entry.partition);
       if (prev === undefined || prev < p.entry.epoch)

@@ -190,7 +190,7 @@ export async function checkMachineFile(dataDir: string, partitions: number): Pro
   try {
     raw = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (errnoCode(err) !== 'ENOENT') throw err;
   }
   if (raw === null) {
     const tmp = `${file}.tmp`;

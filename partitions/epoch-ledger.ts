@@ -20,6 +20,17 @@ export interface EpochInfo {
   partitions: PartitionCounts[];
 }
 
+/** An epoch's info from its partitions' counts (the totals are their sums). */
+export function epochInfoOf(epoch: number, sealedAtMs: number, partitions: PartitionCounts[]): EpochInfo {
+  let vertices = 0;
+  let edges = 0;
+  for (const p of partitions) {
+    vertices += p.vertices;
+    edges += p.edges;
+  }
+  return { epoch, sealedAtMs, vertices, edges, partitions };
+}
+
 export interface Pin {
   id: string;
   epoch: number;

@@ -15,7 +15,6 @@
  * - Backpressure: at most maxQueuedBatches batches wait; more wait for a slot, up to
  *   queueTimeoutMs, then fail with NOT_READY.
  */
-import { mkdir } from 'node:fs/promises';
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
 import {
@@ -31,7 +30,7 @@ import { PartitionReader, type StoreDescriptor, type StoreLimits } from '../src/
 import { type Route, routeBatch, type SubBatch } from './batch-router.js';
 import { BatchSchemaGuard } from './batch-schema.js';
 import { checkMachineFile, type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
-import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
+import { type EpochInfo, EpochLedger, epochInfoOf, type Pin } from './epoch-ledger.js';
 import { type HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { ReplayResult, SealResultData, WorkerStats } from './protocol.js';
 import { planRecovery, recoveredEpochs } from './recovery-plan.js';
@@ -116,8 +115,8 @@ export class Machine {
   private ticker: NodeJS.Timeout | undefined;
   private retentionTicker: NodeJS.Timeout | undefined;
   private lastFloor = 0;
-  /** Per partition, the uncompacted entries its last seal reported. */
-  private uncompacted: number[] = [];
+  /** Whether some partition's last seal reported at least idleCompactMin uncompacted entries. */
+  private compactionWanted = false;
   private readonly idleCompactMin: number;
   private readonly listeners = new Set<(e: SealEvent) => void>();
   private readonly maxQueued: number;
@@ -146,7 +145,7 @@ export class Machine {
         `partitions must be an integer in [1, 256], got ${opts.partitions}`,
       );
     }
-    await mkdir(opts.dataDir, { recursive: true });
+    // lockDataDir creates the directory durably (a plain mkdir first would skip that fsync).
     const lock = await lockDataDir(opts.dataDir);
     const m = new Machine(opts, lock);
     try {
@@ -192,9 +191,7 @@ export class Machine {
     const plan = planRecovery(scans);
     const replays = (await Promise.all(
       this.handles.map((h, p) => h.request('replay', { skip: plan.skip[p], alignEpoch: plan.alignEpoch })),
-    )) as (ReplayResult & {
-      epochs: { epoch: number; sealedAtMs: number; vertices: number; edges: number }[];
-    })[];
+    )) as ReplayResult[];
     this.readers = replays.map((r) => new PartitionReader(r.descriptor as StoreDescriptor));
     const { exact, base } = recoveredEpochs(replays, plan.alignEpoch);
     for (const i of exact) this.ledger.record(i);
@@ -251,11 +248,7 @@ export class Machine {
   /** The schema as the partitions published it (the union of their labels and properties). */
   schemaView(): SchemaView {
     const m = new SchemaModel();
-    for (const r of this.readers) {
-      // The reader caches the published schema; reload it if a seal published a newer one.
-      r.refresh();
-      m.merge(publishedSchema(r));
-    }
+    for (const r of this.readers) m.merge(publishedSchema(r));
     return m.view();
   }
 
@@ -510,7 +503,7 @@ export class Machine {
   /** An idle tick, no seal in flight, and some partition has enough to compact. */
   private compactionDue(): boolean {
     if (this.closing || this.stopping || this.sealsInFlight > 0) return false;
-    return this.uncompacted.some((n) => n >= this.idleCompactMin);
+    return this.compactionWanted;
   }
 
   /**
@@ -546,14 +539,14 @@ export class Machine {
       return;
     }
     const parts = results.map((r) => (r as PromiseFulfilledResult<SealResultData>).value);
-    this.uncompacted = parts.map((p) => p.uncompactedEntries);
-    this.ledger.record({
-      epoch,
-      sealedAtMs,
-      vertices: parts.reduce((a, p) => a + p.vertices, 0),
-      edges: parts.reduce((a, p) => a + p.edges, 0),
-      partitions: parts.map((p, i) => ({ partition: i, vertices: p.vertices, edges: p.edges })),
-    });
+    this.compactionWanted = parts.some((p) => p.uncompactedEntries >= this.idleCompactMin);
+    this.ledger.record(
+      epochInfoOf(
+        epoch,
+        sealedAtMs,
+        parts.map((p, i) => ({ partition: i, vertices: p.vertices, edges: p.edges })),
+      ),
+    );
     // Every partition has sealed epoch; every participant's group is durable: make it visible.
     this.visible = epoch;
     this.guard.visibleThrough(epoch);

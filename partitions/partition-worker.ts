@@ -20,6 +20,7 @@ import {
   checkWorkerRequest,
   type EpochRecord,
   isEpochRecord,
+  type ReplayedEpoch,
   type ReplayResult,
   type ScanResult,
   type SealResultData,
@@ -107,11 +108,11 @@ async function scan(): Promise<ScanResult> {
   return { checkpointEpoch, groups, tornTail: tail === null ? null : JSON.stringify(tail) };
 }
 
-async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult & { epochs: unknown[] }> {
+async function replay(skip: number[], alignEpoch: number): Promise<ReplayResult> {
   const s = must(store, 'store');
   const skipped = new Set(skip);
   let replayed = 0;
-  const epochs: { epoch: number; sealedAtMs: number; vertices: number; edges: number }[] = [];
+  const epochs: ReplayedEpoch[] = [];
   for await (const g of readWal(init.walDir, { afterEpoch: checkpointEpoch })) {
     if (skipped.has(g.epoch)) {
       log(
@@ -329,7 +330,6 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const r = await replay(req.skip, req.alignEpoch);
       // The interval rule is also checked while no write comes: a daemon that loads a graph and
       // then idles would otherwise never checkpoint, and replay the whole load at its next start.
-      if (idleCheck !== null) clearInterval(idleCheck);
       idleCheck = setInterval(maybeCheckpoint, IDLE_CHECK_MS);
       idleCheck.unref();
       return r;

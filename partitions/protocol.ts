@@ -65,6 +65,14 @@ export interface ScanResult {
   tornTail: string | null;
 }
 
+/** An epoch a replay sealed again, with the partition's counts after it. */
+export interface ReplayedEpoch {
+  epoch: number;
+  sealedAtMs: number;
+  vertices: number;
+  edges: number;
+}
+
 export interface ReplayResult {
   descriptor: unknown;
   epoch: number;
@@ -72,6 +80,8 @@ export interface ReplayResult {
   skipped: number;
   vertices: number;
   edges: number;
+  /** The epochs replayed, oldest first. */
+  epochs: ReplayedEpoch[];
 }
 
 export interface SealResultData {

@@ -8,7 +8,8 @@
  * Numbering continues after the highest epoch any partition logged or checkpointed, so an
  * epoch number is never reused, even a skipped one.
  */
-import type { EpochInfo } from './epoch-ledger.js';
+import { type EpochInfo, epochInfoOf, type PartitionCounts } from './epoch-ledger.js';
+import type { ReplayedEpoch } from './protocol.js';
 
 export interface PartitionScan {
   checkpointEpoch: number;
@@ -43,7 +44,7 @@ export function planRecovery(scans: readonly PartitionScan[]): RecoveryPlan {
 export interface PartitionReplay {
   vertices: number;
   edges: number;
-  epochs: readonly { epoch: number; sealedAtMs: number; vertices: number; edges: number }[];
+  epochs: readonly ReplayedEpoch[];
 }
 
 /**
@@ -56,31 +57,22 @@ export function recoveredEpochs(
   replays: readonly PartitionReplay[],
   alignEpoch: number,
 ): { exact: EpochInfo[]; base: EpochInfo } {
-  const byEpoch = new Map<number, EpochInfo>();
+  const byEpoch = new Map<number, { sealedAtMs: number; partitions: PartitionCounts[] }>();
   replays.forEach((r, p) => {
     for (const e of r.epochs) {
-      let info = byEpoch.get(e.epoch);
-      if (info === undefined) {
-        info = { epoch: e.epoch, sealedAtMs: e.sealedAtMs, vertices: 0, edges: 0, partitions: [] };
-        byEpoch.set(e.epoch, info);
+      let seen = byEpoch.get(e.epoch);
+      if (seen === undefined) {
+        seen = { sealedAtMs: e.sealedAtMs, partitions: [] };
+        byEpoch.set(e.epoch, seen);
       }
-      info.partitions.push({ partition: p, vertices: e.vertices, edges: e.edges });
+      seen.partitions.push({ partition: p, vertices: e.vertices, edges: e.edges });
     }
   });
   const counts = replays.map((r, p) => ({ partition: p, vertices: r.vertices, edges: r.edges }));
-  const base: EpochInfo = {
-    epoch: alignEpoch,
-    sealedAtMs: byEpoch.get(alignEpoch)?.sealedAtMs ?? Date.now(),
-    vertices: counts.reduce((a, c) => a + c.vertices, 0),
-    edges: counts.reduce((a, c) => a + c.edges, 0),
-    partitions: counts,
-  };
-  const exact = [...byEpoch.values()]
-    .filter((i) => i.partitions.length === replays.length && i.epoch < alignEpoch)
+  const base = epochInfoOf(alignEpoch, byEpoch.get(alignEpoch)?.sealedAtMs ?? Date.now(), counts);
+  const exact = [...byEpoch]
+    .filter(([epoch, seen]) => seen.partitions.length === replays.length && epoch < alignEpoch)
+    .map(([epoch, seen]) => epochInfoOf(epoch, seen.sealedAtMs, seen.partitions))
     .sort((a, b) => a.epoch - b.epoch);
-  for (const i of exact) {
-    i.vertices = i.partitions.reduce((a, c) => a + c.vertices, 0);
-    i.edges = i.partitions.reduce((a, c) => a + c.edges, 0);
-  }
   return { exact, base };
 }

@@ -36,8 +36,6 @@ export interface DaemonLogger {
 
 export interface DaemonOptions {
   logger?: DaemonLogger;
-  /** Serve HTTP (default true). Tests of the machine alone may skip it. */
-  http?: boolean;
   /** Request logs (pino); off by default in tests. */
   requestLogs?: boolean;
   /** Storage limits (tests use small buffers). */
@@ -151,8 +149,8 @@ export class Daemon {
     readonly machine: Machine,
     readonly meta: OpenedMetadata,
     readonly endpoint: string,
-    readonly app: FastifyInstance | null,
-    readonly analytics: AnalyticsService | null,
+    readonly app: FastifyInstance,
+    readonly analytics: AnalyticsService,
     private readonly log: DaemonLogger,
     private readonly readiness: { ready: boolean },
   ) {}
@@ -191,21 +189,19 @@ export class Daemon {
       await meta.store.ensureCluster({ partitions: config.partitions, epochMs: config.epochMs });
       const late = new LateMachine(config);
       const lateAnalytics = new LateAnalytics();
-      let endpoint = `http://${hostForUrl(config.host)}:${config.port}`;
-      if (opts.http !== false) {
-        app = await buildApp({
-          machine: late,
-          analytics: lateAnalytics,
-          logger: opts.requestLogs === true ? { level: config.logLevel } : false,
-          limits: { bodyLimitBytes: config.bodyLimitBytes },
-          ready: () => readiness.ready,
-          extraHealth: () => ({ metadata: meta.mode, etcd: meta.store.stats().etcdUp }),
-        });
-        await app.listen({ host: config.host, port: config.port });
-        const addr = app.server.address() as AddressInfo;
-        endpoint = `http://${hostForUrl(config.host)}:${addr.port}`;
-        log.info(`listening on ${endpoint} (not ready until recovery is done)`);
-      }
+      const server = await buildApp({
+        machine: late,
+        analytics: lateAnalytics,
+        logger: opts.requestLogs === true ? { level: config.logLevel } : false,
+        limits: { bodyLimitBytes: config.bodyLimitBytes },
+        ready: () => readiness.ready,
+        extraHealth: () => ({ metadata: meta.mode, etcd: meta.store.stats().etcdUp }),
+      });
+      app = server;
+      await server.listen({ host: config.host, port: config.port });
+      const addr = server.server.address() as AddressInfo;
+      const endpoint = `http://${hostForUrl(config.host)}:${addr.port}`;
+      log.info(`listening on ${endpoint} (not ready until recovery is done)`);
       machine = await MachineImpl.open({
         ...opts.machine,
         dataDir: config.dataDir,
@@ -229,7 +225,7 @@ export class Daemon {
       });
       lateAnalytics.target = analytics;
       readiness.ready = true;
-      const d = new Daemon(config, machine, meta, endpoint, app, analytics, log, readiness);
+      const d = new Daemon(config, machine, meta, endpoint, server, analytics, log, readiness);
       d.unsubscribe = machine.onSeal((e) => d.onSeal(e));
       d.publishLatest();
       await meta.store.register({
@@ -301,8 +297,8 @@ export class Daemon {
       this.log.info('shutting down: sealing and syncing');
       // Data routes answer 503 NOT_READY from now on; in-flight requests finish.
       this.readiness.ready = false;
-      await this.app?.close();
-      await this.analytics?.close();
+      await this.app.close();
+      await this.analytics.close();
       await this.machine.close();
       this.unsubscribe();
       this.publishLatest();

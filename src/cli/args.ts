@@ -13,10 +13,7 @@ export const EXIT_USAGE = 2;
 
 /** A mistake in the command line (unknown flag, bad value, missing argument): exit status 2. */
 export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command?: string,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
@@ -75,19 +72,18 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(describeParseError(err, spec), spec.name);
+    throw new UsageError(describeParseError(err, spec));
   }
   const help = parsed.values.help === true;
   if (!help) {
     const n = parsed.positionals.length;
     const { min, max, name } = spec.positionals;
-    if (n < min) throw new UsageError(`missing ${name}`, spec.name);
+    if (n < min) throw new UsageError(`missing ${name}`);
     if (n > max) {
       throw new UsageError(
         max === 0
           ? `unexpected argument "${parsed.positionals[0]}" (this command takes flags only)`
           : `unexpected argument "${parsed.positionals[max]}" (expected ${max === 1 ? `one ${name}` : `at most ${max}`})`,
-        spec.name,
       );
     }
   }

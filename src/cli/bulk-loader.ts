@@ -68,7 +68,6 @@ interface Entry {
   edges: number;
   vertices: number;
   state: 'flight' | 'done' | 'failed';
-  epoch: number;
 }
 
 /** A load that stopped: the cause, and what was and was not applied. */
@@ -78,8 +77,6 @@ export class LoadError extends Error {
     /** Lines that say what was applied, refused, unknown and not sent. */
     readonly report: readonly string[],
     override readonly cause: unknown,
-    /** The newest acknowledged epoch (0 when none). */
-    readonly epoch: number,
   ) {
     super(message);
     this.name = 'LoadError';
@@ -153,7 +150,6 @@ export async function loadFiles(
 
   const onAck = (entry: Entry, ack: BatchAck) => {
     entry.state = 'done';
-    entry.epoch = ack.epoch;
     epoch = Math.max(epoch, ack.epoch);
     edges += entry.edges;
     vertices += entry.vertices;
@@ -184,7 +180,6 @@ export async function loadFiles(
           edges: e,
           vertices: v,
           state: 'flight',
-          epoch: 0,
         };
         nextLine = chunk.lastLine + 1;
         while (inFlight.size >= opts.inFlight) await Promise.race(inFlight);
@@ -253,5 +248,5 @@ export async function loadFiles(
         (files[files.length - 1]?.path === pf.file ? '' : ', and the files after it'),
     );
   }
-  throw new LoadError(message, report, cause, epoch);
+  throw new LoadError(message, report, cause);
 }

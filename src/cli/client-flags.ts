@@ -4,6 +4,7 @@
  * client built from them.
  */
 import { type At, DEFAULT_SERVER, EpochgraphClient } from '../client/index.js';
+import { typedArraysAsArrays } from '../client/transport.js';
 import type { ExternalId } from '../model/ids.js';
 import { checkExternalId } from '../model/ids.js';
 import { enumFlag, type FlagSpec, type FlagValues, intFlag, stringFlag, UsageError } from './args.js';
@@ -122,10 +123,5 @@ export function idFromText(text: string, values: FlagValues, what = 'ID'): Exter
 
 /** JSON with typed arrays as arrays, for printing. */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(
-    value,
-    (_k, v: unknown) =>
-      ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v,
-    indent,
-  );
+  return JSON.stringify(value, typedArraysAsArrays, indent);
 }

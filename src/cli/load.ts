@@ -4,8 +4,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { EpochgraphError } from '../errors.js';
-import type { GraphFileFormat } from '../formats/index.js';
+import { formatFromPath, type GraphFileFormat } from '../formats/index.js';
+import { utf8ByteLength } from '../model/ids.js';
 import { MAX_EDGES_PER_BATCH, MAX_OPS_PER_BATCH } from '../model/ops.js';
+import { MAX_LABEL_BYTES } from '../model/schema.js';
 import {
   boolFlag,
   EXIT_FAILURE,
@@ -28,9 +30,7 @@ export function parserFormat(file: string, format: LoadFormat | undefined): Grap
   const lower = file.toLowerCase();
   switch (format) {
     case undefined:
-      if (lower.endsWith('.v')) return 'vertices';
-      if (lower.endsWith('.csv')) return 'csv';
-      return 'edgelist';
+      return formatFromPath(file);
     case 'graphalytics':
       return lower.endsWith('.v') ? 'vertices' : 'edgelist';
     case 'edgelist':
@@ -44,7 +44,7 @@ export function parserFormat(file: string, format: LoadFormat | undefined): Grap
 
 function labelFlag(values: Parameters<typeof stringFlag>[0], name: string): string | undefined {
   const l = stringFlag(values, name);
-  if (l !== undefined && (l.length === 0 || new TextEncoder().encode(l).length > 128)) {
+  if (l !== undefined && (l.length === 0 || utf8ByteLength(l) > MAX_LABEL_BYTES)) {
     throw new UsageError(`--${name}: a label is 1 to 128 UTF-8 bytes, got "${l}"`);
   }
   return l;

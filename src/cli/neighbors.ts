@@ -2,7 +2,7 @@
  * `epochgraph neighbors ID`: a vertex's neighbours at one epoch, every page (the first page
  * fixes the epoch), one id per line, or one JSON object with `--json`.
  */
-import { DIRECTIONS, type ExternalId, type NeighborPage } from '../client/index.js';
+import { DIRECTIONS, type ExternalId } from '../client/index.js';
 import { boolFlag, EXIT_OK, enumFlag, helpText, intFlag, parseCommandArgs, stringFlag } from './args.js';
 import { atFromFlags, clientFromFlags, idFromText, toJson } from './client-flags.js';
 import { NEIGHBORS } from './commands.js';
@@ -35,7 +35,7 @@ export async function execute(argv: readonly string[], io: CliIo): Promise<numbe
     label,
     limit: Math.min(PAGE, Math.max(1, max)),
   });
-  for await (const page of pages as AsyncIterable<NeighborPage>) {
+  for await (const page of pages) {
     epoch = page.epoch;
     const take = Math.min(page.neighbors.length, max - count);
     if (json) {

@@ -48,7 +48,6 @@ export function algorithmParams<N extends AlgorithmName>(
       const takes = TAKES[name].map((t) => `--${t}`);
       throw new UsageError(
         `--${f} does not apply to ${name} (it takes ${[...takes, '--undirected', '--top'].join(', ')})`,
-        'run',
       );
     }
   }
@@ -58,7 +57,7 @@ export function algorithmParams<N extends AlgorithmName>(
   if (top !== undefined) p.top = top;
   if (TAKES[name].includes('source')) {
     const source = stringFlag(values, 'source');
-    if (source === undefined) throw new UsageError(`${name} needs --source ID`, 'run');
+    if (source === undefined) throw new UsageError(`${name} needs --source ID`);
     p.source = idFromText(source, values, '--source');
   }
   const direction = enumFlag(values, 'direction', DIRECTIONS);
@@ -69,7 +68,7 @@ export function algorithmParams<N extends AlgorithmName>(
   if (damping !== undefined) p.damping = damping;
   const weight = stringFlag(values, 'weight');
   if (weight !== undefined) {
-    if (weight.length === 0) throw new UsageError('--weight: expected a property name', 'run');
+    if (weight.length === 0) throw new UsageError('--weight: expected a property name');
     p.weight = weight;
   }
   return p as unknown as AlgorithmParamsByName[N];
@@ -83,7 +82,7 @@ export async function execute(argv: readonly string[], io: CliIo): Promise<numbe
   }
   const name = positionals[0];
   if (!(ALGORITHM_NAMES as readonly string[]).includes(name)) {
-    throw new UsageError(`unknown algorithm "${name}"; known: ${ALGORITHM_NAMES.join(', ')}`, 'run');
+    throw new UsageError(`unknown algorithm "${name}"; known: ${ALGORITHM_NAMES.join(', ')}`);
   }
   const algorithm = name as AlgorithmName;
   const params = algorithmParams(algorithm, values);

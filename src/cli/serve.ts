@@ -29,8 +29,7 @@ export function serveConfigFromArgs(argv: readonly string[], env: CliIo['env']):
   try {
     return loadServeConfig({ flags, env, configFile: stringFlag(values, 'config') });
   } catch (err) {
-    if (err instanceof EpochgraphError && err.code === 'INVALID_REQUEST')
-      throw new UsageError(err.message, 'serve');
+    if (err instanceof EpochgraphError && err.code === 'INVALID_REQUEST') throw new UsageError(err.message);
     throw err;
   }
 }

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { type ErrorData, errorFromData } from '../errors.js';
-import { type ExternalId, externalIdProblem } from '../model/ids.js';
+import { type ExternalId, isExternalId } from '../model/ids.js';
 
 /** A column of ids: a Float64Array (msgpack, every id an integer) or an array of ids. */
 export type IdColumn = Float64Array | ExternalId[];
@@ -18,7 +18,7 @@ export type IdColumn = Float64Array | ExternalId[];
 export type NumberColumn = Float64Array | number[];
 
 /** Whether v is a column of valid external ids. */
-export function isIdColumn(v: unknown): v is IdColumn {
+function isIdColumn(v: unknown): v is IdColumn {
   if (v instanceof Float64Array) {
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
@@ -27,7 +27,7 @@ export function isIdColumn(v: unknown): v is IdColumn {
     return true;
   }
   if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) if (externalIdProblem(v[i]) !== null) return false;
+  for (let i = 0; i < v.length; i++) if (!isExternalId(v[i])) return false;
   return true;
 }
 
@@ -40,7 +40,7 @@ function isNumberColumn(v: unknown): v is NumberColumn {
 
 const idColumn = z.custom<IdColumn>(isIdColumn, 'expected a column of ids');
 const numberColumn = z.custom<NumberColumn>(isNumberColumn, 'expected a column of numbers');
-const externalId = z.custom<ExternalId>((v) => externalIdProblem(v) === null, 'expected a vertex id');
+const externalId = z.custom<ExternalId>(isExternalId, 'expected a vertex id');
 const count = z.number().int().min(0);
 const epoch = count;
 

@@ -58,8 +58,7 @@ export function retryPolicy(opts: RetryOptions | false | undefined): RetryPolicy
 }
 
 /** How a request may be retried: see the module comment. */
-export const REQUEST_SAFETY = ['idempotent', 'write'] as const;
-export type RequestSafety = (typeof REQUEST_SAFETY)[number];
+export type RequestSafety = 'idempotent' | 'write';
 
 /** The wait before attempt `attempt + 1` after a failure without Retry-After. */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {

@@ -215,23 +215,30 @@ export class Transport {
         init.body = packMsgpack(req.body) as Uint8Array<ArrayBuffer>;
       } else {
         headers['content-type'] = JSON_TYPE;
-        init.body = JSON.stringify(req.body, (_k, v: unknown) =>
-          ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v,
-        );
+        init.body = JSON.stringify(req.body, typedArraysAsArrays);
       }
     }
     return init;
   }
 }
 
+/** JSON.stringify replacer: typed arrays (id and value columns) as plain arrays. */
+export function typedArraysAsArrays(_key: string, v: unknown): unknown {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float64Array) : v;
+}
+
+/** Decode body bytes by their Content-Type: msgpack, else JSON. Throws on malformed bytes. */
+function decodeBytes(bytes: Uint8Array, type: string): unknown {
+  return type.includes('msgpack') ? unpackMsgpack(bytes) : JSON.parse(new TextDecoder().decode(bytes));
+}
+
 /** Decode a body by its Content-Type (empty bodies are undefined). */
-async function decodeBody(res: Response): Promise<unknown> {
+export async function decodeBody(res: Response): Promise<unknown> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length === 0) return undefined;
   const type = res.headers.get('content-type') ?? '';
   try {
-    if (type.includes('msgpack')) return unpackMsgpack(bytes);
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return decodeBytes(bytes, type);
   } catch (err) {
     throw new EpochgraphError(
       'INTERNAL',
@@ -247,8 +254,7 @@ async function errorAnswer(req: RouteRequest, url: string, res: Response): Promi
   try {
     const bytes = new Uint8Array(await res.arrayBuffer());
     text = new TextDecoder().decode(bytes.subarray(0, 300));
-    const type = res.headers.get('content-type') ?? '';
-    body = type.includes('msgpack') ? unpackMsgpack(bytes) : JSON.parse(new TextDecoder().decode(bytes));
+    body = decodeBytes(bytes, res.headers.get('content-type') ?? '');
   } catch {
     body = undefined;
   }

@@ -360,11 +360,6 @@ export class NodePool {
     }
     this.free_[this.freeCount++] = addr;
   }
-
-  /** Bytes of the free stack (writer-private memory accounting). */
-  get stackBytes(): number {
-    return this.free_.byteLength;
-  }
 }
 
 /** FIFO of retired memory, struct-of-arrays so that retiring costs no allocation. */

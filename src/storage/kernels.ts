@@ -190,9 +190,7 @@ export function gatherNeighbors(
             } else del = a.word(xn + NODE_DEL);
           }
           if (c === 0) continue;
-          // The chunk's view, looked up again only when the chunk changes (a generic-array load
-          // and a map check per vertex cost ~10% of the scan). Views only grow; any view taken
-          // in this call covers every block reachable at the snapshot's epoch.
+          // The chunk's view, looked up again only when the chunk changes (as in pullSum).
           if (h >>> bits !== chunkNo) {
             chunkNo = h >>> bits;
             A = a.u32[chunkNo];
@@ -354,9 +352,7 @@ export function gatherNeighborKeys(
             } else del = a.word(xn + NODE_DEL);
           }
           if (c === 0) continue;
-          // The chunk's view, looked up again only when the chunk changes (a generic-array load
-          // and a map check per vertex cost ~10% of the scan). Views only grow; any view taken
-          // in this call covers every block reachable at the snapshot's epoch.
+          // The chunk's view, looked up again only when the chunk changes (as in pullSum).
           if (h >>> bits !== chunkNo) {
             chunkNo = h >>> bits;
             A = a.u32[chunkNo];

@@ -155,8 +155,6 @@ export class VersionQueue {
   // versions while they are all still retained).
   private static readonly SEG = 1 << 16;
   private segs: Uint32Array[] = [];
-  /** Consumed segments kept for reuse: a fresh 1 MiB segment costs page faults mid-seal. */
-  private spare: Uint32Array[] = [];
   private head = 0;
   private tail = 0;
 
@@ -166,7 +164,7 @@ export class VersionQueue {
 
   push(epoch: number, table: number, item: number, node: number): void {
     const k = Math.floor(this.tail / VersionQueue.SEG);
-    if (k >= this.segs.length) this.segs.push(this.spare.pop() ?? new Uint32Array(VersionQueue.SEG * 4));
+    if (k >= this.segs.length) this.segs.push(new Uint32Array(VersionQueue.SEG * 4));
     const o = (this.tail % VersionQueue.SEG) * 4;
     const seg = this.segs[k];
     seg[o] = epoch;
@@ -203,9 +201,7 @@ export class VersionQueue {
     // Drop fully consumed segments.
     const done = Math.floor(this.head / VersionQueue.SEG);
     if (done > 0) {
-      const dropped = this.segs.splice(0, done);
-      // A few spares cover the steady state; a bulk load's backlog is let go.
-      while (this.spare.length < 4 && dropped.length > 0) this.spare.push(dropped.pop() as Uint32Array);
+      this.segs.splice(0, done);
       this.head -= done * VersionQueue.SEG;
       this.tail -= done * VersionQueue.SEG;
     }
@@ -417,8 +413,8 @@ export class RecordTable {
   private sorted = new Uint32Array(1024);
 
   /**
-   * Dirty items grouped by record block (a counting sort on the block), so the seal takes each
-   * block's sequence lock once. Within a block the order is the order of change: sorting it
+   * Dirty items grouped by record block (a counting sort on the block), so the seal takes a
+   * block's sequence lock once per touch window. Within a block the order is the order of change: sorting it
    * too (a bitmap pass) cost more in small seals than it saved in bulk ones.
    */
   private groupByBlock(n: number): Uint32Array {

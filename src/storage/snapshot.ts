@@ -124,8 +124,10 @@ export class PartitionReader {
     for (const c of this.edgeColumns.values()) c.refresh();
   }
 
+  /** The newest published schema (reloaded, with the views, when a seal published a newer one). */
   get schema(): PublishedSchema {
-    if (this.schemaCache === null) this.refresh();
+    if (this.schemaCache === null || Atomics.load(this.ctl, CTL_SCHEMA_PTR) !== this.schemaPtr)
+      this.refresh();
     return this.schemaCache as PublishedSchema;
   }
 

@@ -10,9 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../meta/free-port.js';
 import { runCli, type ServeProcess, startServe } from '../helpers/cli-process.js';
 import { runEtcdctl } from '../helpers/etcd.js';
+import { fixture } from '../helpers/graphalytics-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const EXAMPLE = '/work/shared/graphalytics/example/example-directed';
+const EXAMPLE = fixture('example', 'example-directed');
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

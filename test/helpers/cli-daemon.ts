@@ -5,9 +5,8 @@
  */
 import { serveConfigSchema } from '../../src/config.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon.js';
+import { TEST_STORE_LIMITS } from './api-harness.js';
 import { tempDir } from './temp-dir.js';
-
-const LIMITS = { chunkWords: 1 << 18, maxChunks: 16, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 24 };
 
 export interface TestDaemon {
   readonly daemon: Daemon;
@@ -31,7 +30,7 @@ export async function startTestDaemon(
         analyticsWorkers: 1,
         ...config,
       }),
-      { ...opts, limits: LIMITS, path: '/nonexistent' },
+      { ...opts, limits: TEST_STORE_LIMITS, path: '/nonexistent' },
     );
     let closed = false;
     return {

@@ -3,9 +3,10 @@
  * completion, or start `serve` and wait for its banner (failing fast, with its stderr, if it
  * exits first), then stop it with a signal the way a user does.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,31 +45,39 @@ function childEnv(extra: Record<string, string | undefined> | undefined): NodeJS
   return env;
 }
 
+/** Spawn `epochgraph ...args`, collecting its output as text. */
+function spawnCli(
+  args: readonly string[],
+  opts: CliOptions,
+): { child: ChildProcessByStdio<null, Readable, Readable>; out: { stdout: string; stderr: string } } {
+  requireBuiltCli();
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: childEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
+  return { child, out };
+}
+
 /** Run `epochgraph ...args` to completion. */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliRun> {
-  requireBuiltCli();
+  const { child, out } = spawnCli(args, opts);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      cwd: opts.cwd ?? REPO_ROOT,
-      env: childEnv(opts.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
         new Error(
-          `epochgraph ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\n${stderr}`,
+          `epochgraph ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\n${out.stderr}`,
         ),
       );
     }, opts.timeoutMs ?? 60_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr });
     });
   });
 }
@@ -113,24 +122,15 @@ export function parseBanner(text: string): ServeBanner | null {
 
 /** Start `epochgraph serve ...args` and wait until its banner is printed. */
 export function startServe(args: readonly string[], opts: CliOptions = {}): Promise<ServeProcess> {
-  requireBuiltCli();
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args], {
-    cwd: opts.cwd ?? REPO_ROOT,
-    env: childEnv(opts.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const { child, out } = spawnCli(['serve', ...args], opts);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const proc = (banner: ServeBanner): ServeProcess => ({
     child,
     banner,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
     async stop(signal = 'SIGTERM', timeoutMs = 30_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -146,12 +146,12 @@ export function startServe(args: readonly string[], opts: CliOptions = {}): Prom
       child.kill('SIGKILL');
       reject(
         new Error(
-          `serve printed no banner within ${opts.timeoutMs ?? 60_000} ms\nstdout:\n${out}\nstderr:\n${err}`,
+          `serve printed no banner within ${opts.timeoutMs ?? 60_000} ms\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`,
         ),
       );
     }, opts.timeoutMs ?? 60_000);
     const check = () => {
-      const b = parseBanner(out);
+      const b = parseBanner(out.stdout);
       if (b === null) return;
       clearTimeout(deadline);
       child.stdout?.off('data', check);
@@ -162,7 +162,7 @@ export function startServe(args: readonly string[], opts: CliOptions = {}): Prom
       clearTimeout(deadline);
       reject(
         new Error(
-          `serve exited before its banner (code ${code}, signal ${signal})\nstdout:\n${out}\nstderr:\n${err}`,
+          `serve exited before its banner (code ${code}, signal ${signal})\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`,
         ),
       );
     });

@@ -5,15 +5,17 @@
  * named, the batches before it are applied and acknowledged, and nothing from the batch that
  * holds it on is applied.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpochgraphClient, EpochgraphError, type ExternalId } from '../../src/client/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/cli-daemon.js';
 import { runCli } from '../helpers/cli-process.js';
+import { fixture } from '../helpers/graphalytics-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const EXAMPLE = '/work/shared/graphalytics/example/example-directed';
+const EXAMPLE = fixture('example', 'example-directed');
+const EXAMPLE_EDGES = readFileSync(`${EXAMPLE}.e`, 'utf8');
 
 let dir: { path: string; remove(): Promise<void> };
 const daemons: TestDaemon[] = [];
@@ -76,8 +78,7 @@ describe('epochgraph load', () => {
     const out = JSON.parse(r.stdout) as { epoch: number; edges: number; vertices: number; batches: number };
     expect(out).toMatchObject({ edges: 17, vertices: 10, batches: 2 });
     expect((await client.epochs()).latest).toBe(out.epoch);
-    const e = (await import('node:fs')).readFileSync(`${EXAMPLE}.e`, 'utf8');
-    const expected = adjacencyOf(e);
+    const expected = adjacencyOf(EXAMPLE_EDGES);
     for (let v = 1; v <= 10; v++)
       expect(await outSet(client, v, out.epoch)).toEqual(expected.get(v) ?? new Set());
     // Weights land in the `weight` edge property; vertex 4 (no out-edges) exists as a vertex.
@@ -106,8 +107,7 @@ describe('epochgraph load', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^loaded 17 edges and 10 vertices from 1 file in .* batches\); epoch \d+\n$/);
-    const e = (await import('node:fs')).readFileSync(`${EXAMPLE}.e`, 'utf8');
-    const expected = adjacencyOf(e, true);
+    const expected = adjacencyOf(EXAMPLE_EDGES, true);
     const rows = await client.batchNeighbors(Float64Array.from({ length: 10 }, (_, i) => i + 1));
     for (let v = 1; v <= 10; v++) {
       const got = new Set(Array.from(rows.neighbors).slice(rows.offsets[v - 1], rows.offsets[v]));

@@ -4,13 +4,13 @@
  * time), `run` (PageRank and BFS against the Graphalytics expected outputs), string ids, and
  * the server's errors as exit 1 with the code.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpochgraphClient } from '../../src/client/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/cli-daemon.js';
 import { runCli } from '../helpers/cli-process.js';
+import { fixture, readExpected } from '../helpers/graphalytics-files.js';
 
-const EXAMPLE = '/work/shared/graphalytics/example/example-directed';
+const EXAMPLE = fixture('example', 'example-directed');
 
 let d: TestDaemon;
 let client: EpochgraphClient;
@@ -20,18 +20,8 @@ let sealedAt: string;
 
 const cli = (...args: string[]) => runCli([...args, '--server', d.server]);
 
-/** `v value` lines of a Graphalytics output file, values as written. */
-function expectedText(file: string): Map<number, string> {
-  const m = new Map<number, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const [v, x] = line.trim().split(/\s+/);
-    if (v !== undefined && x !== undefined) m.set(Number(v), x);
-  }
-  return m;
-}
-
-function expectedValues(file: string): Map<number, number> {
-  return new Map([...expectedText(file)].map(([v, x]) => [v, Number(x)]));
+async function expectedValues(file: string): Promise<Map<number, number>> {
+  return new Map([...(await readExpected(file))].map(([v, x]) => [v, Number(x)]));
 }
 
 /** Graphalytics writes an unreachable BFS vertex as the largest int64. */
@@ -132,7 +122,7 @@ describe('read commands', () => {
     const pr = await cli('run', 'pagerank', '--iterations', '2', '--epoch', String(loaded));
     expect(pr.code).toBe(0);
     expect(pr.stderr).toBe(`pagerank at epoch ${loaded}: 10 vertices\n`);
-    const want = expectedValues(`${EXAMPLE}-PR`);
+    const want = await expectedValues(`${EXAMPLE}-PR`);
     const got = new Map(
       pr.stdout
         .trim()
@@ -143,7 +133,7 @@ describe('read commands', () => {
     for (const [v, x] of want) expect(Math.abs((got.get(v) ?? Number.NaN) - x)).toBeLessThanOrEqual(1e-4 * x);
 
     const bfs = await cli('run', 'bfs', '--source', '1', '--epoch', String(loaded));
-    const wantBfs = expectedText(`${EXAMPLE}-BFS`);
+    const wantBfs = await readExpected(`${EXAMPLE}-BFS`);
     for (const line of bfs.stdout.trim().split('\n')) {
       const [v, x] = line.split(' ');
       const expected = wantBfs.get(Number(v));

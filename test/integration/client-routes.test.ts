@@ -14,6 +14,7 @@ import {
   EpochgraphClient,
   EpochgraphError,
   type ExternalId,
+  type PartitionCsr,
   valueAt,
 } from '../../src/client/index.js';
 import { packMsgpack, unpackMsgpack } from '../../src/codec/msgpack.js';
@@ -60,6 +61,13 @@ afterAll(async () => {
 });
 
 /** The expected set of `s>d` pairs. */
+/** Add a partition CSR's rows to `out` as "row<sep>neighbour" strings. */
+function csrPairs(c: PartitionCsr, sep: string, out: Set<string>): void {
+  for (let r = 0; r < c.ids.length; r++) {
+    for (let k = c.offsets[r]; k < c.offsets[r + 1]; k++) out.add(`${c.ids[r]}${sep}${c.neighbors[k]}`);
+  }
+}
+
 function edgeSet(s: ArrayLike<ExternalId>, t: ArrayLike<ExternalId>): Set<string> {
   const out = new Set<string>();
   for (let i = 0; i < s.length; i++) out.add(`${s[i]}>${t[i]}`);
@@ -166,9 +174,7 @@ describe('partition CSR export', () => {
         expect(Array.from(a.ids)).toEqual(Array.from(b.ids));
         expect(Array.from(a.offsets)).toEqual(Array.from(b.offsets));
         expect(Array.from(a.neighbors)).toEqual(Array.from(b.neighbors));
-        for (let r = 0; r < a.ids.length; r++) {
-          for (let k = a.offsets[r]; k < a.offsets[r + 1]; k++) got.add(`${a.ids[r]}>${a.neighbors[k]}`);
-        }
+        csrPairs(a, '>', got);
       }
       expect(got).toEqual(edgeSet(s, t));
     } finally {
@@ -188,9 +194,7 @@ describe('partition CSR export', () => {
           expect(Array.from(a.ids)).toEqual(Array.from(b.ids));
           expect(Array.from(a.offsets)).toEqual(Array.from(b.offsets));
           expect(Array.from(a.neighbors)).toEqual(Array.from(b.neighbors));
-          for (let r = 0; r < a.ids.length; r++) {
-            for (let k = a.offsets[r]; k < a.offsets[r + 1]; k++) got.add(`${a.ids[r]}>${a.neighbors[k]}`);
-          }
+          csrPairs(a, '>', got);
         }
       },
       { ttlMs: 30_000 },
@@ -203,11 +207,7 @@ describe('partition CSR export', () => {
       [0, 1].map((p) => mp.partitionCsr(p, { direction: 'in', label: 'knows' })),
     );
     const pairs = new Set<string>();
-    for (const c of parts) {
-      for (let r = 0; r < c.ids.length; r++) {
-        for (let k = c.offsets[r]; k < c.offsets[r + 1]; k++) pairs.add(`${c.ids[r]}<${c.neighbors[k]}`);
-      }
-    }
+    for (const c of parts) csrPairs(c, '<', pairs);
     expect(pairs).toEqual(new Set(['bob<ann', '1<ann']));
   });
 });
@@ -259,7 +259,7 @@ describe('pins and pages', () => {
       },
     });
     const pages: ExternalId[][] = [];
-    let epochs = new Set<number>();
+    const epochs = new Set<number>();
     for await (const page of mp.neighborPages(hub, { limit: 7 })) {
       pages.push(page.neighbors);
       epochs.add(page.epoch);
@@ -269,7 +269,6 @@ describe('pins and pages', () => {
     expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 4]);
     expect(epochs).toEqual(new Set([first.epoch]));
     expect(pages.flat()).toEqual(Array.from({ length: 25 }, (_, i) => 5000 + i));
-    epochs = new Set();
     const all: ExternalId[] = [];
     for await (const page of js.neighborPages(hub, { limit: 10 })) all.push(...page.neighbors);
     expect(all).toHaveLength(29);

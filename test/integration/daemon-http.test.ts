@@ -6,9 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveConfigSchema } from '../../src/config.js';
 import { Daemon } from '../../src/daemon.js';
+import { TEST_STORE_LIMITS as LIMITS } from '../helpers/api-harness.js';
+import { fixture, readExpected } from '../helpers/graphalytics-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const LIMITS = { chunkWords: 1 << 18, maxChunks: 16, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 24 };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -51,7 +52,7 @@ describe('analytics over HTTP', () => {
   it('runs Graphalytics algorithms through the daemon and matches the reference outputs', async () => {
     const { readFile } = await import('node:fs/promises');
     const { packMsgpack, unpackMsgpack } = await import('../../src/codec/msgpack.js');
-    const ex = '/work/shared/graphalytics/example';
+    const ex = fixture('example');
     const vs = (await readFile(`${ex}/example-directed.v`, 'utf8')).trim().split('\n').map(Number);
     const es = (await readFile(`${ex}/example-directed.e`, 'utf8'))
       .trim()
@@ -79,14 +80,7 @@ describe('analytics over HTTP', () => {
       body: JSON.stringify({ ops }),
     });
     const { epoch } = (await w.json()) as { epoch: number };
-    const expected = async (name: string) =>
-      new Map(
-        (await readFile(`${ex}/example-directed-${name}`, 'utf8'))
-          .trim()
-          .split('\n')
-          .map((l) => l.split(/\s+/))
-          .map(([v, x]) => [Number(v), x]),
-      );
+    const expected = (name: string) => readExpected(`${ex}/example-directed-${name}`);
     const run = async (name: string, body: unknown) => {
       const r = await fetch(`${base}/v1/snapshots/${epoch}/algorithms/${name}`, {
         method: 'POST',
