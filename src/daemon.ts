@@ -183,6 +183,7 @@ export class Daemon {
     });
     let machine: Machine | null = null;
     let app: FastifyInstance | null = null;
+    let analytics: AnalyticsService | null = null;
     const readiness = { ready: false };
     try {
       // The cluster key fixes P for everyone sharing the prefix: refuse a different P.
@@ -214,7 +215,7 @@ export class Daemon {
       });
       late.attach(machine);
       const m = machine;
-      const analytics = new AnalyticsService({
+      const pool = new AnalyticsService({
         descriptors: m.descriptors(),
         poolSize: config.analyticsWorkers,
         // Each run keeps its epoch pinned from admission to completion.
@@ -223,9 +224,10 @@ export class Daemon {
           return { epoch: p.epoch, release: () => m.unpin(p.id) };
         },
       });
-      lateAnalytics.target = analytics;
+      analytics = pool;
+      lateAnalytics.target = pool;
       readiness.ready = true;
-      const d = new Daemon(config, machine, meta, endpoint, server, analytics, log, readiness);
+      const d = new Daemon(config, machine, meta, endpoint, server, pool, log, readiness);
       d.unsubscribe = machine.onSeal((e) => d.onSeal(e));
       d.publishLatest();
       await meta.store.register({
@@ -238,6 +240,8 @@ export class Daemon {
       return d;
     } catch (err) {
       await app?.close().catch(() => undefined);
+      // A start that failed after the pool was created (publishing, registering) stops its threads.
+      await analytics?.close().catch(() => undefined);
       await machine?.close().catch(() => undefined);
       await meta.store.close().catch(() => undefined);
       throw err;

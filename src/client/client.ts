@@ -38,7 +38,14 @@ import {
   vertexSchema,
 } from './responses.js';
 import { type RetryOptions, retryPolicy, sleep } from './retry.js';
-import { type CallOptions, checkAnswer, type Encoding, type RouteRequest, Transport } from './transport.js';
+import {
+  type CallOptions,
+  checkAnswer,
+  decodeBody,
+  type Encoding,
+  type RouteRequest,
+  Transport,
+} from './transport.js';
 
 /** The default daemon address (`epochgraph serve` without flags). */
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
@@ -452,7 +459,7 @@ export class EpochgraphClient {
       const type = res.headers.get('content-type') ?? '';
       let body: unknown;
       if (type.includes('msgpack') && res.body !== null) body = await decodeMsgpackStream(res.body);
-      else body = JSON.parse(await res.text());
+      else body = await decodeBody(res);
       return checkAnswer(req, partitionCsrSchema, body);
     });
   }

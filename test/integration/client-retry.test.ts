@@ -84,6 +84,11 @@ beforeAll(async () => {
       return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no pin ${req.params.id}` } });
     return reply.code(204).send();
   });
+  // A CSR export cut off mid-JSON: the server's bug, not a connection problem.
+  app.get('/v1/snapshots/:epoch/partitions/:p/csr', async (_req, reply) => {
+    hits.set('csr', (hits.get('csr') ?? 0) + 1);
+    return reply.type('application/json').send('{"epoch":3,"ids":[1,2');
+  });
   app.get('/v1/schema', async (_req, reply) =>
     reply.send({ epoch: 'three', vertexLabels: [], edgeLabels: [] }),
   );
@@ -231,6 +236,15 @@ describe('retries against a real server', () => {
       code: 'INTERNAL',
       message: expect.stringContaining('unexpected answer from GET /v1/schema: epoch:'),
     });
+  });
+
+  it('refuses a CSR export that is not valid JSON at once, as the server error it is (no retry)', async () => {
+    const client = new EpochgraphClient({ server, encoding: 'json', retry: fast });
+    await expect(client.partitionCsr(0)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('is not valid JSON'),
+    });
+    expect(hits.get('csr')).toBe(1);
   });
 
   it('an abort signal stops the waits between attempts', async () => {
