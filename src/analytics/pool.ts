@@ -70,14 +70,17 @@ export class AnalyticsPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
     });
-    this.piscina.on('workerCreate', (w: { id: number }) => {
-      this.loaded.add(w.id);
-      this.watch(w.id);
+    this.piscina.on('workerCreate', (w: { id: number }) => this.watch(w.id));
+    this.piscina.on('message', (m: { epochgraphLoaded?: unknown }) => {
+      if (typeof m?.epochgraphLoaded === 'number') this.loaded.add(m.epochgraphLoaded);
     });
     this.piscina.on('workerDestroy', (w: { id: number }) => this.loaded.delete(w.id));
   }
 
-  /** Threads that have loaded their module (piscina's workerCreate fires once a thread is ready). */
+  /**
+   * Threads whose modules are evaluated, by their own word (pool-worker-entry.cts). Piscina's
+   * workerCreate does not say it: the first threads of a pool are marked ready at once.
+   */
   private readonly loaded = new Set<number>();
 
   /** Release the registry slots of a worker thread once it has exited. */

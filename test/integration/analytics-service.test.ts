@@ -132,6 +132,16 @@ describe('analytics service: cancellation, timeout, queue bound', () => {
     }
   });
 
+  it('a service closed right after it starts waits for its threads to load, then serves no more', async () => {
+    // Terminating a thread while its ES modules evaluate aborts the process on Node 20: close()
+    // must wait for each thread's own "loaded" word (the test process surviving is the check).
+    for (let k = 0; k < 5; k++) {
+      const service = new AnalyticsService({ descriptors: machine.descriptors(), poolSize: 2 });
+      await service.close();
+      expect((await rejection(service.run('wcc', {}, epoch))).code).toBe('NOT_READY');
+    }
+  });
+
   it('rejects a run whose signal is already aborted, and runs after close', async () => {
     const service = new AnalyticsService({ descriptors: machine.descriptors(), poolSize: 1 });
     const ac = new AbortController();
