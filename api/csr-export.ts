@@ -5,8 +5,8 @@
  * whether every id is an integer, which is all the msgpack headers need; then ids, offsets and
  * neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
  * neighbours), yielding to the event loop after each chunk. Rows are read with the storage
- * engine's range-scan kernel (gatherNeighbors), confined to a window of rows by a
- * mask, not with a callback per edge. The state kept per local id (not per edge) is a vertex
+ * engine's range-scan kernels (gatherNeighborKeys, gatherNeighbors), confined to a window of
+ * rows, not with a callback per edge. The state kept per local id (not per edge) is a vertex
  * mask, a row length and a cursor: 17 bytes per local id.
  *
  * msgpack framing follows src/codec/msgpack.ts (msgpackr with `moreTypes`): a typed array is
@@ -21,7 +21,13 @@ import { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
-import { degrees, gatherNeighborKeys, gatherNeighbors, vertexMask } from '../src/storage/kernels.js';
+import {
+  degrees,
+  gatherNeighborKeys,
+  gatherNeighbors,
+  vertexMask,
+  vertexRows,
+} from '../src/storage/kernels.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
@@ -38,18 +44,18 @@ export interface CsrPlan {
   readonly direction: 'out' | 'in';
   /** Edge label index, -1 for every label, or null when the label does not exist (no entries). */
   readonly labelIdx: number | null;
-  /** mask[lid] = 1 when lid is a vertex (a row) of this partition at the epoch. */
-  readonly mask: Uint8Array;
-  /** Row lengths by local id (0 for ids that are not rows). */
-  readonly degree: Float64Array;
+  /** The rows' local ids, ascending: the vertices of this partition at the epoch. */
+  readonly rowLids: Uint32Array;
+  /** The export's offsets column: row k is neighbours [offsets[k], offsets[k + 1]). */
+  readonly offsets: Float64Array;
+  /** Per local id: row lengths while planning, then the neighbour pass's write cursors. */
+  readonly cursor: Float64Array;
   readonly rows: number;
   /** Total neighbour entries. */
   readonly entries: number;
   /** Whether every id (rows and neighbours) is an integer, so id columns can be Float64Arrays. */
   readonly intIds: boolean;
   readonly chunkEntries: number;
-  /** Local ids per window of the degree and id passes (whole record ranges). */
-  readonly window: number;
 }
 
 /**
@@ -63,23 +69,13 @@ function uninitF64(n: number): Float64Array {
 
 /** Most chunks per export: bigger partitions get bigger chunks (see neighborChunks). */
 const MAX_CHUNKS = 64;
-/** Record ranges per window of the degree and id passes (4096 local ids each). */
-const RANGES_PER_WINDOW = 16;
-const RANGE_IDS = 4096;
+/** Rows per window of the degree pass and per chunk of the ids and offsets columns. */
+const ROW_WINDOW = 1 << 16;
 
 /**
- * A mask equal to `full` on [lo, hi) and zero elsewhere, truncated at hi, in the reusable
- * `win` (which must be all zero on entry; clear [lo, hi) afterwards). The scan kernels stop at
- * the mask's length and skip masked-out ids, so this confines a scan to a window of rows.
- */
-function windowMask(full: Uint8Array, win: Uint8Array, lo: number, hi: number): Uint8Array {
-  win.set(full.subarray(lo, hi), lo);
-  return win.subarray(0, hi);
-}
-
-/**
- * The counting pass: the rows (a vertex mask) and every row's length, one window of rows at
- * a time with a yield in between. The snapshot must stay open until the export is consumed.
+ * The counting pass: the rows (a vertex mask), every row's length (a window of local ids at
+ * a time, with a yield in between) and from them the offsets column. The snapshot must stay
+ * open until the export is consumed.
  */
 export async function planCsr(
   snap: GraphSnapshot,
@@ -93,32 +89,19 @@ export async function planCsr(
   const labelIdx = idx < 0 && label !== undefined ? null : idx;
   const mask = vertexMask(s);
   const bound = mask.length;
-  const degree = new Float64Array(bound);
+  const rowLids = vertexRows(s, mask);
+  const rows = rowLids.length;
+  const cursor = new Float64Array(bound);
   const keys = s.idKeys(bound);
-  let rows = 0;
-  for (let lid = 0; lid < bound; lid++) rows += mask[lid];
-  const window = RANGES_PER_WINDOW * RANGE_IDS;
   if (labelIdx !== null) {
-    // Row lengths by the degree kernel (O(1) per list without deletions), a window at a time.
-    const win = new Uint8Array(bound);
-    for (let lo = 0; lo < bound; lo += window) {
-      const hi = Math.min(bound, lo + window);
-      degrees(s, direction, labelIdx, windowMask(mask, win, lo, hi), degree, lo);
-      win.fill(0, lo, hi);
+    // Row lengths by the degree kernel (O(1) per list without deletions).
+    for (let r0 = 0; r0 < rows; r0 += ROW_WINDOW) {
+      degrees(s, direction, labelIdx, rowLids, cursor, r0, Math.min(rows, r0 + ROW_WINDOW));
       await nextTurn();
     }
   }
-  let entries = 0;
-  for (let lid = 0; lid < bound; lid++) entries += degree[lid];
-  // One string among the local ids below the bound (rows and neighbours are all there) rules
-  // out typed id columns (ids of vertices deleted before this epoch only make this conservative).
-  let intIds = true;
-  for (let lid = 0; lid < bound; lid++) {
-    if (keys[lid] < 0) {
-      intIds = false;
-      break;
-    }
-  }
+  const offsets = offsetsOf(rowLids, cursor);
+  const entries = offsets[rows];
   return {
     epoch: snap.epoch,
     partition,
@@ -126,14 +109,35 @@ export async function planCsr(
     keys,
     direction,
     labelIdx,
-    mask,
-    degree,
+    rowLids,
+    offsets,
+    cursor,
     rows,
     entries,
-    intIds,
+    intIds: allIntegerKeys(keys, bound),
     chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(entries / MAX_CHUNKS)),
-    window,
   };
+}
+
+/** The offsets column: running sums of the rows' lengths (given by local id). */
+function offsetsOf(rowLids: Uint32Array, length: Float64Array): Float64Array {
+  const offsets = uninitF64(rowLids.length + 1);
+  let total = 0;
+  offsets[0] = 0;
+  for (let k = 0; k < rowLids.length; k++) {
+    total += length[rowLids[k]];
+    offsets[k + 1] = total;
+  }
+  return offsets;
+}
+
+/**
+ * Whether no local id below the bound is a string id (rows and neighbours are all there; ids
+ * of vertices deleted before this epoch only make this conservative).
+ */
+function allIntegerKeys(keys: Float64Array, bound: number): boolean {
+  for (let lid = 0; lid < bound; lid++) if (keys[lid] < 0) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,101 +230,97 @@ export function msgpackLength(plan: CsrPlan): number | null {
 
 type Chunk = Float64Array | ExternalId[];
 
-/** The row ids, a window of local ids at a time. */
+/** The row ids, ROW_WINDOW rows at a time. */
 async function* idChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
-  const { mask, snapshot: s, window } = plan;
-  for (let lo = 0; lo < mask.length; lo += window) {
-    const hi = Math.min(mask.length, lo + window);
-    let n = 0;
-    for (let lid = lo; lid < hi; lid++) n += mask[lid];
-    if (typed) {
-      const { keys } = plan;
-      const out = uninitF64(n);
-      let k = 0;
-      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out[k++] = keys[lid];
-      yield out;
-    } else {
-      const out: ExternalId[] = [];
-      for (let lid = lo; lid < hi; lid++) if (mask[lid] !== 0) out.push(s.externalId(lid));
+  const { rowLids, rows, snapshot: s } = plan;
+  for (let r0 = 0; r0 < rows; r0 += ROW_WINDOW) {
+    const r1 = Math.min(rows, r0 + ROW_WINDOW);
+    if (typed) yield gatherKeys(plan.keys, rowLids, r0, r1);
+    else {
+      const out: ExternalId[] = new Array(r1 - r0);
+      for (let k = r0; k < r1; k++) out[k - r0] = s.externalId(rowLids[k]);
       yield out;
     }
     await nextTurn();
   }
 }
 
-/** Row offsets (one more than rows, starting at 0), a window at a time. */
+function gatherKeys(keys: Float64Array, lids: Uint32Array, from: number, to: number): Float64Array {
+  const out = uninitF64(to - from);
+  for (let k = from; k < to; k++) out[k - from] = keys[lids[k]];
+  return out;
+}
+
+/** The offsets column, ROW_WINDOW + 1 entries at a time (views of plan.offsets, no copy). */
 async function* offsetChunks(plan: CsrPlan): AsyncGenerator<Float64Array> {
-  const { mask, degree, window } = plan;
-  let total = 0;
-  yield Float64Array.of(0);
-  for (let lo = 0; lo < mask.length; lo += window) {
-    const hi = Math.min(mask.length, lo + window);
-    let n = 0;
-    for (let lid = lo; lid < hi; lid++) n += mask[lid];
-    const out = uninitF64(n);
-    let k = 0;
-    for (let lid = lo; lid < hi; lid++) {
-      if (mask[lid] === 0) continue;
-      total += degree[lid];
-      out[k++] = total;
-    }
-    yield out;
+  const { offsets, rows } = plan;
+  yield offsets.subarray(0, 1);
+  for (let r0 = 1; r0 <= rows; r0 += ROW_WINDOW) {
+    yield offsets.subarray(r0, Math.min(rows + 1, r0 + ROW_WINDOW));
     await nextTurn();
   }
-  if (total !== plan.entries) throw drift(plan, total);
 }
 
 /**
- * Neighbour ids, a chunk of about chunkEntries entries (whole rows) at a time: the scan
- * kernel copies the chunk's rows as local ids (no per-edge callback), then they become
- * external ids. Each row must come out exactly as long as counted.
+ * Neighbour ids, a chunk of about chunkEntries entries (whole rows, at least one) at a time:
+ * the scan kernel copies the chunk's rows (no per-edge callback), as external ids directly
+ * when every id is an integer. Each row must come out exactly as long as counted.
  */
 async function* neighborChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
-  const { mask, degree, snapshot: s, chunkEntries, direction, labelIdx } = plan;
+  const { rowLids, offsets, rows, cursor, snapshot: s, chunkEntries, direction, labelIdx } = plan;
   if (labelIdx === null) return;
-  const bound = mask.length;
-  const win = new Uint8Array(bound);
-  const cursor = new Float64Array(bound);
-  let emitted = 0;
-  let lo = 0;
-  while (lo < bound) {
-    // Whole rows up to chunkEntries (at least one row).
-    let hi = lo;
-    let n = 0;
-    while (hi < bound && (n === 0 || n + degree[hi] <= chunkEntries)) n += degree[hi++];
+  let r0 = 0;
+  while (r0 < rows) {
+    const base = offsets[r0];
+    let r1 = r0 + 1;
+    while (r1 < rows && offsets[r1 + 1] - base <= chunkEntries) r1++;
+    const n = offsets[r1] - base;
     if (n > 0) {
-      let w = 0;
-      for (let lid = lo; lid < hi; lid++) {
-        cursor[lid] = w;
-        w += degree[lid];
-      }
-      const rowMask = windowMask(mask, win, lo, hi);
+      setCursors(cursor, rowLids, offsets, r0, r1);
       let chunk: Chunk;
       if (typed) {
-        // Integer ids: the kernel writes the neighbours' external ids directly.
         const out = uninitF64(n);
-        gatherNeighborKeys(s, direction, labelIdx, rowMask, cursor, plan.keys, out, lo);
+        gatherNeighborKeys(s, direction, labelIdx, rowLids, cursor, plan.keys, out, r0, r1);
         chunk = out;
       } else {
         const local = new Uint32Array(n);
-        gatherNeighbors(s, direction, labelIdx, rowMask, cursor, local);
+        gatherNeighbors(s, direction, labelIdx, rowLids, cursor, local, undefined, r0, r1);
         const out: ExternalId[] = new Array(n);
         for (let k = 0; k < n; k++) out[k] = s.externalId(local[k]);
         chunk = out;
       }
-      win.fill(0, lo, hi);
-      let end = 0;
-      for (let lid = lo; lid < hi; lid++) {
-        end += degree[lid];
-        if (mask[lid] !== 0 && cursor[lid] !== end) throw drift(plan, emitted + cursor[lid]);
-      }
+      const short = firstShortRow(cursor, rowLids, offsets, r0, r1);
+      if (short >= 0) throw drift(plan, base + cursor[rowLids[short]]);
       yield chunk;
-      emitted += n;
     }
-    lo = hi;
+    r0 = r1;
     await nextTurn();
   }
-  if (emitted !== plan.entries) throw drift(plan, emitted);
+}
+
+/** cursor[row's lid] = where the row starts within the chunk of rows [r0, r1). */
+function setCursors(
+  cursor: Float64Array,
+  lids: Uint32Array,
+  offsets: Float64Array,
+  r0: number,
+  r1: number,
+): void {
+  const base = offsets[r0];
+  for (let k = r0; k < r1; k++) cursor[lids[k]] = offsets[k] - base;
+}
+
+/** The first row of [r0, r1) whose cursor did not end where the row ends, or -1. */
+function firstShortRow(
+  cursor: Float64Array,
+  lids: Uint32Array,
+  offsets: Float64Array,
+  r0: number,
+  r1: number,
+): number {
+  const base = offsets[r0];
+  for (let k = r0; k < r1; k++) if (cursor[lids[k]] !== offsets[k + 1] - base) return k;
+  return -1;
 }
 
 function drift(plan: CsrPlan, got: number): EpochgraphError {

@@ -9,7 +9,7 @@
  *    (after 20 warm-up epochs, whose worst seal is reported apart).
  */
 import { PartitionReader, PartitionStore, type Snapshot } from '../src/storage/index.js';
-import { degrees, pullSum, vertexMask } from '../src/storage/kernels.js';
+import { degrees, pullSum, vertexMask, vertexRows } from '../src/storage/kernels.js';
 import { percentile, report, rng } from './report.js';
 
 const BATCH = 50_000;
@@ -160,9 +160,10 @@ function pagerank(
 
 function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: number; maxDiff: number } {
   const mask = vertexMask(snap);
+  const rows = vertexRows(snap, mask);
   const n = mask.length;
   const outdeg = new Float64Array(n);
-  degrees(snap, 'out', -1, mask, outdeg);
+  degrees(snap, 'out', -1, rows, outdeg);
   const csr = snap.csr('in');
   // Static CSR indexed by local id (P = 1: every local id is a vertex row).
   const offsets = new Uint32Array(n + 1);
@@ -170,7 +171,7 @@ function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: num
   for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
   const nbrs = csr.neighbors;
   const csrPull = (x: Float64Array, out: Float64Array) => csrPullSum(n, offsets, nbrs, x, out);
-  const storePull = (x: Float64Array, out: Float64Array) => pullSum(snap, 'in', -1, mask, x, out);
+  const storePull = (x: Float64Array, out: Float64Array) => pullSum(snap, 'in', -1, rows, x, out);
   const iters = 10;
   let bestStore = Number.POSITIVE_INFINITY;
   const ratios: number[] = [];

@@ -24,7 +24,7 @@ import { type ExternalId, partitionOf } from '../model/ids.js';
 import { decodeF64 } from '../storage/edge-columns.js';
 import type { GraphSnapshot } from '../storage/graph-snapshot.js';
 import type { Snapshot } from '../storage/index.js';
-import { gatherNeighbors, pullSum, vertexMask } from '../storage/kernels.js';
+import { degrees, gatherNeighbors, vertexMask } from '../storage/kernels.js';
 import type { CsrGraph } from './csr-graph.js';
 
 /** One partition's part of a {@link Projection}. */
@@ -151,13 +151,13 @@ export interface ProjectCsrOptions {
 export function projectCsr(proj: Projection, snap: GraphSnapshot, options: ProjectCsrOptions = {}): CsrGraph {
   const { n, parts } = proj;
   const P = parts.length;
-  // Row sizes: the out-degree of every vertex, by the scan kernel (the sum of 1 over its list).
+  // Row sizes: the out-degree of every vertex, by the degree kernel.
   const outOffsets = new Float64Array(n + 1);
   const cursors: Float64Array[] = [];
   for (let p = 0; p < P; p++) {
     const { mask, lids, base } = parts[p];
     const deg = new Float64Array(mask.length);
-    pullSum(snap.partition(p), 'out', -1, mask, new Float64Array(mask.length).fill(1), deg);
+    degrees(snap.partition(p), 'out', -1, lids, deg);
     for (let i = 0; i < lids.length; i++) outOffsets[base + i + 1] = deg[lids[i]];
     cursors.push(deg);
   }
@@ -169,18 +169,18 @@ export function projectCsr(proj: Projection, snap: GraphSnapshot, options: Proje
 
   for (let p = 0; p < P; p++) {
     const s = snap.partition(p);
-    const { mask, lids, base, global } = parts[p];
+    const { lids, base, global } = parts[p];
     const cursor = cursors[p];
     for (let i = 0; i < lids.length; i++) cursor[lids[i]] = outOffsets[base + i];
     if (weights === undefined || addrs === undefined) {
-      gatherNeighbors(s, 'out', -1, mask, cursor, outTargets);
+      gatherNeighbors(s, 'out', -1, lids, cursor, outTargets);
     } else {
       // Label by label, so each entry's weight is read from its own label's column.
       const labels = s.schema.edgeLabels;
       const before = new Float64Array(cursor.length);
       for (let l = 0; l < labels.length; l++) {
         before.set(cursor);
-        gatherNeighbors(s, 'out', l, mask, cursor, outTargets, addrs);
+        gatherNeighbors(s, 'out', l, lids, cursor, outTargets, addrs);
         readWeights(s, l, options.weight as string, lids, before, cursor, addrs, weights);
       }
     }

@@ -19,7 +19,7 @@
  */
 import { invalid } from '../errors.js';
 import type { GraphSnapshot } from '../storage/graph-snapshot.js';
-import { pullSum } from '../storage/kernels.js';
+import { degrees, pullSum } from '../storage/kernels.js';
 import { DEFAULT_PAGERANK_DAMPING, DEFAULT_PAGERANK_ITERATIONS } from './algorithms/pagerank.js';
 import type { Projection } from './projection.js';
 
@@ -31,7 +31,7 @@ interface Mirror {
 }
 
 interface PartState {
-  mask: Uint8Array;
+  /** The partition's vertices (local ids, ascending): the rows of the pull. */
   lids: Uint32Array;
   base: number;
   invOut: Float64Array;
@@ -108,7 +108,7 @@ export class StorePagerank {
       for (let p = 0; p < P; p++) {
         const s = parts[p];
         s.acc.fill(0);
-        pullSum(snap.partition(p), 'in', -1, s.mask, s.x, s.acc);
+        pullSum(snap.partition(p), 'in', -1, s.lids, s.x, s.acc);
       }
       const out = it === iterations - 1 ? rank : null;
       let nextDangling = 0;
@@ -183,10 +183,10 @@ function setup(proj: Projection, snap: GraphSnapshot): { parts: PartState[]; edg
   for (let p = 0; p < P; p++) {
     const { mask, lids, base } = proj.parts[p];
     const bound = mask.length;
-    // Out-degrees by the scan kernel: the sum of 1 over each out-list, range by range (a
-    // vertex's out-list lives in its own partition, so these are complete).
+    // Out-degrees by the degree kernel (a vertex's out-list lives in its own partition, so
+    // these are complete).
     const deg = new Float64Array(bound);
-    pullSum(snap.partition(p), 'out', -1, mask, new Float64Array(bound).fill(1), deg);
+    degrees(snap.partition(p), 'out', -1, lids, deg);
     const invOut = new Float64Array(bound);
     for (let i = 0; i < lids.length; i++) {
       const lid = lids[i];
@@ -194,7 +194,6 @@ function setup(proj: Projection, snap: GraphSnapshot): { parts: PartState[]; edg
       if (deg[lid] > 0) invOut[lid] = 1 / deg[lid];
     }
     states.push({
-      mask,
       lids,
       base,
       invOut,

@@ -4,17 +4,24 @@
  * none per vertex), and take a plain prefix scan when no record in the range changed after
  * the snapshot's epoch (the common case when reading the latest epoch).
  *
- * Local ids index the value arrays directly, so these kernels serve one partition. `mask`
- * (from vertexMask) marks the local ids that are vertices of this partition at the snapshot's
- * epoch: records of other ids (vertices created later, remote "ghost" ids) are skipped; a
- * vertex created after the epoch has a record without history, so the mask is required.
+ * Local ids index the value arrays directly, so these kernels serve one partition. `rows`
+ * (from vertexRows) lists, ascending, the local ids that are vertices of this partition at
+ * the snapshot's epoch; records of other ids (vertices created later, remote "ghost" ids) are
+ * never read. A vertex created after the epoch has a record without history, so the list is
+ * required. (The kernels took a 0/1 mask over every local id before; with P > 1 vertices and
+ * ghost ids alternate at random, and the branch on the mask mispredicted about half the time:
+ * the row list made the P = 2 PageRank pull ~20% faster, scratch/pull-rows.mjs.)
  */
 import {
+  CORE_LABEL,
+  CORE_WIDTH,
   COUNT_MASK,
   DIR_CAPACITY,
   DIR_HEADER,
   NODE_DEL,
   NODE_EPOCH,
+  PAGE_BITS,
+  PAGE_ITEMS,
   RB_HEADER,
   RB_MAX_EPOCH,
   RB_SEQ,
@@ -24,11 +31,22 @@ import {
   RECORD_BLOCK_WORDS,
   RECORDS_PER_BLOCK,
 } from './layout.js';
-import { newVersionOut, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-table.js';
+import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-table.js';
 import type { Snapshot } from './snapshot.js';
 
 const scratch = new Float64Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
+
+/**
+ * The end of the run of rows from rows[k0] on that share its record range (4096 local ids),
+ * at most `to`: rows[k0 .. end) are one range's rows.
+ */
+function rangeEnd(rows: Uint32Array, k0: number, to: number): number {
+  const limit = ((rows[k0] >>> RECORD_BITS) + 1) << RECORD_BITS;
+  let k = k0 + 1;
+  while (k < to && rows[k] < limit) k++;
+  return k;
+}
 
 function tablesOf(snap: Snapshot, dir: 'out' | 'in', labelIdx: number): number[] {
   const labels = snap.schema.edgeLabels;
@@ -41,14 +59,14 @@ function tablesOf(snap: Snapshot, dir: 'out' | 'in', labelIdx: number): number[]
 }
 
 /**
- * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch.
- * With dir = 'in' this is the pull step of PageRank.
+ * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch,
+ * for every row v. With dir = 'in' this is the pull step of PageRank.
  */
 export function pullSum(
   snap: Snapshot,
   dir: 'out' | 'in',
   labelIdx: number,
-  mask: Uint8Array,
+  rows: Uint32Array,
   x: Float64Array,
   out: Float64Array,
 ): void {
@@ -62,24 +80,21 @@ export function pullSum(
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
-    for (let r = 0; r < ranges; r++) {
+    for (let k0 = 0, k1 = 0; k0 < rows.length; k0 = k1) {
+      k1 = rangeEnd(rows, k0, rows.length);
+      const r = rows[k0] >>> RECORD_BITS;
+      if (r >= ranges) break;
       const rb = a.word(d + DIR_HEADER + r);
       if (rb === 0) continue;
       const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
       const base = rb & cmask;
       const first = r << RECORD_BITS;
-      const n = Math.min(RECORDS_PER_BLOCK, out.length - first, mask.length - first);
-      if (n <= 0) continue;
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let i = 0; i < n; i++) {
-          if (mask[first + i] === 0) {
-            scratch[i] = 0;
-            continue;
-          }
-          const ro = base + RB_HEADER + i * REC_STRIDE;
+        for (let k = k0; k < k1; k++) {
+          const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
           let h = u[ro];
           const cw = u[ro + 1];
           let c = cw & COUNT_MASK;
@@ -97,7 +112,7 @@ export function pullSum(
             } else del = a.word(xn + NODE_DEL);
           }
           if (c === 0) {
-            scratch[i] = 0;
+            scratch[k - k0] = 0;
             continue;
           }
           // The chunk's view, looked up again only when the chunk changes (a generic-array load
@@ -118,12 +133,12 @@ export function pullSum(
               if (s === 0 || s > e) sum += x[A[o]];
             }
           }
-          scratch[i] = sum;
+          scratch[k - k0] = sum;
         }
         // Use the range only if no seal overlapped it; otherwise redo it.
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
       }
-      for (let i = 0; i < n; i++) out[first + i] += scratch[i];
+      for (let k = k0; k < k1; k++) out[rows[k]] += scratch[k - k0];
     }
   }
 }
@@ -131,11 +146,11 @@ export function pullSum(
 const cursorSave = new Float64Array(RECORDS_PER_BLOCK);
 
 /**
- * Copy every masked vertex's `dir` list (label -1 = all labels, in label order) at the
- * snapshot's epoch into `targets` (neighbour local ids), starting at cursor[v] and advancing
- * cursor[v] past what was written; with `addrs`, each entry's arena address too (for edge
- * properties, as Snapshot.edgeProps reads them). The caller sizes rows beforehand (for
- * example with pullSum over ones). Same range scan and sequence-lock check as pullSum: a range
+ * Copy the `dir` list (label -1 = all labels, in label order) at the snapshot's epoch of every
+ * row rows[from .. to) into `targets` (neighbour local ids), starting at cursor[v] and
+ * advancing cursor[v] past what was written (cursors by local id); with `addrs`, each entry's
+ * arena address too (for edge properties, as Snapshot.edgeProps reads them). The caller sizes
+ * rows beforehand (with degrees). Same range scan and sequence-lock check as pullSum: a range
  * that a seal overlapped is copied again from the same cursors (the list at the epoch is the
  * same wherever its blocks are), so the output is exactly what forEachNeighbor visits.
  * (Added for analytics: building a CSR copy through per-vertex reads was ~10× slower.)
@@ -144,10 +159,12 @@ export function gatherNeighbors(
   snap: Snapshot,
   dir: 'out' | 'in',
   labelIdx: number,
-  mask: Uint8Array,
+  rows: Uint32Array,
   cursor: Float64Array,
   targets: Uint32Array,
   addrs?: Uint32Array,
+  from = 0,
+  to = rows.length,
 ): void {
   const a = snap.reader.arena;
   const e = snap.epoch;
@@ -159,22 +176,23 @@ export function gatherNeighbors(
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
-    for (let r = 0; r < ranges; r++) {
+    for (let k0 = from, k1 = from; k0 < to; k0 = k1) {
+      k1 = rangeEnd(rows, k0, to);
+      const r = rows[k0] >>> RECORD_BITS;
+      if (r >= ranges) break;
       const rb = a.word(d + DIR_HEADER + r);
       if (rb === 0) continue;
       const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
       const base = rb & cmask;
       const first = r << RECORD_BITS;
-      const n = Math.min(RECORDS_PER_BLOCK, cursor.length - first, mask.length - first);
-      if (n <= 0) continue;
-      for (let i = 0; i < n; i++) cursorSave[i] = cursor[first + i];
+      for (let k = k0; k < k1; k++) cursorSave[k - k0] = cursor[rows[k]];
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let i = 0; i < n; i++) {
-          if (mask[first + i] === 0) continue;
-          const ro = base + RB_HEADER + i * REC_STRIDE;
+        for (let k = k0; k < k1; k++) {
+          const v = rows[k];
+          const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
           let h = u[ro];
           const cw = u[ro + 1];
           let c = cw & COUNT_MASK;
@@ -196,7 +214,7 @@ export function gatherNeighbors(
             A = a.u32[chunkNo];
           }
           const o0 = h & cmask;
-          let w = cursor[first + i];
+          let w = cursor[v];
           if (del === 0 && addrs === undefined) {
             for (let j = 0; j < c; j++) targets[w++] = A[o0 + j];
           } else {
@@ -210,62 +228,103 @@ export function gatherNeighbors(
               w++;
             }
           }
-          cursor[first + i] = w;
+          cursor[v] = w;
         }
         // Keep the range only if no seal overlapped it; otherwise copy it again.
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
-        for (let i = 0; i < n; i++) cursor[first + i] = cursorSave[i];
+        for (let k = k0; k < k1; k++) cursor[rows[k]] = cursorSave[k - k0];
       }
     }
   }
 }
 
-/** The local ids that are vertices of this partition at the snapshot's epoch. */
+/**
+ * The local ids that are vertices of this partition at the snapshot's epoch: mask[lid] = 1.
+ * One record read per page of 64 vertices, then the page's label words straight from its
+ * chunk's view (a callback and an address lookup per vertex, as forEachVertex does, cost ~4×).
+ */
 export function vertexMask(snap: Snapshot): Uint8Array {
   const mask = new Uint8Array(snap.localIdBound());
-  snap.forEachVertex((lid) => {
-    mask[lid] = 1;
-  });
+  const a = snap.reader.arena;
+  const d = tableDir(snap.reader.ctl, snap.schema.core);
+  if (d === 0) return mask;
+  const ranges = a.word(d + DIR_CAPACITY);
+  const cmask = a.chunkMask;
+  for (let r = 0; r < ranges; r++) {
+    const rb = a.word(d + DIR_HEADER + r);
+    if (rb === 0) continue;
+    for (let i = 0; i < RECORDS_PER_BLOCK; i++) {
+      const page = (r << RECORD_BITS) + i;
+      const first = page << PAGE_BITS;
+      if (first >= mask.length) return mask;
+      if (!readRecord(a, rb, page, snap.epoch, version)) continue;
+      const head = version[V_HEAD];
+      // A page never crosses an arena chunk: a view that covers its last word covers it all.
+      const C = a.chunk(head + PAGE_ITEMS * CORE_WIDTH - 1);
+      const o = (head & cmask) + CORE_LABEL;
+      const n = Math.min(PAGE_ITEMS, mask.length - first);
+      // 1 for a label word above 0 (labels are small), without a branch: vertices and ghost ids
+      // alternate at random, and a branch would mispredict about half the time.
+      for (let j = 0; j < n; j++) mask[first + j] = -C[o + j * CORE_WIDTH] >>> 31;
+    }
+  }
   return mask;
 }
 
 /**
+ * The local ids that are vertices of this partition at the snapshot's epoch, ascending: the
+ * `rows` of the other kernels. Branch-free (each local id is written at the next row's slot,
+ * which only a vertex keeps), for the same reason as vertexMask.
+ */
+export function vertexRows(snap: Snapshot, mask = vertexMask(snap)): Uint32Array {
+  let n = 0;
+  for (let lid = 0; lid < mask.length; lid++) n += mask[lid];
+  const rows = new Uint32Array(n + 1);
+  let k = 0;
+  for (let lid = 0; lid < mask.length; lid++) {
+    rows[k] = lid;
+    k += mask[lid];
+  }
+  return rows.subarray(0, n);
+}
+
+/**
  * deg[v] = number of v's `dir` neighbours (label -1 = all) at the snapshot's epoch, for every
- * masked v (0 elsewhere). The same range scan as pullSum: a list without deletions counts in
- * O(1) from its record; a list with deletions counts the entries alive at the epoch. With
- * `from`, only local ids from there on are counted and written (a window: mask ends it).
+ * row v in rows[from .. to) (by local id; other entries are left alone). The same range scan
+ * as pullSum: a list without deletions counts in O(1) from its record; a list with deletions
+ * counts the entries alive at the epoch.
  */
 export function degrees(
   snap: Snapshot,
   dir: 'out' | 'in',
   labelIdx: number,
-  mask: Uint8Array,
+  rows: Uint32Array,
   deg: Float64Array,
   from = 0,
+  to = rows.length,
 ): void {
-  deg.fill(0, from, Math.min(deg.length, mask.length));
+  for (let k = from; k < to; k++) deg[rows[k]] = 0;
   const a = snap.reader.arena;
   const e = snap.epoch;
   for (const table of tablesOf(snap, dir, labelIdx)) {
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
-    for (let r = from >>> RECORD_BITS; r < ranges; r++) {
+    for (let k0 = from, k1 = from; k0 < to; k0 = k1) {
+      k1 = rangeEnd(rows, k0, to);
+      const r = rows[k0] >>> RECORD_BITS;
+      if (r >= ranges) break;
       const rb = a.word(d + DIR_HEADER + r);
       if (rb === 0) continue;
       const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
       const base = rb & a.chunkMask;
       const first = r << RECORD_BITS;
-      const n = Math.min(RECORDS_PER_BLOCK, deg.length - first, mask.length - first);
-      if (n <= 0) continue;
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let i = 0; i < n; i++) {
-          scratch[i] = 0;
-          if (mask[first + i] === 0) continue;
-          const ro = base + RB_HEADER + i * REC_STRIDE;
+        for (let k = k0; k < k1; k++) {
+          const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
           const cw = u[ro + 1];
           let c = cw & COUNT_MASK;
           const xn = u[ro + 2];
@@ -286,11 +345,11 @@ export function degrees(
             }
             c = alive;
           }
-          scratch[i] = c;
+          scratch[k - k0] = c;
         }
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
       }
-      for (let i = 0; i < n; i++) deg[first + i] += scratch[i];
+      for (let k = k0; k < k1; k++) deg[rows[k]] += scratch[k - k0];
     }
   }
 }
@@ -298,18 +357,18 @@ export function degrees(
 /**
  * gatherNeighbors, writing each neighbour's id key (`keys[local id]`, see Snapshot.idKeys)
  * instead of its local id: the neighbour column of a CSR export in one pass. Same scan, same
- * sequence-lock retry, same cursor contract. With `from`, the scan starts at the record range
- * of that local id (for a window of rows: the mask must be zero below it).
+ * sequence-lock retry, same cursor contract, same window of rows [from, to).
  */
 export function gatherNeighborKeys(
   snap: Snapshot,
   dir: 'out' | 'in',
   labelIdx: number,
-  mask: Uint8Array,
+  rows: Uint32Array,
   cursor: Float64Array,
   keys: Float64Array,
   out: Float64Array,
   from = 0,
+  to = rows.length,
 ): void {
   const a = snap.reader.arena;
   const e = snap.epoch;
@@ -321,22 +380,23 @@ export function gatherNeighborKeys(
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
-    for (let r = from >>> RECORD_BITS; r < ranges; r++) {
+    for (let k0 = from, k1 = from; k0 < to; k0 = k1) {
+      k1 = rangeEnd(rows, k0, to);
+      const r = rows[k0] >>> RECORD_BITS;
+      if (r >= ranges) break;
       const rb = a.word(d + DIR_HEADER + r);
       if (rb === 0) continue;
       const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
       const base = rb & cmask;
       const first = r << RECORD_BITS;
-      const n = Math.min(RECORDS_PER_BLOCK, cursor.length - first, mask.length - first);
-      if (n <= 0) continue;
-      for (let i = 0; i < n; i++) cursorSave[i] = cursor[first + i];
+      for (let k = k0; k < k1; k++) cursorSave[k - k0] = cursor[rows[k]];
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let i = 0; i < n; i++) {
-          if (mask[first + i] === 0) continue;
-          const ro = base + RB_HEADER + i * REC_STRIDE;
+        for (let k = k0; k < k1; k++) {
+          const v = rows[k];
+          const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
           let h = u[ro];
           const cw = u[ro + 1];
           let c = cw & COUNT_MASK;
@@ -358,7 +418,7 @@ export function gatherNeighborKeys(
             A = a.u32[chunkNo];
           }
           const o0 = h & cmask;
-          let w = cursor[first + i];
+          let w = cursor[v];
           if (del === 0) {
             for (let j = 0; j < c; j++) out[w++] = keys[A[o0 + j]];
           } else {
@@ -368,10 +428,10 @@ export function gatherNeighborKeys(
               out[w++] = keys[A[o0 + j]];
             }
           }
-          cursor[first + i] = w;
+          cursor[v] = w;
         }
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
-        for (let i = 0; i < n; i++) cursor[first + i] = cursorSave[i];
+        for (let k = k0; k < k1; k++) cursor[rows[k]] = cursorSave[k - k0];
       }
     }
   }

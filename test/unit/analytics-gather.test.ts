@@ -13,6 +13,7 @@ import {
   gatherNeighbors,
   pullSum,
   vertexMask,
+  vertexRows,
 } from '../../src/storage/kernels.js';
 import { rng } from '../helpers/rng.js';
 
@@ -59,18 +60,20 @@ describe('gatherNeighbors', () => {
     for (const e of epochs) {
       reader.read(e, (snap) => {
         const mask = vertexMask(snap);
+        const rows = vertexRows(snap, mask);
+        expect(Array.from(rows)).toEqual(Array.from(mask.keys()).filter((lid) => mask[lid] === 1));
         const n = mask.length;
         for (const dir of ['out', 'in'] as const) {
           for (const label of [-1, 0, 1]) {
             const want = perVertex(snap, dir, label, mask);
             const deg = new Float64Array(n);
-            pullSum(snap, dir, label, mask, new Float64Array(n).fill(1), deg);
+            pullSum(snap, dir, label, rows, new Float64Array(n).fill(1), deg);
             const start = new Float64Array(n + 1);
             for (let v = 0; v < n; v++) start[v + 1] = start[v] + deg[v];
             const cursor = start.slice(0, n);
             const targets = new Uint32Array(start[n]);
             const addrs = new Uint32Array(start[n]);
-            gatherNeighbors(snap, dir, label, mask, cursor, targets, addrs);
+            gatherNeighbors(snap, dir, label, rows, cursor, targets, addrs);
             const where = `epoch ${e} ${dir} label ${label}`;
             expect(Array.from(cursor), where).toEqual(Array.from(start.subarray(1)));
             expect(Array.from(targets), where).toEqual(want.flatMap((r) => r.nbrs));
@@ -81,16 +84,16 @@ describe('gatherNeighbors', () => {
             }
             // Without addresses: the same targets.
             const again = new Uint32Array(start[n]);
-            gatherNeighbors(snap, dir, label, mask, start.slice(0, n), again);
+            gatherNeighbors(snap, dir, label, rows, start.slice(0, n), again);
             expect(Array.from(again)).toEqual(Array.from(targets));
             // The degrees kernel counts what the gather copies, per label too.
             const counted = new Float64Array(n);
-            degrees(snap, dir, label, mask, counted);
+            degrees(snap, dir, label, rows, counted);
             expect(Array.from(counted), where).toEqual(Array.from(deg));
             // As id keys: the external ids of the same neighbours, in the same order.
             const keyed = new Float64Array(start[n]);
             const keyCursor = start.slice(0, n);
-            gatherNeighborKeys(snap, dir, label, mask, keyCursor, snap.idKeys(), keyed);
+            gatherNeighborKeys(snap, dir, label, rows, keyCursor, snap.idKeys(), keyed);
             expect(Array.from(keyCursor), where).toEqual(Array.from(start.subarray(1)));
             expect(Array.from(keyed), where).toEqual(Array.from(targets, (t) => snap.externalId(t)));
           }
@@ -98,5 +101,84 @@ describe('gatherNeighbors', () => {
       });
     }
     expect(checked).toBeGreaterThan(10_000);
+  });
+});
+
+describe('kernels over a window of rows', () => {
+  it('vertexMask is what forEachVertex visits; windows [from, to) of rows in degrees and the gathers add up to the whole', () => {
+    // Ids over three record ranges (4096 local ids each), with deletions and a history.
+    const s = PartitionStore.create({ limits: LIMITS });
+    const reader = new PartitionReader(s.descriptor);
+    const rand = rng(11);
+    const span = 10_000;
+    const epochs: number[] = [];
+    for (let k = 0; k < 6; k++) {
+      const ops: Op[] = [];
+      for (let i = 0; i < 8000; i++) {
+        const a = rand(span);
+        const b = rand(span);
+        if (k > 0 && rand(5) === 0) ops.push({ op: 'deleteEdge', src: a, dst: b });
+        else ops.push({ op: 'upsertEdge', src: a, dst: b, label: rand(3) === 0 ? 'other' : 'edge' });
+      }
+      if (k >= 2) for (let i = 0; i < 50; i++) ops.push({ op: 'deleteVertex', id: rand(span) });
+      s.apply({ ops });
+      epochs.push(s.seal().epoch);
+    }
+    for (const e of [epochs[1], epochs[3], epochs[5]]) {
+      reader.read(e, (snap) => {
+        const mask = vertexMask(snap);
+        const n = mask.length;
+        const visited = new Uint8Array(n);
+        snap.forEachVertex((lid) => {
+          visited[lid] = 1;
+        });
+        expect(Array.from(mask), `epoch ${e}`).toEqual(Array.from(visited));
+        const rows = vertexRows(snap, mask);
+        expect(rows[rows.length - 1]).toBeGreaterThan(2 * 4096);
+        // Cuts inside ranges, on a range's first row, and empty windows.
+        const firstOf = (lid: number) => rows.findIndex((v) => v >= lid);
+        const cuts = [
+          0,
+          0,
+          1,
+          firstOf(4095),
+          firstOf(4096),
+          firstOf(5000),
+          firstOf(8192),
+          firstOf(9001),
+          rows.length,
+        ];
+        for (const dir of ['out', 'in'] as const) {
+          for (const label of [-1, 1]) {
+            const where = `epoch ${e} ${dir} label ${label}`;
+            const deg = new Float64Array(n);
+            degrees(snap, dir, label, rows, deg);
+            const windowed = new Float64Array(n);
+            for (let c = 0; c + 1 < cuts.length; c++)
+              degrees(snap, dir, label, rows, windowed, cuts[c], cuts[c + 1]);
+            expect(Array.from(windowed), where).toEqual(Array.from(deg));
+            const start = new Float64Array(n + 1);
+            for (let v = 0; v < n; v++) start[v + 1] = start[v] + deg[v];
+            const whole = new Uint32Array(start[n]);
+            gatherNeighbors(snap, dir, label, rows, start.slice(0, n), whole);
+            const keys = snap.idKeys();
+            const pieces = new Uint32Array(start[n]);
+            const keyed = new Float64Array(start[n]);
+            const cursor = start.slice(0, n);
+            const keyCursor = start.slice(0, n);
+            for (let c = 0; c + 1 < cuts.length; c++) {
+              gatherNeighbors(snap, dir, label, rows, cursor, pieces, undefined, cuts[c], cuts[c + 1]);
+              gatherNeighborKeys(snap, dir, label, rows, keyCursor, keys, keyed, cuts[c], cuts[c + 1]);
+              // Rows past the window are untouched: their cursors have not moved.
+              const next = cuts[c + 1] < rows.length ? rows[cuts[c + 1]] : n;
+              expect(Array.from(cursor.subarray(next)), where).toEqual(Array.from(start.subarray(next, n)));
+            }
+            expect(Array.from(cursor), where).toEqual(Array.from(start.subarray(1)));
+            expect(Array.from(pieces), where).toEqual(Array.from(whole));
+            expect(Array.from(keyed), where).toEqual(Array.from(whole, (t) => snap.externalId(t)));
+          }
+        }
+      });
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
-import { degrees, pullSum, vertexMask } from '../../src/storage/kernels.js';
+import { degrees, pullSum, vertexMask, vertexRows } from '../../src/storage/kernels.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
 
@@ -46,15 +46,16 @@ describe('scan kernels', () => {
     for (const e of epochs) {
       r.read(e, (snap) => {
         const mask = vertexMask(snap);
+        const rows = vertexRows(snap, mask);
         const n = mask.length;
         const x = new Float64Array(n);
         for (let i = 0; i < n; i++) x[i] = (i % 17) + 0.5;
         for (const dir of ['in', 'out'] as const) {
           const got = new Float64Array(n);
-          pullSum(snap, dir, -1, mask, x, got);
+          pullSum(snap, dir, -1, rows, x, got);
           expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(expected(snap, dir, x, n)));
           const deg = new Float64Array(n);
-          degrees(snap, dir, -1, mask, deg);
+          degrees(snap, dir, -1, rows, deg);
           const ones = new Float64Array(n).fill(1);
           expect(Array.from(deg)).toEqual(Array.from(expected(snap, dir, ones, n)));
         }
