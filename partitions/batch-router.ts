@@ -5,7 +5,7 @@
  * returns edge deletions owed by other partitions (cascades), which must be applied before
  * any later op of the same batch. Bulk edges ride in the last segment, split per partition.
  */
-import { highHalf, intIdHash, partitionOf } from '../src/model/ids.js';
+import { hashMod, highHalf, intIdHash, partitionOf } from '../src/model/ids.js';
 import type { Batch, EdgeColumns, Op, PropColumn } from '../src/model/ops.js';
 
 export interface SubBatch {
@@ -98,7 +98,7 @@ function owners(col: EdgeColumns['src'], partitions: number): Uint32Array {
     // Validated ids: non-negative safe integers.
     for (let i = 0; i < n; i++) {
       const v = col[i];
-      out[i] = intIdHash(v >>> 0, v > 0xffffffff ? highHalf(v) : 0) % partitions;
+      out[i] = hashMod(intIdHash(v >>> 0, v > 0xffffffff ? highHalf(v) : 0), partitions);
     }
   } else for (let i = 0; i < n; i++) out[i] = partitionOf(col[i], partitions);
   return out;

@@ -85,7 +85,18 @@ export function idHash(id: ExternalId): number {
 
 /** The partition that owns an id, for a cluster of P partitions. */
 export function partitionOf(id: ExternalId, partitions: number): number {
-  return partitions === 1 ? 0 : idHash(id) % partitions;
+  return partitions === 1 ? 0 : hashMod(idHash(id), partitions);
+}
+
+/**
+ * h % m for a 32-bit unsigned hash h and a positive integer m below 2^30, in int32
+ * arithmetic. (h % m itself is a double modulo once h ≥ 2^31, a call into the runtime in V8:
+ * ~20 ns, 4× the whole owner computation of a bulk edge column.) With h = 2q + b,
+ * h mod m = (2 (q mod m) + b) mod m, and q < 2^31.
+ */
+export function hashMod(h: number, m: number): number {
+  if ((m & (m - 1)) === 0) return h & (m - 1);
+  return ((((h >>> 1) % m) << 1) + (h & 1)) % m;
 }
 
 export function isExternalId(v: unknown): v is ExternalId {

@@ -9,7 +9,7 @@
  * other partitions must apply in the same epoch.
  */
 import type { ExternalId } from '../model/ids.js';
-import { utf8 } from '../model/ids.js';
+import { hashMod, utf8 } from '../model/ids.js';
 import {
   type AppliedCounts,
   type Batch,
@@ -303,10 +303,10 @@ function applyEdgeColumns(
     }
     const s = e.src[i];
     sl[i] = typeof s === 'number' ? ids.intId(s) : ids.stringId(utf8(s));
-    const os = P === 1 || ids.lastHash % P === p ? 1 : 0;
+    const os = P === 1 || hashMod(ids.lastHash, P) === p ? 1 : 0;
     const d = e.dst[i];
     dl[i] = typeof d === 'number' ? ids.intId(d) : ids.stringId(utf8(d));
-    const od = P === 1 || ids.lastHash % P === p ? 2 : 0;
+    const od = P === 1 || hashMod(ids.lastHash, P) === p ? 2 : 0;
     own[i] = os | od;
   }
   const top = ids.count - 1;

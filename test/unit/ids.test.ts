@@ -3,6 +3,7 @@ import { EpochgraphError, errorFromData, toErrorData } from '../../src/errors.js
 import {
   checkExternalId,
   externalIdProblem,
+  hashMod,
   idHash,
   parsePathId,
   partitionOf,
@@ -61,5 +62,27 @@ describe('errors', () => {
     expect(back.details).toEqual({ epoch: 3 });
     expect(errorFromData({ code: 'NOPE' }).code).toBe('INTERNAL');
     expect(toErrorData(new TypeError('x')).code).toBe('INTERNAL');
+  });
+});
+
+describe('hashMod', () => {
+  it('is h % m for every 32-bit unsigned h and m from 1 to 64 (it decides where data lives)', () => {
+    const edges = [0, 1, 2, 0x7ffffffe, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
+    let seed = 12345;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (let m = 1; m <= 64; m++) {
+      for (const h of edges) expect(hashMod(h, m), `${h} mod ${m}`).toBe(h % m);
+      for (let k = 0; k < 2000; k++) {
+        const h = next() ^ (next() << 16);
+        const u = h >>> 0;
+        if (hashMod(u, m) !== u % m) expect(hashMod(u, m), `${u} mod ${m}`).toBe(u % m);
+      }
+    }
+    // Integer ids keep the partitions they had before hashMod (a change would strand stored data).
+    for (let id = 0; id < 5000; id++)
+      for (const P of [2, 3, 4, 7]) expect(partitionOf(id, P)).toBe(idHash(id) % P);
   });
 });
