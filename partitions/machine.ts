@@ -13,7 +13,8 @@
  * - Reads: snapshots of all partitions at one visible epoch (GraphSnapshot).
  * - Retention: the ledger's floor (time window and pins) is sent to every worker.
  * - Backpressure: at most maxQueuedBatches batches wait; more wait for a slot, up to
- *   queueTimeoutMs, then fail with NOT_READY.
+ *   queueTimeoutMs, then fail with NOT_READY (ingest-slots.ts). Batches wait for their
+ *   epoch's seal in seal-waiters.ts.
  */
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
@@ -31,9 +32,13 @@ import { type Route, routeBatch, type SubBatch } from './batch-router.js';
 import { BatchSchemaGuard } from './batch-schema.js';
 import { checkMachineFile, type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
 import { type EpochInfo, EpochLedger, epochInfoOf, type Pin } from './epoch-ledger.js';
+import { IngestSlots } from './ingest-slots.js';
 import { type HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { ReplayResult, SealResultData, WorkerStats } from './protocol.js';
 import { planRecovery, recoveredEpochs } from './recovery-plan.js';
+import { SealWaiters, type SubmitResult } from './seal-waiters.js';
+
+export type { SubmitResult } from './seal-waiters.js';
 
 export interface MachineOptions {
   dataDir: string;
@@ -55,11 +60,6 @@ export interface MachineOptions {
    */
   idleCompactMin?: number;
   logger?: HandleLogger;
-}
-
-export interface SubmitResult {
-  epoch: number;
-  applied: AppliedCounts;
 }
 
 /** What a visible epoch looked like when it was sealed (for metadata, metrics and logs). */
@@ -84,12 +84,6 @@ const RETENTION_TICK_MS = 1000;
 
 const silent: HandleLogger = { info() {}, warn() {}, error() {} };
 
-interface Waiter {
-  resolve: (r: SubmitResult) => void;
-  reject: (e: EpochgraphError) => void;
-  applied: AppliedCounts;
-}
-
 export class Machine {
   readonly partitions: number;
   readonly epochMs: number;
@@ -102,12 +96,11 @@ export class Machine {
   private visible = 0;
   private dirty = false;
   private touched = new Set<number>();
-  private waiters = new Map<number, Waiter[]>();
+  private readonly waiters = new SealWaiters();
   private sendLock: Promise<void> = Promise.resolve();
   private sealChain: Promise<void> = Promise.resolve();
   private sealsInFlight = 0;
-  private queued = 0;
-  private slotWaiters: (() => void)[] = [];
+  private readonly slots: IngestSlots;
   private failure: EpochgraphError | null = null;
   private closing = false;
   /** close() has begun: no more idle compaction. */
@@ -119,8 +112,6 @@ export class Machine {
   private compactionWanted = false;
   private readonly idleCompactMin: number;
   private readonly listeners = new Set<(e: SealEvent) => void>();
-  private readonly maxQueued: number;
-  private readonly queueTimeoutMs: number;
   private readonly log: HandleLogger;
 
   private constructor(
@@ -130,8 +121,7 @@ export class Machine {
     this.partitions = opts.partitions;
     this.epochMs = opts.epochMs ?? 50;
     this.retainMs = opts.retainMs ?? 60_000;
-    this.maxQueued = opts.maxQueuedBatches ?? 256;
-    this.queueTimeoutMs = opts.queueTimeoutMs ?? 5_000;
+    this.slots = new IngestSlots(opts.maxQueuedBatches ?? 256, opts.queueTimeoutMs ?? 5_000);
     this.idleCompactMin = opts.idleCompactMin ?? 65_536;
     this.log = opts.logger ?? silent;
     this.ledger = new EpochLedger(this.retainMs);
@@ -273,7 +263,7 @@ export class Machine {
     return {
       epoch: this.visible,
       oldest: this.oldestEpoch,
-      queuedBatches: this.queued,
+      queuedBatches: this.slots.inUse,
       sealsInFlight: this.sealsInFlight,
       partitions: await Promise.all(this.handles.map((h) => h.request('stats', {}))),
     };
@@ -288,14 +278,14 @@ export class Machine {
    */
   async submit(batch: Batch): Promise<SubmitResult> {
     this.checkWritable();
-    await this.takeSlot();
+    await this.slots.take();
     try {
       // post() returns the acknowledgement wrapped: a bare promise would be adopted by the
       // async function and hold the send lock until the seal, which needs the lock.
       const { ack } = await this.exclusive(() => this.post(batch));
       return await ack;
     } finally {
-      this.releaseSlot();
+      this.slots.release();
     }
   }
 
@@ -303,34 +293,6 @@ export class Machine {
     if (this.failure !== null)
       throw new EpochgraphError('NOT_READY', `writes are stopped: ${this.failure.message}`);
     if (this.closing) throw new EpochgraphError('NOT_READY', 'the daemon is shutting down');
-  }
-
-  private async takeSlot(): Promise<void> {
-    if (this.queued < this.maxQueued) {
-      this.queued++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.slotWaiters.indexOf(go);
-        if (i >= 0) this.slotWaiters.splice(i, 1);
-        reject(
-          new EpochgraphError('NOT_READY', `ingest queue is full (${this.maxQueued} batches); retry later`),
-        );
-      }, this.queueTimeoutMs);
-      const go = () => {
-        clearTimeout(timer);
-        this.queued++;
-        resolve();
-      };
-      this.slotWaiters.push(go);
-    });
-  }
-
-  private releaseSlot(): void {
-    this.queued--;
-    const next = this.slotWaiters.shift();
-    if (next !== undefined) next();
   }
 
   /** Run fn with the send lock (one poster at a time; seals and batches stay in order). */
@@ -384,7 +346,7 @@ export class Machine {
         }
       });
     }
-    return { ack: this.waitForSeal(this.openEpoch, applied) };
+    return { ack: this.waiters.wait(this.openEpoch, applied) };
   }
 
   private postSegment(
@@ -427,32 +389,17 @@ export class Machine {
     applied: AppliedCounts,
   ): Promise<SubmitResult> {
     const epoch = this.openEpoch;
-    const ack = this.waitForSeal(epoch, applied);
+    const ack = this.waiters.wait(epoch, applied);
     return this.settle(posted.map((x) => x.reply)).then(
       (replies) => {
         for (const r of replies) addCounts(applied, r.applied);
         return ack;
       },
       (err) => {
-        this.dropWaiter(epoch, applied);
+        this.waiters.drop(epoch, applied);
         throw err;
       },
     );
-  }
-
-  private waitForSeal(epoch: number, applied: AppliedCounts): Promise<SubmitResult> {
-    return new Promise<SubmitResult>((resolve, reject) => {
-      let list = this.waiters.get(epoch);
-      if (list === undefined) this.waiters.set(epoch, (list = []));
-      list.push({ resolve, reject, applied });
-    });
-  }
-
-  private dropWaiter(epoch: number, applied: AppliedCounts): void {
-    const list = this.waiters.get(epoch);
-    if (list === undefined) return;
-    const i = list.findIndex((w) => w.applied === applied);
-    if (i >= 0) list.splice(i, 1);
   }
 
   /** A vertex's label at the visible epoch, from its owner's reader. */
@@ -526,8 +473,7 @@ export class Machine {
   ): Promise<void> {
     const results = await Promise.allSettled(replies);
     this.sealsInFlight--;
-    const waiters = this.waiters.get(epoch) ?? [];
-    this.waiters.delete(epoch);
+    const waiters = this.waiters.take(epoch);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed !== undefined) {
       const err =
@@ -596,8 +542,7 @@ export class Machine {
     if (this.failure !== null) return;
     this.failure = err;
     this.log.error(`writes stopped: ${err.message}`);
-    for (const list of this.waiters.values()) for (const w of list) w.reject(writesStopped(err));
-    this.waiters.clear();
+    this.waiters.rejectAll(() => writesStopped(err));
   }
 
   /** Force a checkpoint of the latest committed epoch on every partition. */
