@@ -6,7 +6,8 @@
  */
 import { EpochgraphError, invalid } from '../errors.js';
 import { type ExternalId, partitionOf } from '../model/ids.js';
-import type { PartitionReader, PropOut, Snapshot, VertexRecord } from './snapshot.js';
+import type { PartitionReader } from './partition-reader.js';
+import type { PropOut, Snapshot, VertexRecord } from './snapshot.js';
 
 export const NEIGHBOR_DIRECTIONS = ['out', 'in', 'both'] as const;
 export type NeighborDirection = (typeof NEIGHBOR_DIRECTIONS)[number];

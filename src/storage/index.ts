@@ -15,6 +15,8 @@ export type {
 export { GraphSnapshot, NEIGHBOR_DIRECTIONS } from './graph-snapshot.js';
 export type { StoreLimits } from './layout.js';
 export { DEFAULT_LIMITS } from './layout.js';
+/** Readers: open snapshots at any retained epoch from a descriptor, in any thread. */
+export { PartitionReader } from './partition-reader.js';
 export type {
   ApplyResult,
   EpochMeta,
@@ -29,5 +31,5 @@ export type { StoreDescriptor } from './shared-pool.js';
 /** Validate a partition descriptor received from another thread. */
 export { checkDescriptor } from './shared-pool.js';
 export type { Direction, LocalCsr, PropOut, VertexRecord } from './snapshot.js';
-/** Readers: open snapshots at any retained epoch from a descriptor, in any thread. */
-export { DIRECTIONS, type KeyColumn, PartitionReader, Snapshot } from './snapshot.js';
+/** One partition at one epoch (close it when done). */
+export { DIRECTIONS, type KeyColumn, Snapshot } from './snapshot.js';

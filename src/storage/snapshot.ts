@@ -1,30 +1,19 @@
 /**
- * Readers: any thread builds a PartitionReader from a partition's descriptor and opens
- * snapshots at any retained epoch. A Snapshot registers itself in the reader registry for as
- * long as it is open (close it!), reads shared memory directly (no copy, no lock) and sees
- * exactly the state sealed at the newest epoch ≤ its epoch.
+ * A Snapshot: one partition read at one epoch. A PartitionReader (partition-reader.ts) opens
+ * it; it stays registered in the reader registry for as long as it is open (close it!), reads
+ * shared memory directly (no copy, no lock) and sees exactly the state sealed at the newest
+ * epoch ≤ its epoch.
  */
-import { threadId } from 'node:worker_threads';
 import { EpochgraphError } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
-import { ColumnReader, readString, readVector } from './columns.js';
+import { readString, readVector } from './columns.js';
 import { decodeF64 } from './edge-columns.js';
-import { IdIndexViews } from './id-index.js';
-import {
-  CORE_CREATED,
-  CORE_DELETED,
-  CORE_LABEL,
-  CORE_WIDTH,
-  CTL_LIDS,
-  CTL_OLDEST,
-  CTL_PUBLISHED,
-  CTL_SCHEMA_PTR,
-} from './layout.js';
-import { type PublishedSchema, parsePublishedSchema } from './published-schema.js';
-import { beginRead, endRead } from './reader-registry.js';
+import { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH, CTL_LIDS } from './layout.js';
+import type { PartitionReader } from './partition-reader.js';
+import type { PublishedSchema } from './published-schema.js';
+import { endRead } from './reader-registry.js';
 import {
   newVersionOut,
-  RB_HEADER,
   RECORD_BITS,
   readRecord,
   recordBlock,
@@ -33,7 +22,6 @@ import {
   V_DEL,
   V_HEAD,
 } from './record-table.js';
-import { ArenaViews, ColumnChunkViews, checkDescriptor, type StoreDescriptor } from './shared-pool.js';
 
 export const DIRECTIONS = ['out', 'in', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -53,106 +41,6 @@ export interface LocalCsr {
   lids: Uint32Array;
   offsets: Float64Array;
   neighbors: Uint32Array;
-}
-
-export class PartitionReader {
-  readonly descriptor: StoreDescriptor;
-  readonly ctl: Uint32Array;
-  readonly arena: ArenaViews;
-  readonly ids: IdIndexViews;
-  private schemaPtr = 0;
-  private schemaCache: PublishedSchema | null = null;
-  private readonly edgeColumns = new Map<number, ColumnChunkViews>();
-  private readonly columnReaders = new Map<number, ColumnReader>();
-  private coreReader: ColumnReader | null = null;
-
-  constructor(
-    desc: StoreDescriptor | unknown,
-    readonly owner: number = threadId,
-  ) {
-    this.descriptor = checkDescriptor(desc);
-    this.ctl = new Uint32Array(this.descriptor.ctl);
-    this.arena = new ArenaViews(this.descriptor);
-    this.ids = new IdIndexViews(this.descriptor);
-  }
-
-  get partition(): number {
-    return this.descriptor.partition;
-  }
-
-  /** The newest sealed epoch (acquire). */
-  get published(): number {
-    return Atomics.load(this.ctl, CTL_PUBLISHED);
-  }
-
-  get oldest(): number {
-    return Atomics.load(this.ctl, CTL_OLDEST);
-  }
-
-  /** Open a snapshot at `epoch` (default: the latest). Throws EPOCH_GONE / EPOCH_NOT_FOUND. */
-  open(epoch?: number): Snapshot {
-    const { slot, epoch: e } = beginRead(this.ctl, epoch, this.owner);
-    try {
-      this.refresh();
-      return new Snapshot(this, e, slot);
-    } catch (err) {
-      endRead(this.ctl, slot);
-      throw err;
-    }
-  }
-
-  /** Run fn on a snapshot and close it afterwards. */
-  read<T>(epoch: number | undefined, fn: (s: Snapshot) => T): T {
-    const s = this.open(epoch);
-    try {
-      return fn(s);
-    } finally {
-      s.close();
-    }
-  }
-
-  /** Recreate views over grown buffers and reload the schema if it changed. */
-  refresh(): void {
-    this.arena.refresh();
-    this.ids.refresh();
-    const ptr = Atomics.load(this.ctl, CTL_SCHEMA_PTR);
-    if (ptr !== this.schemaPtr) {
-      this.schemaCache = parsePublishedSchema(readString(this.arena, ptr));
-      this.schemaPtr = ptr;
-      this.coreReader = new ColumnReader(this.arena, this.ctl, this.schemaCache.core, CORE_WIDTH);
-    }
-    for (const c of this.edgeColumns.values()) c.refresh();
-  }
-
-  /** The newest published schema (reloaded, with the views, when a seal published a newer one). */
-  get schema(): PublishedSchema {
-    if (this.schemaCache === null || Atomics.load(this.ctl, CTL_SCHEMA_PTR) !== this.schemaPtr)
-      this.refresh();
-    return this.schemaCache as PublishedSchema;
-  }
-
-  core(): ColumnReader {
-    if (this.coreReader === null) this.refresh();
-    return this.coreReader as ColumnReader;
-  }
-
-  columnReader(table: number, width: number): ColumnReader {
-    let r = this.columnReaders.get(table);
-    if (r === undefined) {
-      r = new ColumnReader(this.arena, this.ctl, table, width);
-      this.columnReaders.set(table, r);
-    }
-    return r;
-  }
-
-  edgeColumn(ecol: number): ColumnChunkViews {
-    let c = this.edgeColumns.get(ecol);
-    if (c === undefined) {
-      c = new ColumnChunkViews(this.descriptor, this.ctl, ecol);
-      this.edgeColumns.set(ecol, c);
-    }
-    return c;
-  }
 }
 
 /** A growable column of id keys (see Snapshot.appendNeighborKeys): buf[0 .. length). */
@@ -502,5 +390,3 @@ export class Snapshot {
     return Atomics.load(this.reader.ctl, CTL_LIDS);
   }
 }
-
-export { RB_HEADER };

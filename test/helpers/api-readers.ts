@@ -4,8 +4,8 @@
  * errors and aborted streams; a leaked reader would pin its epoch's memory forever.
  */
 import type { Machine } from '../../partitions/machine.js';
+import { PartitionReader } from '../../src/storage/partition-reader.js';
 import { scanReaders } from '../../src/storage/reader-registry.js';
-import { PartitionReader } from '../../src/storage/snapshot.js';
 
 export function activeReaders(machine: Machine): number {
   let n = 0;
