@@ -8,18 +8,8 @@
  */
 import { type Arena, type BlockPool, RETIRE_BLOCK, sizeClass } from './arena-allocator.js';
 import { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } from './layout.js';
-import {
-  newVersionOut,
-  type RecordTable,
-  readRecord,
-  recordBlock,
-  tableDir,
-  V_HEAD,
-  type VersionQueue,
-  W_COUNT,
-  W_HEAD,
-  W_STRIDE,
-} from './record-table.js';
+import { newVersionOut, readRecord, recordBlock, tableDir, V_HEAD } from './record-read.js';
+import { type RecordTable, type VersionQueue, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
 import type { ArenaViews } from './shared-pool.js';
 
 export const COLUMN_KINDS = ['f64', 'u32'] as const;

@@ -31,7 +31,7 @@ import {
   RECORD_BLOCK_WORDS,
   RECORDS_PER_BLOCK,
 } from './layout.js';
-import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-table.js';
+import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-read.js';
 import type { Snapshot } from './snapshot.js';
 
 const scratch = new Float64Array(RECORDS_PER_BLOCK);
