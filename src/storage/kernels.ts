@@ -11,6 +11,12 @@
  * required. (The kernels took a 0/1 mask over every local id before; with P > 1 vertices and
  * ghost ids alternate at random, and the branch on the mask mispredicted about half the time:
  * the row list made the P = 2 PageRank pull ~20% faster, scratch/pull-rows.mjs.)
+ *
+ * The four kernels repeat the range walk and the record resolution on purpose. A shared
+ * resolve() helper (returning the count, leaving head and stamps in a scratch array) cost
+ * pullSum 3.5-4% in same-process A/Bs in both orders (scratch/pull-ab.mjs), on the loop that
+ * bounds the PageRank ratios. Change one kernel's resolution, change all four; the tests in
+ * analytics-gather and storage-kernels compare each of them with per-vertex reads.
  */
 import {
   CORE_LABEL,
