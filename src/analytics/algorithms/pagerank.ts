@@ -32,15 +32,31 @@ export function pagerank(
   }
   if (!(damping >= 0 && damping <= 1)) throw invalid(`damping must be in [0, 1], got ${damping}`);
   const { n, outOffsets, inOffsets, inTargets } = g;
-  const rank = new Float64Array(n);
-  if (n === 0) return rank;
-  rank.fill(1 / n);
   // 1/outdeg, and 0 for dangling vertices so that they contribute nothing through edges.
   const invOut = new Float64Array(n);
   for (let v = 0; v < n; v++) {
     const d = outOffsets[v + 1] - outOffsets[v];
     if (d > 0) invOut[v] = 1 / d;
   }
+  return pagerankSweeps(n, inOffsets, inTargets, invOut, iterations, damping);
+}
+
+/**
+ * The iterations of {@link pagerank} over a pull CSR, given 1/outdeg of every vertex (0 for
+ * one without out-edges): the whole algorithm once the graph is set up. The analytics
+ * benchmark times this alone as its plain-CSR baseline (with u32 offsets).
+ */
+export function pagerankSweeps(
+  n: number,
+  inOffsets: ArrayLike<number>,
+  inTargets: Uint32Array,
+  invOut: Float64Array,
+  iterations: number,
+  damping: number,
+): Float64Array {
+  const rank = new Float64Array(n);
+  if (n === 0) return rank;
+  rank.fill(1 / n);
   // contrib[u] = rank(u)/outdeg(u) of the previous iteration. Each iteration writes the next
   // one's contributions and dangling sum in the same pass that computes the ranks, so an
   // iteration is one sweep over the vertices.
