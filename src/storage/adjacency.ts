@@ -49,6 +49,8 @@ export class AdjacencyStore {
   readonly table: RecordTable;
   private readonly pools: (BlockPool | undefined)[] = [];
   private readonly blooms = new Map<number, Uint32Array>();
+  /** touchTails' addresses, reused. */
+  private touchAt = new Uint32Array(0);
   /** Edge-property columns parallel to this store's entries (out stores only). */
   columns: EdgeColumn[] = [];
   /** Live entries (writer view) and stamped entries not yet dropped. */
@@ -142,19 +144,29 @@ export class AdjacencyStore {
   /**
    * Read the word at each listed vertex's block tail (the next append position), so that the
    * cache misses of a group of appends overlap. Returns a value only to keep the loads live.
+   * Two passes, the addresses and then a loop that only loads (see IdIndex.touchInts).
    */
   touchTails(vs: Uint32Array, from: number, to: number): number {
     const w = this.table.w;
     const views = this.arena.views;
     const bits = views.chunkBits;
     const mask = views.chunkMask;
-    let acc = 0;
+    if (this.touchAt.length < to - from) this.touchAt = new Uint32Array(to - from);
+    const at = this.touchAt;
+    let k = 0;
     for (let i = from; i < to; i++) {
       const wi = vs[i] * W_STRIDE;
       const head = w[wi + W_HEAD];
-      if (head === 0) continue;
-      const c = views.u32[head >>> bits];
-      acc += c[(head & mask) + w[wi + W_COUNT]] | 0;
+      const tail = head + w[wi + W_COUNT];
+      // A full block's tail can be past its chunk's end (the append relocates it): touch the head.
+      at[k] = (head & mask) + w[wi + W_COUNT] <= mask ? tail : head;
+      k += head === 0 ? 0 : 1;
+    }
+    const u32 = views.u32;
+    let acc = 0;
+    for (let j = 0; j < k; j++) {
+      const a = at[j];
+      acc += u32[a >>> bits][a & mask] | 0;
     }
     return acc;
   }
