@@ -9,6 +9,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
+import { neighborTables, resolveMany } from '../src/storage/batch-lookup.js';
 import type { GraphSnapshot, NeighborDirection } from '../src/storage/graph-snapshot.js';
 import type { KeyColumn, Snapshot } from '../src/storage/index.js';
 
@@ -76,9 +77,14 @@ function tooManyNeighbors(limit: number): EpochgraphError {
   );
 }
 
+/** Request positions per group of batchNeighborRows: ids resolved together (batch-lookup.ts). */
+const RESOLVE_GROUP = 256;
+
 /**
- * Neighbour ids of many vertices as CSR rows in request order (DESIGN §7, batch reads). Each
- * list is copied as id keys straight from the arena (Snapshot.appendNeighborKeys: no call per
+ * Neighbour ids of many vertices as CSR rows in request order (DESIGN §7, batch reads). The
+ * ids are resolved a group at a time, per owner partition, with the memory their lists need
+ * brought in on the way (storage resolveMany: ~1.5x faster than one id at a time). Each list
+ * is then copied as id keys straight from the arena (Snapshot.appendNeighborKeys: no call per
  * entry); keys that stand for string ids are resolved at the end, only if there are any.
  */
 export async function batchNeighborRows(
@@ -92,26 +98,43 @@ export async function batchNeighborRows(
   for (let p = 0; p < snap.partitions; p++) parts.push(snap.partition(p));
   const labelIdx = parts.map((s) => (label === undefined ? -1 : s.edgeLabelIndex(label)));
   const keys = parts.map((s) => s.idKeys());
+  const dirs = dirsOf(direction);
+  const tables = parts.map((s, p) =>
+    label !== undefined && labelIdx[p] < 0 ? [] : neighborTables(s, dirs, labelIdx[p]),
+  );
   const col: KeyColumn = { buf: new Float64Array(Math.min(ids.length * 8, 1 << 20) + 16), length: 0 };
   const offsets = new Float64Array(ids.length + 1);
   const missing: number[] = [];
-  const dirs = dirsOf(direction);
   const P = parts.length;
+  const owner = new Uint8Array(RESOLVE_GROUP);
+  const lid = new Int32Array(RESOLVE_GROUP);
+  const sel = new Int32Array(RESOLVE_GROUP);
+  const found = new Int32Array(RESOLVE_GROUP);
   let sinceYield = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    const p = partitionOf(id, P);
-    const s = parts[p];
-    const lid = s.lookup(id);
-    if (lid < 0) missing.push(i);
-    else if (label === undefined || labelIdx[p] >= 0) {
-      const before = col.length;
-      for (const d of dirs) s.appendNeighborKeys(lid, d, labelIdx[p], keys[p], col);
-      sinceYield += col.length - before;
-      if (col.length > limits.maxBatchNeighbors) throw tooManyNeighbors(limits.maxBatchNeighbors);
+  for (let g = 0; g < ids.length; g += RESOLVE_GROUP) {
+    const end = Math.min(ids.length, g + RESOLVE_GROUP);
+    for (let i = g; i < end; i++) owner[i - g] = partitionOf(ids[i], P);
+    for (let p = 0; p < P; p++) {
+      let n = 0;
+      for (let i = g; i < end; i++) if (owner[i - g] === p) sel[n++] = i;
+      if (n === 0) continue;
+      resolveMany(parts[p], ids, sel, n, found, tables[p]);
+      for (let k = 0; k < n; k++) lid[sel[k] - g] = found[k];
     }
-    offsets[i + 1] = col.length;
-    if (++sinceYield >= limits.yieldEveryEntries) {
+    for (let i = g; i < end; i++) {
+      const p = owner[i - g];
+      const v = lid[i - g];
+      if (v < 0) missing.push(i);
+      else if (label === undefined || labelIdx[p] >= 0) {
+        const before = col.length;
+        for (const d of dirs) parts[p].appendNeighborKeys(v, d, labelIdx[p], keys[p], col);
+        sinceYield += col.length - before;
+        if (col.length > limits.maxBatchNeighbors) throw tooManyNeighbors(limits.maxBatchNeighbors);
+      }
+      offsets[i + 1] = col.length;
+      sinceYield++;
+    }
+    if (sinceYield >= limits.yieldEveryEntries) {
       sinceYield = 0;
       await nextTurn();
     }

@@ -107,6 +107,39 @@ export class IdIndexViews {
     return decoder.decode(h.subarray(off + 2, off + 2 + len));
   }
 
+  /**
+   * Load the first probe slot of each integer id ids[sel[k]] (k < count; other ids are
+   * skipped) and return a value that depends on the loads: a hint for the cache before a
+   * batch of lookups, read without the sequence lock. Two passes, slot positions then a
+   * load-only loop, so that many misses are in flight at once (see IdIndex.touchInts).
+   */
+  touchSlots(
+    ids: ArrayLike<ExternalId>,
+    sel: Int32Array,
+    count: number,
+    tseg: Int32Array,
+    tslot: Int32Array,
+  ): number {
+    let m = 0;
+    for (let k = 0; k < count; k++) {
+      const n = ids[sel[k]];
+      if (typeof n !== 'number') continue;
+      const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
+      const segIdx = this.segBits === 0 ? 0 : h >>> (32 - this.segBits);
+      const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
+      const seg = this.segs[segIdx];
+      if (seg.length < SEG_HEADER) continue;
+      const word = SEG_HEADER + 2 * ((x * seg[SEG_SIZE] * INV_2_32) >>> 0) + 1;
+      tseg[m] = segIdx;
+      tslot[m] = word < seg.length ? word : SEG_HEADER;
+      m++;
+    }
+    const segs = this.segs;
+    let acc = 0;
+    for (let k = 0; k < m; k++) acc += segs[tseg[k]][tslot[k]];
+    return acc;
+  }
+
   /** Resolve an id to its local id, or -1. Lock-free; retries if a rehash overlapped. */
   lookup(id: ExternalId): number {
     if (typeof id === 'number') return this.lookupInt(id);

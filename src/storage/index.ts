@@ -3,6 +3,9 @@
  * one writer per partition, lock-free readers in any thread.
  */
 
+/** The single writer of one partition. */
+/** Many lookups in one partition, with the memory of their neighbour reads brought in on the way. */
+export { neighborTables, resolveMany } from './batch-lookup.js';
 export type {
   BatchNeighbors,
   CsrChunk,
@@ -24,7 +27,6 @@ export type {
   SealInfo,
   StoreStats,
 } from './partition-store.js';
-/** The single writer of one partition. */
 export { PartitionStore } from './partition-store.js';
 export type { PublishedSchema } from './published-schema.js';
 export type { StoreDescriptor } from './shared-pool.js';

@@ -66,7 +66,8 @@ export class Snapshot {
     this.close();
   }
 
-  private check(): void {
+  /** Throws INTERNAL when the snapshot is used after close. */
+  check(): void {
     if (this.closed) throw new EpochgraphError('INTERNAL', 'snapshot used after close');
   }
 
