@@ -6,8 +6,9 @@
  * neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
  * neighbours), yielding to the event loop after each chunk. Rows are read with the storage
  * engine's range-scan kernels (gatherNeighborKeys, gatherNeighbors), confined to a window of
- * rows, not with a callback per edge. The state kept per local id (not per edge) is a vertex
- * mask, a row length and a cursor: 17 bytes per local id.
+ * rows, not with a callback per edge. The state kept (not per edge) is a cursor per local id
+ * (8 bytes; a vertex mask of 1 byte while planning) and per row its local id and offset
+ * (12 bytes; the offsets are sent as they are).
  *
  * msgpack framing follows src/codec/msgpack.ts (msgpackr with `moreTypes`): a typed array is
  * an ext value of type 0x74 whose data is one type-code byte (8 = Float64Array) and then the
@@ -73,9 +74,9 @@ const MAX_CHUNKS = 64;
 const ROW_WINDOW = 1 << 16;
 
 /**
- * The counting pass: the rows (a vertex mask), every row's length (a window of local ids at
- * a time, with a yield in between) and from them the offsets column. The snapshot must stay
- * open until the export is consumed.
+ * The counting pass: the rows (the partition's vertices), every row's length (ROW_WINDOW rows
+ * at a time, with a yield in between) and from them the offsets column. The snapshot must
+ * stay open until the export is consumed.
  */
 export async function planCsr(
   snap: GraphSnapshot,

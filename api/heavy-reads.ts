@@ -9,9 +9,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
-import { neighborTables, resolveMany } from '../src/storage/batch-lookup.js';
 import type { GraphSnapshot, NeighborDirection } from '../src/storage/graph-snapshot.js';
-import type { KeyColumn, Snapshot } from '../src/storage/index.js';
+import { type KeyColumn, neighborTables, resolveMany, type Snapshot } from '../src/storage/index.js';
 
 /**
  * An append-only column of ids: a Float64Array while every id is an integer, a plain array

@@ -6,6 +6,7 @@
  * - otherwise: keep the metadata in this process, and say so loudly (in-process).
  */
 import path from 'node:path';
+import type { MetadataMode } from '../src/config.js';
 import { type EtcdServer, findEtcdBinary, launchEtcd } from './etcd-launcher.js';
 import { type MetaLogger, stderrLogger } from './logger.js';
 import {
@@ -16,9 +17,7 @@ import {
   type MetadataStoreOptions,
 } from './metadata-store.js';
 
-/** Where the metadata lives. */
-export const METADATA_MODES = ['external', 'managed', 'in-process'] as const;
-export type MetadataMode = (typeof METADATA_MODES)[number];
+export { METADATA_MODES, type MetadataMode } from '../src/config.js';
 
 export interface OpenMetadataOptions extends MetadataStoreOptions {
   /** Client URLs of an existing etcd cluster; absent or empty selects the embedded default. */

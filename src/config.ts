@@ -13,6 +13,13 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * Where the daemon's metadata lives (DESIGN §6): an etcd cluster given with --etcd, a managed
+ * etcd child process, or in-process. meta/open-metadata.ts picks one; the banner names it.
+ */
+export const METADATA_MODES = ['external', 'managed', 'in-process'] as const;
+export type MetadataMode = (typeof METADATA_MODES)[number];
+
 export const serveConfigSchema = z
   .object({
     machine: int(0, 65535).default(0),

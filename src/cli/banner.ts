@@ -3,7 +3,7 @@
  * metadata lives, and the exact commands to look at its epochs with etcdctl and with curl.
  */
 import path from 'node:path';
-import type { MetadataMode } from '../../meta/open-metadata.js';
+import type { MetadataMode } from '../config.js';
 
 /** etcdctl's default endpoint: the banner leaves `--endpoints` out when etcd is there. */
 const ETCDCTL_DEFAULT_ENDPOINTS = new Set(['http://127.0.0.1:2379', 'http://localhost:2379']);

@@ -157,9 +157,9 @@ export class AdjacencyStore {
     for (let i = from; i < to; i++) {
       const wi = vs[i] * W_STRIDE;
       const head = w[wi + W_HEAD];
-      const tail = head + w[wi + W_COUNT];
+      const count = w[wi + W_COUNT];
       // A full block's tail can be past its chunk's end (the append relocates it): touch the head.
-      at[k] = (head & mask) + w[wi + W_COUNT] <= mask ? tail : head;
+      at[k] = (head & mask) + count <= mask ? head + count : head;
       k += head === 0 ? 0 : 1;
     }
     const u32 = views.u32;

@@ -108,11 +108,35 @@ export class IdIndexViews {
   }
 
   /**
-   * Load the first probe slot of each integer id ids[sel[k]] (k < count; other ids are
-   * skipped) and return a value that depends on the loads: a hint for the cache before a
-   * batch of lookups, read without the sequence lock. Two passes, slot positions then a
-   * load-only loop, so that many misses are in flight at once (see IdIndex.touchInts).
+   * Where the first probe slot of integer id n lies, written as (segment, word) at tseg[k]
+   * and tslot[k]; false when its segment is not mapped yet. For touch loops: a hint for the
+   * cache, read without the sequence lock.
    */
+  firstSlot(n: number, k: number, tseg: Int32Array, tslot: Int32Array): boolean {
+    const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
+    const segIdx = this.segBits === 0 ? 0 : h >>> (32 - this.segBits);
+    const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
+    const seg = this.segs[segIdx];
+    if (seg.length < SEG_HEADER) return false;
+    const word = SEG_HEADER + 2 * ((x * seg[SEG_SIZE] * INV_2_32) >>> 0) + 1;
+    tseg[k] = segIdx;
+    tslot[k] = word < seg.length ? word : SEG_HEADER;
+    return true;
+  }
+
+  /**
+   * Load the slots (tseg[k], tslot[k]), k < m, and return a value that depends on them: the
+   * second pass of a touch. A loop that only loads keeps many cache misses in flight; one that
+   * also hashed kept few (70-100 ns per id against ~37, scratch/touch-ab.mjs).
+   */
+  loadSlots(m: number, tseg: Int32Array, tslot: Int32Array): number {
+    const segs = this.segs;
+    let acc = 0;
+    for (let k = 0; k < m; k++) acc += segs[tseg[k]][tslot[k]];
+    return acc;
+  }
+
+  /** Touch the first probe slot of each integer id ids[sel[k]], k < count (others skipped). */
   touchSlots(
     ids: ArrayLike<ExternalId>,
     sel: Int32Array,
@@ -123,21 +147,9 @@ export class IdIndexViews {
     let m = 0;
     for (let k = 0; k < count; k++) {
       const n = ids[sel[k]];
-      if (typeof n !== 'number') continue;
-      const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
-      const segIdx = this.segBits === 0 ? 0 : h >>> (32 - this.segBits);
-      const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
-      const seg = this.segs[segIdx];
-      if (seg.length < SEG_HEADER) continue;
-      const word = SEG_HEADER + 2 * ((x * seg[SEG_SIZE] * INV_2_32) >>> 0) + 1;
-      tseg[m] = segIdx;
-      tslot[m] = word < seg.length ? word : SEG_HEADER;
-      m++;
+      if (typeof n === 'number' && this.firstSlot(n, m, tseg, tslot)) m++;
     }
-    const segs = this.segs;
-    let acc = 0;
-    for (let k = 0; k < m; k++) acc += segs[tseg[k]][tslot[k]];
-    return acc;
+    return this.loadSlots(m, tseg, tslot);
   }
 
   /** Resolve an id to its local id, or -1. Lock-free; retries if a rehash overlapped. */
@@ -248,34 +260,19 @@ export class IdIndex {
   }
 
   /**
-   * Load the first probe slot of each integer id in ids[from, to) and return a value that
-   * depends on them: a group's cache misses then overlap instead of being paid one by one.
-   * Two passes: the slot positions first (pure arithmetic), then a loop that only loads. A
-   * single loop that hashed and loaded took 70-100 ns per id, the two passes ~37
-   * (scratch/touch-ab.mjs): the out-of-order window holds several short load iterations but
-   * only a few long ones, so fewer misses were in flight.
+   * Touch the first probe slot of each integer id in ids[from, to), so that a group's cache
+   * misses overlap instead of being paid one by one: slot positions first, then a load-only
+   * loop (IdIndexViews.firstSlot, loadSlots).
    */
   touchInts(ids: ArrayLike<number>, from: number, to: number): number {
     const v = this.views;
-    const shift = 32 - v.segBits;
     if (this.touchSeg.length < to - from) {
       this.touchSeg = new Int32Array(to - from);
       this.touchSlot = new Int32Array(to - from);
     }
-    const tseg = this.touchSeg;
-    const tslot = this.touchSlot;
-    for (let i = from; i < to; i++) {
-      const n = ids[i];
-      const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
-      const segIdx = v.segBits === 0 ? 0 : h >>> shift;
-      const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
-      tseg[i - from] = segIdx;
-      tslot[i - from] = SEG_HEADER + 2 * ((x * this.segSizes[segIdx] * INV_2_32) >>> 0) + 1;
-    }
-    const segs = v.segs;
-    let acc = 0;
-    for (let k = 0; k < to - from; k++) acc += segs[tseg[k]][tslot[k]];
-    return acc;
+    let m = 0;
+    for (let i = from; i < to; i++) if (v.firstSlot(ids[i], m, this.touchSeg, this.touchSlot)) m++;
+    return v.loadSlots(m, this.touchSeg, this.touchSlot);
   }
 
   /** Local id of an id, creating it when absent (check `created`). */

@@ -54,16 +54,6 @@ function rangeEnd(rows: Uint32Array, k0: number, to: number): number {
   return k;
 }
 
-function tablesOf(snap: Snapshot, dir: 'out' | 'in', labelIdx: number): number[] {
-  const labels = snap.schema.edgeLabels;
-  const out: number[] = [];
-  for (let l = 0; l < labels.length; l++) {
-    if (labelIdx >= 0 && l !== labelIdx) continue;
-    out.push(dir === 'out' ? labels[l].out : labels[l].in);
-  }
-  return out;
-}
-
 /**
  * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch,
  * for every row v. With dir = 'in' this is the pull step of PageRank.
@@ -82,7 +72,7 @@ export function pullSum(
   const cmask = a.chunkMask;
   let chunkNo = 0;
   let A = a.u32[0];
-  for (const table of tablesOf(snap, dir, labelIdx)) {
+  for (const table of snap.adjacencyTables(dir, labelIdx)) {
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
@@ -178,7 +168,7 @@ export function gatherNeighbors(
   const cmask = a.chunkMask;
   let chunkNo = 0;
   let A = a.u32[0];
-  for (const table of tablesOf(snap, dir, labelIdx)) {
+  for (const table of snap.adjacencyTables(dir, labelIdx)) {
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
@@ -312,7 +302,7 @@ export function degrees(
   for (let k = from; k < to; k++) deg[rows[k]] = 0;
   const a = snap.reader.arena;
   const e = snap.epoch;
-  for (const table of tablesOf(snap, dir, labelIdx)) {
+  for (const table of snap.adjacencyTables(dir, labelIdx)) {
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);
@@ -382,7 +372,7 @@ export function gatherNeighborKeys(
   const cmask = a.chunkMask;
   let chunkNo = 0;
   let A = a.u32[0];
-  for (const table of tablesOf(snap, dir, labelIdx)) {
+  for (const table of snap.adjacencyTables(dir, labelIdx)) {
     const d = tableDir(snap.reader.ctl, table);
     if (d === 0) continue;
     const ranges = a.word(d + DIR_CAPACITY);

@@ -205,6 +205,15 @@ export class Snapshot {
     return this.labelIndex.get(name) ?? -1;
   }
 
+  /** The adjacency tables of `dir` for one label, or for every label (-1), in label order. */
+  adjacencyTables(dir: 'out' | 'in', labelIdx = -1): number[] {
+    const labels = this.schema.edgeLabels;
+    const end = labelIdx < 0 ? labels.length : Math.min(labels.length, labelIdx + 1);
+    const out: number[] = [];
+    for (let l = Math.max(labelIdx, 0); l < end; l++) out.push(this.tableOf(l, dir));
+    return out;
+  }
+
   private tableOf(labelIdx: number, dir: 'out' | 'in'): number {
     const l = this.schema.edgeLabels[labelIdx];
     return dir === 'out' ? l.out : l.in;
