@@ -102,7 +102,7 @@ describe('partition store basics', () => {
 
 describe('long-lived snapshots', () => {
   it('read an old epoch correctly after the writer has allocated far past the snapshot views', () => {
-    const limits = { ...small, chunkWords: 1 << 18, maxChunks: 16 };
+    const limits = { ...small, chunkWords: 1 << 18, maxChunks: 48 };
     const s = PartitionStore.create({ limits });
     const r = new PartitionReader(s.descriptor);
     const ops = [];
