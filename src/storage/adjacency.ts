@@ -40,13 +40,16 @@ import {
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
 export const EXACT_CLASS = 127;
 /**
- * Smallest block: 16 entries. A relocation (allocate, copy, release the old block, with cache
- * misses on both) is the dearest step of an append, and growing a list of typical length
- * (10) from 4 entries took two of them; a first block of 16 made the insert bench 8% faster
- * at 10 M edges and 11–29% at 50 M. The price is slack in lists shorter than 16 (up to 60
- * bytes a list) until background compaction rewrites their range exactly.
+ * Smallest block: 16 entries while the store's slack (block capacity not holding entries) is
+ * under 1/SLACK_SHARE of the arena's address space (2^27 words, 512 MiB, by default), else 4. A relocation (allocate, copy, release the old block, with
+ * cache misses on both) is the dearest step of an append, and growing a list of typical length
+ * (10) from 4 entries took two of them; a first block of 16 made the insert bench 8% faster at
+ * 10 M edges and 11–29% at 50 M. The budget bounds what that costs a store of many short lists
+ * (a sparse graph) until background compaction rewrites their ranges exactly.
  */
-const MIN_CLASS = 4;
+const ROOMY_CLASS = 4;
+const MIN_CLASS = 2;
+const SLACK_SHARE = 32;
 /** Lists at least this long get a writer-side Bloom filter for existence checks. */
 export const BLOOM_MIN = 128;
 const BLOOM_BITS_PER_ENTRY = 16;
@@ -62,6 +65,10 @@ export class AdjacencyStore {
   /** Live entries (writer view) and stamped entries not yet dropped. */
   liveEntries = 0;
   stampedEntries = 0;
+  /** Capacity of the writer's current blocks, in entries (with the entries, the slack). */
+  private capacityWords = 0;
+  /** Slack (words) past which lists grow from 4-entry blocks. */
+  private readonly slackBudget: number;
   /** Stamped entries per vertex range, to pick ranges worth compacting. */
   private readonly rangeStamped: number[] = [];
 
@@ -73,6 +80,7 @@ export class AdjacencyStore {
     readonly direction: 'out' | 'in',
   ) {
     this.table = table;
+    this.slackBudget = arena.maxWords / SLACK_SHARE;
   }
 
   ensureVertices(n: number): void {
@@ -237,6 +245,11 @@ export class AdjacencyStore {
     return n;
   }
 
+  /** Capacity of the writer's current blocks that holds no entry. */
+  slackWords(): number {
+    return this.capacityWords - this.liveEntries - this.stampedEntries;
+  }
+
   /** Move v's live entries to a block with room for `extra` more; drop stamped entries. */
   private relocate(v: number, extra: number, epoch: number, pub: number): void {
     const t = this.table;
@@ -248,7 +261,9 @@ export class AdjacencyStore {
     const oldPrivate = (t.w[wi + W_AUX] & AUX_PRIVATE) !== 0;
     const stamps = this.stampsOf(v);
     const live = stamps === 0 ? oldLen : this.liveCount(v);
-    const cls = Math.max(MIN_CLASS, sizeClass(live + extra));
+    const roomy = this.slackWords() < this.slackBudget;
+    const cls = Math.max(roomy ? ROOMY_CLASS : MIN_CLASS, sizeClass(live + extra));
+    this.capacityWords += (1 << cls) - oldCap;
     const pool = this.pool(v);
     const newHead = pool.alloc(cls);
     if (stamps === 0) {
@@ -357,6 +372,7 @@ export class AdjacencyStore {
         w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | EXACT_CLASS | AUX_PRIVATE;
         t.markDirty(v);
         this.liveEntries += c;
+        this.capacityWords += c;
         if (c >= BLOOM_MIN) this.rebuildBloom(v, c);
         at += c;
         pos += c;
@@ -422,6 +438,7 @@ export class AdjacencyStore {
         this.releaseBlock(v, 0, cap, false, stamps, epoch, pub);
       }
       const dirty = w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED | AUX_PRIVATE);
+      this.capacityWords += live - cap;
       w[wi + W_HEAD] = live > 0 ? start : 0;
       w[wi + W_COUNT] = live;
       w[wi + W_AUX] = dirty | (live > 0 ? EXACT_CLASS | AUX_PRIVATE : 0);

@@ -62,6 +62,11 @@ export class Arena {
     this.nodes = new NodePool(this);
   }
 
+  /** The arena's address space, in words (every chunk it may grow to). */
+  get maxWords(): number {
+    return this.maxChunks * this.chunkWords;
+  }
+
   /** Allocate an extent of exactly `words` words within one chunk. */
   allocExtent(words: number): number {
     // Even sizes keep every extent 8-byte aligned (float64 pages live in the arena).

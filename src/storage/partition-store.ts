@@ -55,7 +55,14 @@ export interface StoreStats {
   localIds: number;
   idIndexBytes: number;
   externalKeyBytes: number;
-  adjacency: { blockBytes: number; extentBytes: number; recordBytes: number; bloomBytes: number };
+  /** slackBytes: block capacity holding no entry (trimmed by compaction). */
+  adjacency: {
+    blockBytes: number;
+    extentBytes: number;
+    recordBytes: number;
+    bloomBytes: number;
+    slackBytes: number;
+  };
   stampBytes: number;
   nodeBytes: number;
   vertexTableBytes: number;
@@ -316,7 +323,7 @@ export class PartitionStore {
 
   stats(): StoreStats {
     const core = this.core;
-    const adjacency = { blockBytes: 0, extentBytes: 0, recordBytes: 0, bloomBytes: 0 };
+    const adjacency = { blockBytes: 0, extentBytes: 0, recordBytes: 0, bloomBytes: 0, slackBytes: 0 };
     for (const L of core.edgeLabels) {
       for (const s of [L.out, L.in]) {
         const b = s.bytes();
@@ -324,6 +331,7 @@ export class PartitionStore {
         adjacency.extentBytes += b.extents;
         adjacency.recordBytes += b.records;
         adjacency.bloomBytes += b.blooms;
+        adjacency.slackBytes += s.slackWords() * 4;
       }
     }
     const idb = core.ids.bytes();

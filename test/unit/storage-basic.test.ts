@@ -141,3 +141,47 @@ describe('long-lived snapshots', () => {
     snap.close();
   });
 });
+
+describe('block slack', () => {
+  // `small` arenas span 2^19 words, so a store's slack budget is 2^19 / 32 = 16384 words.
+  const edges = (from: number, to: number) => {
+    const src = new Float64Array(to - from);
+    const dst = new Float64Array(to - from);
+    for (let i = from; i < to; i++) {
+      src[i - from] = i;
+      dst[i - from] = 1_000_000 + i;
+    }
+    return decodeBatch({ edges: { src, dst } });
+  };
+
+  it('gives new lists 16-entry blocks until the slack budget is spent, then 4-entry ones', () => {
+    const s = store();
+    // 1000 one-entry out-lists and 1000 one-entry in-lists: 15 words of slack each.
+    s.apply(edges(0, 1000));
+    s.seal();
+    expect(s.stats().adjacency.slackBytes).toBe(2 * 1000 * 15 * 4);
+    // Past 16384 words per store (the 1093rd list crosses it), lists start at 4 entries.
+    s.apply(edges(1000, 3000));
+    s.seal();
+    expect(s.stats().adjacency.slackBytes).toBe(2 * (1093 * 15 + 1907 * 3) * 4);
+    // Growing a list past its block: 17 entries move to a 32-entry block.
+    const hub = [];
+    for (let i = 0; i < 16; i++) hub.push({ op: 'upsertEdge' as const, src: 0, dst: 2_000_000 + i });
+    s.apply({ ops: hub });
+    s.seal();
+    const r = new PartitionReader(s.descriptor);
+    r.read(undefined, (snap) => expect(snap.degree(snap.lookup(0), 'out')).toBe(17));
+    // Compaction rewrites every list exactly: no slack, and the budget is open again.
+    s.compactAll();
+    s.seal();
+    expect(s.stats().adjacency.slackBytes).toBe(0);
+    s.apply(edges(5000, 5001));
+    s.seal();
+    expect(s.stats().adjacency.slackBytes).toBe(2 * 15 * 4);
+    r.read(undefined, (snap) => {
+      expect(snap.degree(snap.lookup(0), 'out')).toBe(17);
+      expect(snap.degree(snap.lookup(2999), 'out')).toBe(1);
+      expect(snap.degree(snap.lookup(1_002_999), 'in')).toBe(1);
+    });
+  });
+});
