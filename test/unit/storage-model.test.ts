@@ -224,6 +224,10 @@ function runScenario(steps: Step[]): void {
     }
     if (step.maintenance === 'compact') store.compact(64);
     if (step.maintenance === 'compactAll') store.compactAll();
+    // Block slack is capacity minus entries: never negative, and none right after compactAll.
+    const slack = store.stats().adjacency.slackBytes;
+    if (step.maintenance === 'compactAll') expect(slack).toBe(0);
+    else expect(slack).toBeGreaterThanOrEqual(0);
     const { epoch } = store.seal();
     history.set(epoch, model.snapshot());
     if (step.maintenance === 'retain' || epoch % 17 === 0) {
