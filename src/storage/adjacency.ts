@@ -30,12 +30,12 @@ import {
   AUX_PRIVATE,
   AUX_STAMPED,
   type RecordTable,
-  type VersionQueue,
   W_AUX,
   W_COUNT,
   W_HEAD,
   W_STRIDE,
 } from './record-table.js';
+import type { VersionQueue } from './version-queue.js';
 
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
 export const EXACT_CLASS = 127;

@@ -9,8 +9,9 @@
 import { type Arena, type BlockPool, RETIRE_BLOCK, sizeClass } from './arena-allocator.js';
 import { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } from './layout.js';
 import { newVersionOut, readRecord, recordBlock, tableDir, V_HEAD } from './record-read.js';
-import { type RecordTable, type VersionQueue, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
+import { type RecordTable, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
 import type { ArenaViews } from './shared-pool.js';
+import type { VersionQueue } from './version-queue.js';
 
 export const COLUMN_KINDS = ['f64', 'u32'] as const;
 export type ColumnKind = (typeof COLUMN_KINDS)[number];

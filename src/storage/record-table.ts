@@ -53,81 +53,10 @@ import {
   RECORD_MASK,
   TABLES_MAX,
 } from './layout.js';
+import type { VersionQueue } from './version-queue.js';
 
-/** Dirty items a seal touches ahead of publishing them. */
-const SEAL_TOUCH_WINDOW = 512;
-
-/**
- * The versions pending reclamation: at each seal, every item that changed gets an entry
- * (epoch, table, item, node). Once the oldest retained epoch reaches that epoch, the version
- * before it is unreachable and is freed, and the node itself is dropped if it is no longer
- * needed (no stamps and still current).
- */
-export class VersionQueue {
-  // A chain of fixed-size segments: pushing never copies (a bulk load can queue millions of
-  // versions while they are all still retained).
-  private static readonly SEG = 1 << 16;
-  private segs: Uint32Array[] = [];
-  private head = 0;
-  private tail = 0;
-
-  get length(): number {
-    return this.tail - this.head;
-  }
-
-  push(epoch: number, table: number, item: number, node: number): void {
-    const k = Math.floor(this.tail / VersionQueue.SEG);
-    if (k >= this.segs.length) this.segs.push(new Uint32Array(VersionQueue.SEG * 4));
-    const o = (this.tail % VersionQueue.SEG) * 4;
-    const seg = this.segs[k];
-    seg[o] = epoch;
-    seg[o + 1] = table;
-    seg[o + 2] = item;
-    seg[o + 3] = node;
-    this.tail++;
-  }
-
-  /** Process every entry whose epoch ≤ oldest, in runs of one table. */
-  drain(oldest: number, tables: readonly (RecordTable | undefined)[], pub: number): number {
-    let drained = 0;
-    const items = this.runItems;
-    const nodes = this.runNodes;
-    while (this.head < this.tail) {
-      // Collect a run of entries of one table (at most one segment's worth).
-      let n = 0;
-      let t = -1;
-      while (this.head < this.tail && n < items.length) {
-        const seg = this.segs[Math.floor(this.head / VersionQueue.SEG)];
-        const o = (this.head % VersionQueue.SEG) * 4;
-        if (seg[o] > oldest) break;
-        if (t === -1) t = seg[o + 1];
-        else if (seg[o + 1] !== t) break;
-        items[n] = seg[o + 2];
-        nodes[n] = seg[o + 3];
-        n++;
-        this.head++;
-      }
-      if (n === 0) break;
-      tables[t]?.reclaimRun(items, nodes, 0, n, pub);
-      drained += n;
-    }
-    // Drop fully consumed segments.
-    const done = Math.floor(this.head / VersionQueue.SEG);
-    if (done > 0) {
-      this.segs.splice(0, done);
-      this.head -= done * VersionQueue.SEG;
-      this.tail -= done * VersionQueue.SEG;
-    }
-    if (this.head === this.tail) {
-      this.head = this.tail = 0;
-      this.segs.length = Math.min(this.segs.length, 1);
-    }
-    return drained;
-  }
-
-  private readonly runItems = new Uint32Array(VersionQueue.SEG);
-  private readonly runNodes = new Uint32Array(VersionQueue.SEG);
-}
+/** Items a seal (or a reclamation run) touches ahead of working on them. */
+const TOUCH_WINDOW = 512;
 
 /** Writer state per item, interleaved so that touching an item is one cache line. */
 export const W_HEAD = 0;
@@ -265,7 +194,7 @@ export class RecordTable {
         // Touch the next window's records and writer state ahead of the work, across record
         // blocks, so their cache and TLB misses overlap (the work loop's body is too long for
         // the CPU to run ahead by itself, and each block's lock is a full barrier).
-        windowEnd = Math.min(n, i + SEAL_TOUCH_WINDOW);
+        windowEnd = Math.min(n, i + TOUCH_WINDOW);
         let tr = -1;
         let tu = v.u32[0];
         let tbase = 0;
@@ -352,13 +281,20 @@ export class RecordTable {
   reclaimRun(items: Uint32Array, xs: Uint32Array, from: number, to: number, pub: number): void {
     const v = this.arena.views;
     let i = from;
+    let windowEnd = from;
     while (i < to) {
+      if (i >= windowEnd) {
+        // Touch the next window's nodes and records first: the work loop's stores and frees
+        // keep the CPU from running ahead, so these misses would otherwise come one at a time.
+        windowEnd = Math.min(to, i + TOUCH_WINDOW);
+        this.touched += this.touchReclaim(items, xs, i, windowEnd);
+      }
       const r = items[i] >>> RECORD_BITS;
       const rb = r < this.dirCapacity ? v.word(this.dir + DIR_HEADER + r) : 0;
       let locked = false;
       const u = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
       const base = rb & v.chunkMask;
-      for (; i < to && items[i] >>> RECORD_BITS === r; i++) {
+      for (; i < windowEnd && items[i] >>> RECORD_BITS === r; i++) {
         const x = xs[i];
         const nu = v.u32[x >>> v.chunkBits];
         const no = x & v.chunkMask;
@@ -379,6 +315,28 @@ export class RecordTable {
       }
       if (locked && u !== null) Atomics.add(u, base + RB_SEQ, 1);
     }
+  }
+
+  /** Load the NODE_PREV word of nodes xs[from, to) and the x word of their items' records. */
+  private touchReclaim(items: Uint32Array, xs: Uint32Array, from: number, to: number): number {
+    const v = this.arena.views;
+    let acc = 0;
+    let tr = -1;
+    let tu: Uint32Array | null = null;
+    let tbase = 0;
+    for (let k = from; k < to; k++) {
+      const x = xs[k];
+      acc += v.u32[x >>> v.chunkBits][(x & v.chunkMask) + NODE_PREV];
+      const item = items[k];
+      if (item >>> RECORD_BITS !== tr) {
+        tr = item >>> RECORD_BITS;
+        const rb = tr < this.dirCapacity ? v.word(this.dir + DIR_HEADER + tr) : 0;
+        tu = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
+        tbase = rb & v.chunkMask;
+      }
+      if (tu !== null) acc += tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X];
+    }
+    return acc;
   }
 
   /** Bytes of record blocks and writer state (memory accounting). */

@@ -13,8 +13,9 @@ import { BlobStore, readString, readVector } from './columns.js';
 import { EdgeColumn } from './edge-columns.js';
 import { IdIndex } from './id-index.js';
 import { columnBase, ECOL_MAX, type StoreLimits } from './layout.js';
-import { TableRegistry, VersionQueue } from './record-table.js';
+import { TableRegistry } from './record-table.js';
 import { ArenaViews, createDescriptor, type StoreDescriptor } from './shared-pool.js';
+import { VersionQueue } from './version-queue.js';
 import { VertexTable } from './vertex-table.js';
 
 export interface EdgeProp {

@@ -10,7 +10,8 @@ import type { PropertySpec, Props, PropValue } from '../model/schema.js';
 import type { Arena, BlockPool } from './arena-allocator.js';
 import { type BlobStore, PageColumn } from './columns.js';
 import { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH } from './layout.js';
-import type { TableRegistry, VersionQueue } from './record-table.js';
+import type { TableRegistry } from './record-table.js';
+import type { VersionQueue } from './version-queue.js';
 
 export interface VertexProp {
   readonly spec: PropertySpec;
