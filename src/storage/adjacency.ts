@@ -40,12 +40,13 @@ import type { VersionQueue } from './version-queue.js';
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
 export const EXACT_CLASS = 127;
 /**
- * Smallest block: 16 entries while the store's slack (block capacity not holding entries) is
- * under 1/SLACK_SHARE of the arena's address space (2^27 words, 512 MiB, by default), else 4. A relocation (allocate, copy, release the old block, with
- * cache misses on both) is the dearest step of an append, and growing a list of typical length
- * (10) from 4 entries took two of them; a first block of 16 made the insert bench 8% faster at
- * 10 M edges and 11–29% at 50 M. The budget bounds what that costs a store of many short lists
- * (a sparse graph) until background compaction rewrites their ranges exactly.
+ * Smallest block: 16 entries while the store's slack (block capacity holding no entry) is under
+ * 1/SLACK_SHARE of the arena's address space (2^27 words, 512 MiB, by default), else 4.
+ * A relocation (allocate, copy, release the old block, with cache misses on both) is the
+ * dearest step of an append, and growing a list of typical length (10) from 4 entries took two
+ * of them; a first block of 16 made the insert bench 8% faster at 10 M edges and 11–29% at
+ * 50 M. The budget bounds what that costs a store of many short lists (a sparse graph) until
+ * background compaction rewrites their ranges exactly.
  */
 const ROOMY_CLASS = 4;
 const MIN_CLASS = 2;
