@@ -6,8 +6,9 @@
  *  - PageRank on the store (StorePagerank: pullSum over each partition's blocks in shared
  *    memory, contributions gathered and scattered in local-id space) against the library's
  *    own CSR PageRank (pagerankSweeps, what the pool runs on a CSR copy) over a plain u32 CSR
- *    of the same snapshot, in global numbering, built in this run: iterations only (the per-snapshot setup, out-degrees and ghost tables, is timed
- *    apart), the median ratio of several back-to-back pairs.
+ *    of the same snapshot, in global numbering, built in this run: iterations only (the
+ *    per-snapshot setup, out-degrees and ghost tables, is timed apart), the median ratio of
+ *    several back-to-back pairs.
  *      - fresh: right after the bulk load;
  *      - compacted: the Machine has no "compact now" call; its workers compact up to 256K
  *        entries per partition at every seal that has changes. So the benchmark trickles tiny
@@ -79,7 +80,6 @@ async function load(machine: Machine, n: number, m: number): Promise<number> {
   return m / ((performance.now() - t0) / 1000);
 }
 
-/** The same PageRank as the store's, over a plain u32 in-CSR in global numbering. */
 interface Ratio {
   ratio: number;
   edgesPerSecPerIter: number;

@@ -238,6 +238,12 @@ export function skipBlanks(text: string, i: number, e: number): number {
   return i;
 }
 
+/** Index of the first blank character of text[i, e) (the end of a field), or e. */
+function fieldEnd(text: string, i: number, e: number): number {
+  while (i < e && !isBlank(text.charCodeAt(i))) i++;
+  return i;
+}
+
 export class AdjacencySink extends ChunkSink {
   constructor(file: string, options: GraphFileOptions) {
     super(file, options);
@@ -248,14 +254,12 @@ export class AdjacencySink extends ChunkSink {
     let i = skipBlanks(text, start, end);
     if (i === end) return;
     this.touch(line);
-    let j = i;
-    while (j < end && !isBlank(text.charCodeAt(j))) j++;
+    let j = fieldEnd(text, i, end);
     const v = this.id(text, i, j, line);
     this.vertices.push(v);
     i = skipBlanks(text, j, end);
     while (i < end) {
-      j = i;
-      while (j < end && !isBlank(text.charCodeAt(j))) j++;
+      j = fieldEnd(text, i, end);
       this.src.push(v);
       this.dst.push(this.id(text, i, j, line));
       i = skipBlanks(text, j, end);
@@ -272,8 +276,7 @@ export class VertexSink extends ChunkSink {
   line(text: string, start: number, end: number, line: number): void {
     const i = skipBlanks(text, start, end);
     if (i === end) return;
-    let j = i;
-    while (j < end && !isBlank(text.charCodeAt(j))) j++;
+    const j = fieldEnd(text, i, end);
     const k = skipBlanks(text, j, end);
     if (k < end) {
       throw this.fail(line, `expected "id", got ${countFields(text, i, end, false)} fields`);

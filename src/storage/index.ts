@@ -3,7 +3,6 @@
  * one writer per partition, lock-free readers in any thread.
  */
 
-/** The single writer of one partition. */
 /** Many lookups in one partition, with the memory of their neighbour reads brought in on the way. */
 export { neighborTables, resolveMany } from './batch-lookup.js';
 export type {
@@ -27,6 +26,7 @@ export type {
   SealInfo,
   StoreStats,
 } from './partition-store.js';
+/** The single writer of one partition. */
 export { PartitionStore } from './partition-store.js';
 export type { PublishedSchema } from './published-schema.js';
 export type { StoreDescriptor } from './shared-pool.js';

@@ -55,12 +55,12 @@ export interface StoreStats {
   localIds: number;
   idIndexBytes: number;
   externalKeyBytes: number;
-  /** slackBytes: block capacity holding no entry (trimmed by compaction). */
   adjacency: {
     blockBytes: number;
     extentBytes: number;
     recordBytes: number;
     bloomBytes: number;
+    /** Block capacity holding no entry (compaction trims it). */
     slackBytes: number;
   };
   stampBytes: number;

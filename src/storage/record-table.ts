@@ -149,9 +149,13 @@ export class RecordTable {
 
   /** The x word of an item's published record (0 when none). */
   recordX(item: number): number {
-    const r = item >>> RECORD_BITS;
-    const rb = r < this.dirCapacity ? this.arena.views.word(this.dir + DIR_HEADER + r) : 0;
+    const rb = this.existingBlock(item >>> RECORD_BITS);
     return rb === 0 ? 0 : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X);
+  }
+
+  /** The record block of range r, or 0 when the range has none (unlike blockFor, no creation). */
+  private existingBlock(r: number): number {
+    return r < this.dirCapacity ? this.arena.views.word(this.dir + DIR_HEADER + r) : 0;
   }
 
   private growDir(minRanges: number): void {
@@ -290,7 +294,7 @@ export class RecordTable {
         this.touched += this.touchReclaim(items, xs, i, windowEnd);
       }
       const r = items[i] >>> RECORD_BITS;
-      const rb = r < this.dirCapacity ? v.word(this.dir + DIR_HEADER + r) : 0;
+      const rb = this.existingBlock(r);
       let locked = false;
       const u = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
       const base = rb & v.chunkMask;
@@ -330,7 +334,7 @@ export class RecordTable {
       const item = items[k];
       if (item >>> RECORD_BITS !== tr) {
         tr = item >>> RECORD_BITS;
-        const rb = tr < this.dirCapacity ? v.word(this.dir + DIR_HEADER + tr) : 0;
+        const rb = this.existingBlock(tr);
         tu = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
         tbase = rb & v.chunkMask;
       }
@@ -362,5 +366,3 @@ export class TableRegistry {
     return t;
   }
 }
-
-export { RB_HEADER, RB_MAX_EPOCH, RB_SEQ, REC_COUNT, REC_HEAD, REC_STRIDE, REC_X, RECORD_BITS, RECORD_MASK };
