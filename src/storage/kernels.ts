@@ -15,8 +15,10 @@
  * The four kernels repeat the range walk and the record resolution on purpose. A shared
  * resolve() helper (returning the count, leaving head and stamps in a scratch array) cost
  * pullSum 3.5-4% in same-process A/Bs in both orders (scratch/pull-ab.mjs), on the loop that
- * bounds the PageRank ratios. Change one kernel's resolution, change all four; the tests in
- * analytics-gather and storage-kernels compare each of them with per-vertex reads.
+ * bounds the PageRank ratios; pullSum also has its own loop for fresh ranges. Change one
+ * kernel's resolution, change all four; the tests in analytics-gather and storage-kernels
+ * compare each of them with per-vertex reads, and the concurrency test checks pullSum and
+ * degrees against them while a writer seals.
  */
 import {
   CORE_LABEL,
@@ -38,9 +40,12 @@ import {
   RECORDS_PER_BLOCK,
 } from './layout.js';
 import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-read.js';
+import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
 
 const scratch = new Float64Array(RECORDS_PER_BLOCK);
+/** pullSum: the rows of a range that need versionSum. */
+const slowRows = new Int32Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
 
 /**
@@ -55,8 +60,37 @@ function rangeEnd(rows: Uint32Array, k0: number, to: number): number {
 }
 
 /**
+ * Σ x[u] over the entries alive at epoch e of a record with deletion stamps (u32 view `u`,
+ * record at `ro`), in a range no seal changed after e: pullSum's fresh loop leaves these out.
+ */
+function stampedSum(a: ArenaViews, u: Uint32Array, ro: number, e: number, x: Float64Array): number {
+  const h = u[ro];
+  const c = u[ro + 1] & COUNT_MASK;
+  const xn = u[ro + 2];
+  const del = xn === 0 ? 0 : a.word(xn + NODE_DEL);
+  const A = a.chunk(h);
+  let sum = 0;
+  for (let j = 0, o = h & a.chunkMask; j < c; j++, o++) {
+    const s = del === 0 ? 0 : a.word(del + j);
+    if (s === 0 || s > e) sum += x[A[o]];
+  }
+  return sum;
+}
+
+/**
  * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch,
  * for every row v. With dir = 'in' this is the pull step of PageRank.
+ *
+ * The loop that bounds the PageRank ratios, so it is shaped for speed:
+ *  - In a range no seal changed after the epoch, a record without stamps is its own version
+ *    at the epoch, and the main loop reads nothing else. A record with stamps is only noted,
+ *    and summed after the loop by stampedSum (a call inside the loop cost ~7%). A range
+ *    changed after the epoch takes the general loop, with each record's history.
+ *  - Sums go into out in place, the values before kept in scratch to put back if a seal
+ *    overlapped the range, instead of a second pass over the range's rows.
+ *  - A range whose rows are all its local ids (P = 1) is walked without the row list.
+ * Together 2-7% faster than the shared resolution on a compacted 1M/10M store, in four
+ * same-process A/B runs (scratch/pull-ab.mjs); reads of old epochs are unchanged.
  */
 export function pullSum(
   snap: Snapshot,
@@ -85,56 +119,88 @@ export function pullSum(
       const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
       const base = rb & cmask;
       const first = r << RECORD_BITS;
+      const v0 = rows[k0];
+      const contiguous = rows[k1 - 1] - v0 === k1 - 1 - k0;
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
-        const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let k = k0; k < k1; k++) {
-          const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
-          let h = u[ro];
-          const cw = u[ro + 1];
-          let c = cw & COUNT_MASK;
-          const xn = u[ro + 2];
-          let del = 0;
-          // Fresh range and no stamps: the record alone describes the version (no node read).
-          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
-            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
-              // History: the version at e is older than the current one.
-              if (walkHistory(a, xn, e, version)) {
-                h = version[V_HEAD];
-                c = version[V_COUNT];
-                del = version[V_DEL];
-              } else c = 0;
-            } else del = a.word(xn + NODE_DEL);
-          }
-          if (c === 0) {
-            scratch[k - k0] = 0;
-            continue;
-          }
-          // The chunk's view, looked up again only when the chunk changes (a generic-array load
-          // and a map check per vertex cost ~10% of the scan). Views only grow; any view taken
-          // in this call covers every block reachable at the snapshot's epoch.
-          if (h >>> bits !== chunkNo) {
-            chunkNo = h >>> bits;
-            A = a.u32[chunkNo];
-          }
-          let o = h & cmask;
-          const end = o + c;
-          let sum = 0;
-          if (del === 0) {
-            for (; o < end; o++) sum += x[A[o]];
-          } else {
-            for (let j = 0; o < end; o++, j++) {
-              const s = a.word(del + j);
-              if (s === 0 || s > e) sum += x[A[o]];
+        if (u[base + RB_MAX_EPOCH] <= e) {
+          // Fresh: no record of the range changed after e, so a record without stamps is its
+          // own version at e. Records with stamps are noted and summed after the loop.
+          let noted = 0;
+          for (let k = k0; k < k1; k++) {
+            const v = contiguous ? v0 + (k - k0) : rows[k];
+            const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
+            const h = u[ro];
+            const cw = u[ro + 1];
+            const before = out[v];
+            scratch[k - k0] = before;
+            if ((cw & REC_STAMPED) !== 0) {
+              slowRows[noted++] = k;
+              continue;
             }
+            // The chunk's view, looked up again only when the chunk changes (a generic-array
+            // load and a map check per vertex cost ~10% of the scan). Views only grow; any
+            // view taken in this call covers every block reachable at the snapshot's epoch.
+            if (h >>> bits !== chunkNo) {
+              chunkNo = h >>> bits;
+              A = a.u32[chunkNo];
+            }
+            let o = h & cmask;
+            const end = o + (cw & COUNT_MASK);
+            let sum = 0;
+            for (; o < end; o++) sum += x[A[o]];
+            out[v] = before + sum;
           }
-          scratch[k - k0] = sum;
+          for (let i = 0; i < noted; i++) {
+            const k = slowRows[i];
+            const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
+            out[rows[k]] = scratch[k - k0] + stampedSum(a, u, ro, e, x);
+          }
+        } else {
+          // A range changed after e: any record may need its history.
+          for (let k = k0; k < k1; k++) {
+            const v = rows[k];
+            const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
+            let h = u[ro];
+            let c = u[ro + 1] & COUNT_MASK;
+            const xn = u[ro + 2];
+            let del = 0;
+            if (xn !== 0) {
+              if (a.word(xn + NODE_EPOCH) > e) {
+                // History: the version at e is older than the current one.
+                if (walkHistory(a, xn, e, version)) {
+                  h = version[V_HEAD];
+                  c = version[V_COUNT];
+                  del = version[V_DEL];
+                } else c = 0;
+              } else del = a.word(xn + NODE_DEL);
+            }
+            const before = out[v];
+            scratch[k - k0] = before;
+            if (c === 0) continue;
+            if (h >>> bits !== chunkNo) {
+              chunkNo = h >>> bits;
+              A = a.u32[chunkNo];
+            }
+            let o = h & cmask;
+            const end = o + c;
+            let sum = 0;
+            if (del === 0) {
+              for (; o < end; o++) sum += x[A[o]];
+            } else {
+              for (let j = 0; o < end; o++, j++) {
+                const s = a.word(del + j);
+                if (s === 0 || s > e) sum += x[A[o]];
+              }
+            }
+            out[v] = before + sum;
+          }
         }
-        // Use the range only if no seal overlapped it; otherwise redo it.
+        // Keep the range only if no seal overlapped it; otherwise put out back and redo it.
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
+        for (let k = k0; k < k1; k++) out[rows[k]] = scratch[k - k0];
       }
-      for (let k = k0; k < k1; k++) out[rows[k]] += scratch[k - k0];
     }
   }
 }

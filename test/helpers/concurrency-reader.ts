@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PartitionReader } from '../../src/storage/index.js';
+import { degrees, pullSum, vertexRows } from '../../src/storage/kernels.js';
 import {
   CTL_DONE,
   edgeHash,
@@ -57,6 +58,10 @@ while (Atomics.load(control, CTL_DONE) === 0) {
     let inEdges = 0;
     let vertices = 0;
     let propSum = 0;
+    // A weight per local id, so the scan kernels' sums can be checked against per-vertex reads.
+    const keys = snap.idKeys();
+    const weight = (lid: number) => (keys[lid] % 1009) + 1;
+    let weighted = 0;
     snap.forEachVertex((lid) => {
       vertices++;
       const src = snap.externalId(lid) as number;
@@ -65,13 +70,29 @@ while (Atomics.load(control, CTL_DONE) === 0) {
       snap.forEachNeighbor(lid, 'out', -1, (nbr) => {
         edges++;
         checksum = (checksum + edgeHash(src, snap.externalId(nbr) as number)) >>> 0;
+        weighted += weight(nbr);
       });
       inEdges += snap.degree(lid, 'in');
     });
-    return { edges, checksum, inEdges, vertices, propSum };
+    // The scan kernels read ranges under the sequence lock (redone when a seal overlaps).
+    const rows = vertexRows(snap);
+    const x = new Float64Array(keys.length);
+    for (let lid = 0; lid < keys.length; lid++) x[lid] = weight(lid);
+    const sums = new Float64Array(keys.length);
+    pullSum(snap, 'out', -1, rows, x, sums);
+    const deg = new Float64Array(keys.length);
+    degrees(snap, 'in', -1, rows, deg);
+    let kernelWeighted = 0;
+    let kernelInEdges = 0;
+    for (const lid of rows) {
+      kernelWeighted += sums[lid];
+      kernelInEdges += deg[lid];
+    }
+    const kernels = kernelWeighted === weighted && kernelInEdges === inEdges;
+    return { edges, checksum, inEdges, vertices, propSum, kernels };
   };
   try {
-    const { edges, checksum, inEdges, vertices, propSum } = measure();
+    const { edges, checksum, inEdges, vertices, propSum, kernels } = measure();
     const f = e * FIG_STRIDE;
     const want = {
       edges: figures[f + FIG_EDGES],
@@ -85,12 +106,13 @@ while (Atomics.load(control, CTL_DONE) === 0) {
       checksum !== want.checksum ||
       vertices !== want.vertices ||
       Math.abs(propSum - want.propSum) > 1e-6 * Math.max(1, Math.abs(want.propSum)) ||
-      inEdges !== edges
+      inEdges !== edges ||
+      !kernels
     ) {
       const again = measure();
       if (violations.length < 10)
         violations.push(
-          `epoch ${e} (latest ${latest}, now ${reader.published}, oldest ${reader.oldest}): got ${JSON.stringify({ ...got, inEdges })} want ${JSON.stringify(want)} reread ${JSON.stringify(again)}`,
+          `epoch ${e} (latest ${latest}, now ${reader.published}, oldest ${reader.oldest}): got ${JSON.stringify({ ...got, inEdges, kernels })} want ${JSON.stringify(want)} reread ${JSON.stringify(again)}`,
         );
       else violations.push('');
     }
