@@ -1,11 +1,10 @@
 /**
  * A machine: the partition workers of one daemon, driven from the main thread.
  *
- * - Writes: a batch is checked against the schema whole, split by owner (batch-router.ts),
- *   and posted to the workers; it lands in the open epoch. Batches are posted in submission
- *   order under a send lock, and every worker handles its messages in order, so all
- *   partitions see batches in one order; a batch with deleteVertex holds the lock across its
- *   segments so its cascades land before anything else.
+ * - Writes: batches are posted in submission order under a send lock (batch-poster.ts
+ *   checks, splits and posts each one into the open epoch), and every worker handles its
+ *   messages in order, so all partitions see batches in one order; a batch with deleteVertex
+ *   holds the lock across its segments so its cascades land before anything else.
  * - The epoch clock ticks every epochMs. A tick with changes seals epoch O on every partition
  *   (same number everywhere; partitions that logged nothing seal in memory only). Epoch O
  *   becomes visible once every partition has sealed it and every participant has made its WAL
@@ -18,24 +17,18 @@
  */
 import { EpochgraphError } from '../src/errors.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
-import {
-  type AppliedCounts,
-  addCounts,
-  type Batch,
-  type DeleteEdgeOp,
-  emptyCounts,
-} from '../src/model/ops.js';
+import type { Batch } from '../src/model/ops.js';
 import { SchemaModel, type SchemaView } from '../src/model/schema.js';
 import { GraphSnapshot } from '../src/storage/graph-snapshot.js';
-import { PartitionReader, type StoreDescriptor, type StoreLimits } from '../src/storage/index.js';
-import { type Route, routeBatch, type SubBatch } from './batch-router.js';
+import type { PartitionReader, StoreDescriptor, StoreLimits } from '../src/storage/index.js';
+import { BatchPoster } from './batch-poster.js';
 import { BatchSchemaGuard } from './batch-schema.js';
-import { checkMachineFile, type DataDirLock, lockDataDir, partitionPaths } from './data-dir.js';
+import { checkMachineFile, type DataDirLock, lockDataDir } from './data-dir.js';
 import { type EpochInfo, EpochLedger, epochInfoOf, type Pin } from './epoch-ledger.js';
 import { IngestSlots } from './ingest-slots.js';
-import { type HandleLogger, PartitionHandle } from './partition-handle.js';
-import type { ReplayResult, SealResultData, WorkerStats } from './protocol.js';
-import { planRecovery, recoveredEpochs } from './recovery-plan.js';
+import { publishedSchema, recoverPartitions, startPartitions } from './machine-recovery.js';
+import type { HandleLogger, PartitionHandle } from './partition-handle.js';
+import type { SealResultData, WorkerStats } from './protocol.js';
 import { SealWaiters, type SubmitResult } from './seal-waiters.js';
 
 export type { SubmitResult } from './seal-waiters.js';
@@ -92,6 +85,7 @@ export class Machine {
   private readers: PartitionReader[] = [];
   private readonly ledger: EpochLedger;
   private readonly guard = new BatchSchemaGuard((id) => this.visibleLabel(id));
+  private readonly poster: BatchPoster;
   private openEpoch = 1;
   private visible = 0;
   private dirty = false;
@@ -125,6 +119,18 @@ export class Machine {
     this.idleCompactMin = opts.idleCompactMin ?? 65_536;
     this.log = opts.logger ?? silent;
     this.ledger = new EpochLedger(this.retainMs);
+    this.poster = new BatchPoster({
+      handles: this.handles,
+      partitions: this.partitions,
+      guard: this.guard,
+      waiters: this.waiters,
+      openEpoch: () => this.openEpoch,
+      posting: (ps) => {
+        this.dirty = true;
+        for (const p of ps) this.touched.add(p);
+      },
+      fail: (err) => this.fail(err),
+    });
   }
 
   /** Open a data dir: lock it, start the workers, recover, start the epoch clock. */
@@ -154,50 +160,13 @@ export class Machine {
   }
 
   private async recover(): Promise<void> {
-    const { dataDir, backupDir } = this.opts;
-    for (let p = 0; p < this.partitions; p++) {
-      const paths = partitionPaths(dataDir, p);
-      const backup = backupDir === undefined ? undefined : partitionPaths(backupDir, p);
-      this.handles.push(
-        new PartitionHandle(
-          {
-            partition: p,
-            partitions: this.partitions,
-            walDir: paths.wal,
-            checkpointDir: paths.checkpoints,
-            backupWalDir: backup?.wal,
-            backupCheckpointDir: backup?.checkpoints,
-            limits: this.opts.limits,
-            walSegmentBytes: this.opts.walSegmentBytes,
-            checkpointWalBytes: this.opts.checkpointWalBytes ?? 256 << 20,
-            checkpointIntervalMs: this.opts.checkpointIntervalMs ?? 5 * 60_000,
-          },
-          this.log,
-          (part, err) => this.onWorkerFailure(part, err),
-        ),
-      );
-    }
-    const scans = await Promise.all(this.handles.map((h) => h.request('scan', {})));
-    const plan = planRecovery(scans);
-    const replays = (await Promise.all(
-      this.handles.map((h, p) => h.request('replay', { skip: plan.skip[p], alignEpoch: plan.alignEpoch })),
-    )) as ReplayResult[];
-    this.readers = replays.map((r) => new PartitionReader(r.descriptor as StoreDescriptor));
-    const { exact, base } = recoveredEpochs(replays, plan.alignEpoch);
-    for (const i of exact) this.ledger.record(i);
-    this.ledger.record(base);
-    this.visible = plan.alignEpoch;
-    this.openEpoch = plan.alignEpoch + 1;
-    // Older epochs than what every partition kept are not readable: start the floor there.
-    const oldestKept = Math.min(...this.readers.map((r) => r.oldest));
-    this.lastFloor = Math.max(oldestKept, this.ledger.list()[0]?.epoch ?? 0);
-    for (const r of this.readers) this.guard.schema.merge(publishedSchema(r));
-    const replayed = replays.reduce((a, r) => a + r.replayed, 0);
-    const skipped = replays.reduce((a, r) => a + r.skipped, 0);
-    this.log.info(`recovered at epoch ${plan.alignEpoch}: ${base.vertices} vertices, ${base.edges} edges`, {
-      replayedGroups: replayed,
-      skippedGroups: skipped,
-    });
+    this.handles.push(...startPartitions(this.opts, this.log, (p, err) => this.onWorkerFailure(p, err)));
+    const r = await recoverPartitions(this.handles, this.ledger, this.log);
+    this.readers = r.readers;
+    this.visible = r.epoch;
+    this.openEpoch = r.epoch + 1;
+    this.lastFloor = r.floor;
+    this.guard.schema.merge(r.schema);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -282,7 +251,10 @@ export class Machine {
     try {
       // post() returns the acknowledgement wrapped: a bare promise would be adopted by the
       // async function and hold the send lock until the seal, which needs the lock.
-      const { ack } = await this.exclusive(() => this.post(batch));
+      const { ack } = await this.exclusive(() => {
+        this.checkWritable();
+        return this.poster.post(batch);
+      });
       return await ack;
     } finally {
       this.slots.release();
@@ -305,106 +277,9 @@ export class Machine {
     return run;
   }
 
-  /**
-   * Post a batch (holding the send lock); returns the acknowledgement promise. A batch
-   * without vertex deletions (or on one partition) is one segment: it is posted in this turn
-   * and its replies are awaited outside the lock. Otherwise segments go one at a time, each
-   * carrying the cascades of the previous one, all in the open epoch.
-   */
-  private async post(batch: Batch): Promise<{ ack: Promise<SubmitResult> }> {
-    this.checkWritable();
-    if (this.partitions > 1) this.guard.check(batch);
-    const route: Route = routeBatch(batch, this.partitions);
-    const applied = emptyCounts();
-    if (this.partitions > 1) this.guard.remember(batch, this.openEpoch);
-    if (route.length === 1 && !(this.partitions > 1 && batch.ops.some((o) => o.op === 'deleteVertex'))) {
-      return { ack: this.ackLater(this.postSegment(route[0]), applied) };
-    }
-    let cascades = new Map<number, DeleteEdgeOp[]>();
-    for (let k = 0; k < route.length || cascades.size > 0; k++) {
-      const seg: Map<number, SubBatch> = k < route.length ? route[k] : new Map();
-      for (const [p, ops] of cascades) {
-        const part = seg.get(p);
-        if (part === undefined) seg.set(p, { ops });
-        else part.ops = [...ops, ...part.ops];
-      }
-      cascades = new Map();
-      if (seg.size === 0) continue;
-      const posted = this.postSegment(seg);
-      const replies = await this.settle(posted.map((x) => x.reply));
-      replies.forEach((r, i) => {
-        addCounts(applied, r.applied);
-        const from = posted[i].partition;
-        for (const c of r.cascades) {
-          // The replying partition removed its half; the other half lives at the owner of
-          // the endpoint it does not own.
-          const ps = this.owner(c.src);
-          const target = ps === from ? this.owner(c.dst) : ps;
-          let list = cascades.get(target);
-          if (list === undefined) cascades.set(target, (list = []));
-          list.push(c);
-        }
-      });
-    }
-    return { ack: this.waiters.wait(this.openEpoch, applied) };
-  }
-
-  private postSegment(
-    seg: Map<number, SubBatch>,
-  ): { partition: number; reply: Promise<{ applied: AppliedCounts; cascades: DeleteEdgeOp[] }> }[] {
-    this.dirty = true;
-    return [...seg].map(([p, sub]) => {
-      this.touched.add(p);
-      const body = sub.edges === undefined ? { ops: sub.ops } : { ops: sub.ops, edges: sub.edges };
-      return { partition: p, reply: this.handles[p].request('apply', body) };
-    });
-  }
-
-  private owner(id: ExternalId): number {
-    return partitionOf(id, this.partitions);
-  }
-
-  /** Wait for every reply; if a partition refused, the batch fails (see checkSchema). */
-  private async settle<T>(posted: Promise<T>[]): Promise<T[]> {
-    const results = await Promise.allSettled(posted);
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed !== undefined) throw this.partialFailure(failed.reason, results);
-    return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-  }
-
-  private partialFailure(reason: unknown, results: PromiseSettledResult<unknown>[]): EpochgraphError {
-    const err = reason instanceof EpochgraphError ? reason : new EpochgraphError('INTERNAL', String(reason));
-    if (results.some((r) => r.status === 'fulfilled')) {
-      // Some partitions applied their part: the machine can no longer promise atomicity, so
-      // it stops taking writes rather than acknowledge anything on top of a half batch.
-      this.fail(
-        new EpochgraphError('INTERNAL', `a batch was applied on some partitions only: ${err.message}`),
-      );
-    }
-    return err;
-  }
-
-  private ackLater(
-    posted: { reply: Promise<{ applied: AppliedCounts }> }[],
-    applied: AppliedCounts,
-  ): Promise<SubmitResult> {
-    const epoch = this.openEpoch;
-    const ack = this.waiters.wait(epoch, applied);
-    return this.settle(posted.map((x) => x.reply)).then(
-      (replies) => {
-        for (const r of replies) addCounts(applied, r.applied);
-        return ack;
-      },
-      (err) => {
-        this.waiters.drop(epoch, applied);
-        throw err;
-      },
-    );
-  }
-
   /** A vertex's label at the visible epoch, from its owner's reader. */
   private visibleLabel(id: ExternalId): string | undefined {
-    const s = this.readers[this.owner(id)]?.open(this.visible);
+    const s = this.readers[partitionOf(id, this.partitions)]?.open(this.visible);
     if (s === undefined) return undefined;
     try {
       return s.vertex(id)?.label;
@@ -586,13 +461,4 @@ function writesStopped(cause: EpochgraphError): EpochgraphError {
     `writes stopped before this batch was acknowledged (${cause.message}); it may have been applied: restart the daemon and check before sending it again`,
     { reason: 'WRITES_STOPPED', mayHaveBeenApplied: true },
   );
-}
-
-/** The schema a partition published, as a model. */
-function publishedSchema(r: PartitionReader): SchemaModel {
-  const s = r.schema;
-  return SchemaModel.fromView({
-    vertexLabels: s.vertexLabels.map((l) => ({ name: l.name, properties: l.props })),
-    edgeLabels: s.edgeLabels.map((l) => ({ name: l.name, properties: l.props })),
-  });
 }
