@@ -9,12 +9,7 @@
  * matter how long etcd is away. On failure the loop backs off briefly (at most
  * MAX_BACKOFF_MS) and tries again, so it catches up within about that long once etcd is back.
  *
- * Latest-epoch CAS: `gart_latest_epoch_p{p}` must never go backwards, and epochs compare as
- * numbers while etcd compares values as bytes ("9" > "10"). So the txn compares the key's
- * mod revision with the one we last saw, and writes the key only when our epoch is larger
- * than the value seen at that revision. If another writer got there first the compare fails;
- * the failure branch reads the keys in the same round trip, and we decide again. In steady
- * state the cached revision is right, so a publish is one round trip.
+ * Latest-epoch keys never go backwards: latest-epoch-cas.ts.
  *
  * Pruning: blob keys below the floor are deleted by name, from a BlobInventory (see there
  * for why it cannot be a range delete).
@@ -22,16 +17,10 @@
 import { EpochgraphError } from '../src/errors.js';
 import { BlobInventory } from './blob-inventory.js';
 import type { MetaKeys } from './keys.js';
-import { type KvBackend, type KvEntry, type KvWrite, MAX_TXN_OPS } from './kv-backend.js';
+import { type KvBackend, MAX_TXN_OPS } from './kv-backend.js';
+import { type EpochWrite, LatestEpochCas } from './latest-epoch-cas.js';
 import type { MetaLogger } from './logger.js';
-import {
-  blobRecordOf,
-  checkCount,
-  checkPublishState,
-  type PartitionEpoch,
-  type PublishState,
-} from './publish-state.js';
-import { parseEpochValue } from './records.js';
+import { checkCount, checkPublishState, type PublishState } from './publish-state.js';
 
 export type { PartitionEpoch, PublishState } from './publish-state.js';
 
@@ -39,8 +28,6 @@ export type { PartitionEpoch, PublishState } from './publish-state.js';
 const INITIAL_BACKOFF_MS = 20;
 /** Retry delay cap: the longest etcd can be back before the publisher notices. */
 const MAX_BACKOFF_MS = 250;
-/** CAS rounds before a publish attempt counts as failed (and is retried after a backoff). */
-const MAX_CAS_ROUNDS = 8;
 /** A publish txn writes a blob and the latest key per partition. */
 const PARTITIONS_PER_TXN = Math.floor(MAX_TXN_OPS / 2);
 /** Lag samples kept for `stats()`. */
@@ -74,11 +61,7 @@ export interface PublisherStats {
   readonly lastError: { readonly message: string; readonly atMs: number } | null;
 }
 
-interface PendingEpoch {
-  readonly machine: number;
-  readonly fnum: number;
-  readonly endpoint: string;
-  readonly entry: PartitionEpoch;
+interface PendingEpoch extends EpochWrite {
   readonly seq: number;
   /** The oldest publish() call this entry stands for (it may have replaced older ones). */
   readonly firstSubmittedAt: number;
@@ -94,12 +77,6 @@ interface FlushWaiter {
   readonly target: ReadonlyMap<string, number>;
   resolve(): void;
   reject(err: Error): void;
-}
-
-/** Cached view of one `gart_latest_epoch_p{p}` key: its mod revision and parsed value. */
-interface LatestSeen {
-  readonly modRevision: number;
-  readonly epoch: number | null;
 }
 
 const PRUNE_SLOT = 'prune';
@@ -137,7 +114,7 @@ export class EpochPublisher {
   private readonly machines = new Set<number>();
   private readonly inventoried = new Set<number>();
   private readonly blobs = new BlobInventory();
-  private readonly latestSeen = new Map<number, LatestSeen>();
+  private readonly cas: LatestEpochCas;
 
   private running = false;
   private stopped = false;
@@ -149,7 +126,6 @@ export class EpochPublisher {
   private readonly publishedEpochs = new Map<number, number>();
   private publishes = 0;
   private failures = 0;
-  private casConflicts = 0;
   private readonly lagSamples: number[] = [];
   private prunedKeys = 0;
   private lastError: { message: string; atMs: number } | null = null;
@@ -159,6 +135,7 @@ export class EpochPublisher {
     this.keys = opts.keys;
     this.logger = opts.logger;
     this.onPublished = opts.onPublished;
+    this.cas = new LatestEpochCas(opts.kv, opts.keys, opts.logger);
   }
 
   /** Record a sealed state; never waits and never fails because of etcd. */
@@ -236,7 +213,7 @@ export class EpochPublisher {
       publishedEpochs: new Map(this.publishedEpochs),
       publishes: this.publishes,
       failures: this.failures,
-      casConflicts: this.casConflicts,
+      casConflicts: this.cas.conflicts,
       lagSamplesMs: [...this.lagSamples],
       pendingPartitions: this.pendingEpochs.size,
       blobKeys: this.blobs.size,
@@ -356,75 +333,14 @@ export class EpochPublisher {
   }
 
   private async writeChunk(chunk: readonly PendingEpoch[]): Promise<void> {
-    const latestKeys = chunk.map((p) => this.keys.latestEpoch(p.entry.partition));
     // Inventory the blob keys before the write: a transaction whose answer is lost (a timeout,
     // a dropped connection) may still have been applied, and a newer state may replace this
     // one before a retry, so only the inventory remembers to prune it. Deleting a key that was
     // never written is harmless.
     for (const p of chunk)
       this.blobs.add({ machine: p.machine, partition: p.entry.partition, epoch: p.entry.epoch });
-    for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
-      const writes: KvWrite[] = [];
-      const advanced: PendingEpoch[] = [];
-      for (const p of chunk) {
-        const { machine, fnum, endpoint, entry } = p;
-        const blob = blobRecordOf(machine, fnum, endpoint, entry);
-        writes.push({
-          kind: 'put',
-          key: this.keys.blob(machine, entry.partition, entry.epoch),
-          value: JSON.stringify(blob),
-        });
-        const seen = this.latestSeen.get(entry.partition)?.epoch ?? null;
-        if (seen === null || seen < entry.epoch) {
-          writes.push({
-            kind: 'put',
-            key: this.keys.latestEpoch(entry.partition),
-            value: String(entry.epoch),
-          });
-          advanced.push(p);
-        }
-      }
-      const res = await this.kv.txn({
-        compares: chunk.map((p, i) => ({
-          key: latestKeys[i],
-          modRevision: this.latestSeen.get(p.entry.partition)?.modRevision ?? 0,
-        })),
-        writes,
-        readsOnFailure: latestKeys,
-      });
-      if (res.succeeded) {
-        for (const p of advanced) {
-          this.latestSeen.set(p.entry.partition, { modRevision: res.revision, epoch: p.entry.epoch });
-        }
-        this.recordPublished(chunk);
-        return;
-      }
-      this.casConflicts++;
-      this.refreshLatest(chunk, latestKeys, res.reads);
-    }
-    throw new EpochgraphError(
-      'INTERNAL',
-      `the latest-epoch keys kept changing under ${MAX_CAS_ROUNDS} compare-and-swap rounds`,
-    );
-  }
-
-  private refreshLatest(chunk: readonly PendingEpoch[], keys: readonly string[], reads: readonly KvEntry[]) {
-    const byKey = new Map(reads.map((r) => [r.key, r]));
-    chunk.forEach((p, i) => {
-      const kv = byKey.get(keys[i]);
-      if (kv === undefined) {
-        this.latestSeen.set(p.entry.partition, { modRevision: 0, epoch: null });
-        return;
-      }
-      const epoch = parseEpochValue(kv.value);
-      if (epoch === null) {
-        this.logger.warn('overwriting a latest-epoch key that does not hold a decimal epoch', {
-          key: kv.key,
-          value: kv.value.slice(0, 100),
-        });
-      }
-      this.latestSeen.set(p.entry.partition, { modRevision: kv.modRevision, epoch });
-    });
+    await this.cas.write(chunk);
+    this.recordPublished(chunk);
   }
 
   private recordPublished(chunk: readonly PendingEpoch[]): void {
