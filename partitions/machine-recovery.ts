@@ -15,13 +15,17 @@ import { type HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { ReplayResult } from './protocol.js';
 import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
-/** Start the partition workers of a machine (their data dirs under opts.dataDir). */
+/**
+ * Start the partition workers of a machine (their data dirs under opts.dataDir), each pushed
+ * onto `handles` as it starts: if a later one fails to start, the caller can still stop the
+ * earlier ones.
+ */
 export function startPartitions(
   opts: MachineOptions,
   log: HandleLogger,
   onFailure: (partition: number, err: EpochgraphError) => void,
-): PartitionHandle[] {
-  const handles: PartitionHandle[] = [];
+  handles: PartitionHandle[],
+): void {
   for (let p = 0; p < opts.partitions; p++) {
     const paths = partitionPaths(opts.dataDir, p);
     const backup = opts.backupDir === undefined ? undefined : partitionPaths(opts.backupDir, p);
@@ -44,7 +48,6 @@ export function startPartitions(
       ),
     );
   }
-  return handles;
 }
 
 export interface Recovered {

@@ -160,7 +160,7 @@ export class Machine {
   }
 
   private async recover(): Promise<void> {
-    this.handles.push(...startPartitions(this.opts, this.log, (p, err) => this.onWorkerFailure(p, err)));
+    startPartitions(this.opts, this.log, (p, err) => this.onWorkerFailure(p, err), this.handles);
     const r = await recoverPartitions(this.handles, this.ledger, this.log);
     this.readers = r.readers;
     this.visible = r.epoch;

@@ -44,7 +44,7 @@ import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
 
 const scratch = new Float64Array(RECORDS_PER_BLOCK);
-/** pullSum: the rows of a range that need versionSum. */
+/** pullSum: the rows of a fresh range whose records have stamps (summed by stampedSum). */
 const slowRows = new Int32Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
 
@@ -68,7 +68,9 @@ function stampedSum(a: ArenaViews, u: Uint32Array, ro: number, e: number, x: Flo
   const c = u[ro + 1] & COUNT_MASK;
   const xn = u[ro + 2];
   const del = xn === 0 ? 0 : a.word(xn + NODE_DEL);
-  const A = a.chunk(h);
+  if (c === 0) return 0;
+  // A list never crosses an arena chunk: a view that covers its last entry covers it all.
+  const A = a.chunk(h + c - 1);
   let sum = 0;
   for (let j = 0, o = h & a.chunkMask; j < c; j++, o++) {
     const s = del === 0 ? 0 : a.word(del + j);
