@@ -15,14 +15,8 @@
  *   changed vertex at the seal by the record table.
  */
 import { EpochgraphError } from '../errors.js';
-import {
-  type Arena,
-  type BlockPool,
-  floorClass,
-  RETIRE_BLOCK,
-  RETIRE_EXTENT,
-  sizeClass,
-} from './arena-allocator.js';
+import { type Arena, type BlockPool, RETIRE_BLOCK, RETIRE_EXTENT, sizeClass } from './arena-allocator.js';
+import { BLOOM_MIN, bloomAdd, bloomHas, newBloom } from './bloom.js';
 import type { EdgeColumn } from './edge-columns.js';
 import { NODE_DEL, RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
 import {
@@ -51,9 +45,6 @@ export const EXACT_CLASS = 127;
 const ROOMY_CLASS = 4;
 const MIN_CLASS = 2;
 const SLACK_SHARE = 32;
-/** Lists at least this long get a writer-side Bloom filter for existence checks. */
-export const BLOOM_MIN = 128;
-const BLOOM_BITS_PER_ENTRY = 16;
 
 export class AdjacencyStore {
   readonly table: RecordTable;
@@ -331,8 +322,7 @@ export class AdjacencyStore {
   }
 
   private rebuildBloom(v: number, cap: number): void {
-    const words = Math.max(8, 2 ** sizeClass(Math.ceil((cap * BLOOM_BITS_PER_ENTRY) / 32)));
-    const bloom = new Uint32Array(words);
+    const bloom = newBloom(cap);
     this.forEachLive(v, (target) => bloomAdd(bloom, target));
     this.blooms.set(v, bloom);
   }
@@ -475,31 +465,3 @@ export class AdjacencyStore {
     return { blocks, extents, records: this.table.bytes(), blooms };
   }
 }
-
-function bloomAdd(bloom: Uint32Array, x: number): void {
-  const bits = bloom.length * 32 - 1;
-  const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
-  const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
-  const a = h1 & bits;
-  const b = (h1 + h2) & bits;
-  const c = (h1 + 2 * h2) & bits;
-  bloom[a >>> 5] |= 1 << (a & 31);
-  bloom[b >>> 5] |= 1 << (b & 31);
-  bloom[c >>> 5] |= 1 << (c & 31);
-}
-
-function bloomHas(bloom: Uint32Array, x: number): boolean {
-  const bits = bloom.length * 32 - 1;
-  const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
-  const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
-  const a = h1 & bits;
-  const b = (h1 + h2) & bits;
-  const c = (h1 + 2 * h2) & bits;
-  return (
-    (bloom[a >>> 5] & (1 << (a & 31))) !== 0 &&
-    (bloom[b >>> 5] & (1 << (b & 31))) !== 0 &&
-    (bloom[c >>> 5] & (1 << (c & 31))) !== 0
-  );
-}
-
-export { floorClass };

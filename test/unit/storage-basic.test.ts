@@ -100,6 +100,40 @@ describe('partition store basics', () => {
   });
 });
 
+describe('existence checks between long lists', () => {
+  it('upserting an edge between two vertices with long lists adds it once, then updates it', () => {
+    // Both lists past BLOOM_MIN (128): the check consults the writer's Bloom filter.
+    const s = store();
+    const r = new PartitionReader(s.descriptor);
+    const ops = [];
+    for (let i = 0; i < 200; i++) {
+      ops.push({ op: 'upsertEdge', src: 1, dst: 1000 + i, props: { weight: 0.1 } });
+      ops.push({ op: 'upsertEdge', src: 3000 + i, dst: 2, props: { weight: 0.1 } });
+    }
+    s.apply(decodeBatch({ ops }));
+    s.seal();
+    s.apply(decodeBatch({ ops: [{ op: 'upsertEdge', src: 1, dst: 2, props: { weight: 0.5 } }] }));
+    const added = s.seal().epoch;
+    s.apply(decodeBatch({ ops: [{ op: 'upsertEdge', src: 1, dst: 2, props: { weight: 0.9 } }] }));
+    const updated = s.seal().epoch;
+    for (const [e, weight] of [
+      [added, 0.5],
+      [updated, 0.9],
+    ]) {
+      r.read(e, (snap) => {
+        const a = snap.lookup(1);
+        expect(snap.degree(a, 'out')).toBe(201);
+        expect(snap.degree(snap.lookup(2), 'in')).toBe(201);
+        const seen: number[] = [];
+        snap.forEachNeighbor(a, 'out', -1, (n, addr, l) => {
+          if (snap.externalId(n) === 2) seen.push(snap.edgeProps(l, addr).weight as number);
+        });
+        expect(seen, `epoch ${e}`).toEqual([weight]);
+      });
+    }
+  });
+});
+
 describe('long-lived snapshots', () => {
   it('read an old epoch correctly after the writer has allocated far past the snapshot views', () => {
     const limits = { ...small, chunkWords: 1 << 18, maxChunks: 48 };
