@@ -20,15 +20,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { packMsgpack } from '../src/codec/msgpack.js';
 import { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
+import { gatherNeighborKeys, gatherNeighbors } from '../src/storage/gather-kernels.js';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
-import {
-  degrees,
-  gatherNeighborKeys,
-  gatherNeighbors,
-  vertexMask,
-  vertexRows,
-} from '../src/storage/kernels.js';
+import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;

@@ -22,9 +22,10 @@
 import { EpochgraphError, invalid } from '../errors.js';
 import { type ExternalId, partitionOf } from '../model/ids.js';
 import { decodeF64 } from '../storage/edge-columns.js';
+import { gatherNeighbors } from '../storage/gather-kernels.js';
 import type { GraphSnapshot } from '../storage/graph-snapshot.js';
 import type { Snapshot } from '../storage/index.js';
-import { degrees, gatherNeighbors, vertexMask } from '../storage/kernels.js';
+import { degrees, vertexMask } from '../storage/kernels.js';
 import type { CsrGraph } from './csr-graph.js';
 
 /** One partition's part of a {@link Projection}. */

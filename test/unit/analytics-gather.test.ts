@@ -1,20 +1,14 @@
 /**
- * The `gatherNeighbors` scan kernel (added to storage/kernels.ts for analytics) copies exactly
+ * The `gatherNeighbors` scan kernel (storage/gather-kernels.ts, added for analytics) copies exactly
  * what per-vertex reads see, at every retained epoch: fresh ranges and ranges with history,
  * deletion stamps, vertices created after the epoch, compacted ranges, one label or all; and
  * each entry's address reads the same edge property as Snapshot.edgeProps.
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
+import { gatherNeighborKeys, gatherNeighbors } from '../../src/storage/gather-kernels.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
-import {
-  degrees,
-  gatherNeighborKeys,
-  gatherNeighbors,
-  pullSum,
-  vertexMask,
-  vertexRows,
-} from '../../src/storage/kernels.js';
+import { degrees, pullSum, vertexMask, vertexRows } from '../../src/storage/kernels.js';
 import { rng } from '../helpers/rng.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
