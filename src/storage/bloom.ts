@@ -18,28 +18,28 @@ export function newBloom(capacity: number): Uint32Array {
 }
 
 export function bloomAdd(bloom: Uint32Array, x: number): void {
-  const bits = bloom.length * 32 - 1;
-  const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
-  const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
-  const a = h1 & bits;
-  const b = (h1 + h2) & bits;
-  const c = (h1 + 2 * h2) & bits;
-  bloom[a >>> 5] |= 1 << (a & 31);
-  bloom[b >>> 5] |= 1 << (b & 31);
-  bloom[c >>> 5] |= 1 << (c & 31);
+  probe(bloom, x, true);
 }
 
 /** False only when x was never added. */
 export function bloomHas(bloom: Uint32Array, x: number): boolean {
+  return probe(bloom, x, false);
+}
+
+/** Whether x's three bits were all set; with `add`, set them too. */
+function probe(bloom: Uint32Array, x: number, add: boolean): boolean {
   const bits = bloom.length * 32 - 1;
   const h1 = Math.imul(x, 0x9e3779b1) >>> 0;
   const h2 = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0) | 1;
-  const a = h1 & bits;
-  const b = (h1 + h2) & bits;
-  const c = (h1 + 2 * h2) & bits;
-  return (
-    (bloom[a >>> 5] & (1 << (a & 31))) !== 0 &&
-    (bloom[b >>> 5] & (1 << (b & 31))) !== 0 &&
-    (bloom[c >>> 5] & (1 << (c & 31))) !== 0
-  );
+  let all = true;
+  for (let k = 0; k < 3; k++) {
+    const p = (h1 + k * h2) & bits;
+    const bit = 1 << (p & 31);
+    if ((bloom[p >>> 5] & bit) === 0) {
+      all = false;
+      if (!add) return false;
+      bloom[p >>> 5] |= bit;
+    }
+  }
+  return all;
 }
