@@ -147,7 +147,7 @@ function pagerank(
         contrib[v] = 0;
       } else contrib[v] = rank[v] / od;
     }
-    next.fill(0);
+    // Both pulls assign every row (every local id is a vertex here), so no fill first.
     pull(contrib, next);
     const base = (1 - d) / n + (d * dangling) / n;
     for (let v = 0; v < n; v++) next[v] = base + d * next[v];
@@ -171,7 +171,7 @@ function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: num
   for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
   const nbrs = csr.neighbors;
   const csrPull = (x: Float64Array, out: Float64Array) => csrPullSum(n, offsets, nbrs, x, out);
-  const storePull = (x: Float64Array, out: Float64Array) => pullSum(snap, 'in', -1, rows, x, out);
+  const storePull = (x: Float64Array, out: Float64Array) => pullSum(snap, 'in', -1, rows, x, out, true);
   const iters = 10;
   let bestStore = Number.POSITIVE_INFINITY;
   const ratios: number[] = [];

@@ -107,8 +107,7 @@ export class StorePagerank {
       const base = teleport + (damping * dangling) / n;
       for (let p = 0; p < P; p++) {
         const s = parts[p];
-        s.acc.fill(0);
-        pullSum(snap.partition(p), 'in', -1, s.lids, s.x, s.acc);
+        pullSum(snap.partition(p), 'in', -1, s.lids, s.x, s.acc, true);
       }
       const out = it === iterations - 1 ? rank : null;
       let nextDangling = 0;

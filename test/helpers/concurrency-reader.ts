@@ -80,15 +80,20 @@ while (Atomics.load(control, CTL_DONE) === 0) {
     for (let lid = 0; lid < keys.length; lid++) x[lid] = weight(lid);
     const sums = new Float64Array(keys.length);
     pullSum(snap, 'out', -1, rows, x, sums);
+    // Assigning over stale values (its retries overwrite instead of putting values back).
+    const assigned = new Float64Array(keys.length).fill(-1);
+    pullSum(snap, 'out', -1, rows, x, assigned, true);
     const deg = new Float64Array(keys.length);
     degrees(snap, 'in', -1, rows, deg);
     let kernelWeighted = 0;
+    let assignedWeighted = 0;
     let kernelInEdges = 0;
     for (const lid of rows) {
       kernelWeighted += sums[lid];
+      assignedWeighted += assigned[lid];
       kernelInEdges += deg[lid];
     }
-    const kernels = kernelWeighted === weighted && kernelInEdges === inEdges;
+    const kernels = kernelWeighted === weighted && assignedWeighted === weighted && kernelInEdges === inEdges;
     return { edges, checksum, inEdges, vertices, propSum, kernels };
   };
   try {

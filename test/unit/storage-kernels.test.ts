@@ -53,7 +53,12 @@ describe('scan kernels', () => {
         for (const dir of ['in', 'out'] as const) {
           const got = new Float64Array(n);
           pullSum(snap, dir, -1, rows, x, got);
-          expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(expected(snap, dir, x, n)));
+          const want = expected(snap, dir, x, n);
+          expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(want));
+          // Assigning: every row's old value is replaced (rows with no list get 0).
+          const assigned = new Float64Array(n).fill(-7);
+          pullSum(snap, dir, -1, rows, x, assigned, true);
+          for (const v of rows) expect(assigned[v], `assigned ${dir} row ${v} at epoch ${e}`).toBe(want[v]);
           const deg = new Float64Array(n);
           degrees(snap, dir, -1, rows, deg);
           const ones = new Float64Array(n).fill(1);
@@ -61,6 +66,19 @@ describe('scan kernels', () => {
         }
       });
     }
+  });
+
+  it('pullSum with assign writes 0 to every row when there are no edges to walk', () => {
+    const s = PartitionStore.create({ limits: LIMITS });
+    const r = new PartitionReader(s.descriptor);
+    s.apply({ ops: [1, 2, 5000].map((id) => ({ op: 'upsertVertex' as const, id })) });
+    r.read(s.seal().epoch, (snap) => {
+      const rows = vertexRows(snap);
+      expect(rows.length).toBe(3);
+      const out = new Float64Array(snap.localIdBound()).fill(9);
+      pullSum(snap, 'in', -1, rows, new Float64Array(out.length).fill(1), out, true);
+      for (const v of rows) expect(out[v]).toBe(0);
+    });
   });
 
   it('pullSum skips entries deleted before the epoch in a range no later seal changed', () => {
@@ -90,6 +108,9 @@ describe('scan kernels', () => {
           pullSum(snap, dir, -1, rows, x, got);
           const want = expected(snap, dir, x, n);
           expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(want));
+          const assigned = new Float64Array(n).fill(-7);
+          pullSum(snap, dir, -1, rows, x, assigned, true);
+          for (const v of rows) expect(assigned[v], `assigned ${dir} row ${v} at epoch ${e}`).toBe(want[v]);
         }
       });
     }
