@@ -15,7 +15,7 @@
  *   changed vertex at the seal by the record table.
  */
 import { EpochgraphError } from '../errors.js';
-import { type Arena, type BlockPool, RETIRE_BLOCK, RETIRE_EXTENT, sizeClass } from './arena-allocator.js';
+import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
 import { BLOOM_MIN, bloomAdd, bloomHas, newBloom } from './bloom.js';
 import type { EdgeColumn } from './edge-columns.js';
 import { NODE_DEL, RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
@@ -29,6 +29,7 @@ import {
   W_HEAD,
   W_STRIDE,
 } from './record-table.js';
+import { RETIRE_BLOCK, RETIRE_EXTENT } from './retire-queue.js';
 import type { VersionQueue } from './version-queue.js';
 
 /** Size class of an exactly-sized compacted block (its capacity is its count). */

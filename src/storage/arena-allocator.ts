@@ -8,12 +8,14 @@
  *   intrusive free lists (a free block's first word links to the next). Adjacency uses one
  *   pool per (store, vertex range), so blocks of nearby vertices sit near each other.
  * - A node pool: fixed 5-word version nodes.
- * - The retire queue: memory that readers may still reach is freed only when (a) the oldest
- *   retained epoch has passed the epoch at which it was superseded, and (b) every reader that
- *   was active when it was unlinked has finished (grace).
+ * - Retirement: memory that readers may still reach goes to a retire queue
+ *   (retire-queue.ts) and is freed only when (a) the oldest retained epoch has passed the
+ *   epoch at which it was superseded, and (b) every reader that was active when it was
+ *   unlinked has finished (grace).
  */
 import { EpochgraphError } from '../errors.js';
 import { CTL_CHUNKS_USED, NODE_WORDS } from './layout.js';
+import { RETIRE_BLOCK, RETIRE_EXTENT, RetireQueue } from './retire-queue.js';
 import { type ArenaViews, growSlot } from './shared-pool.js';
 
 /** Words reserved at the start of chunk 0, so that address 0 can mean null. */
@@ -21,10 +23,6 @@ const ARENA_RESERVED = 16;
 /** Grow chunk buffers in steps of at least this many bytes. */
 const GROW_STEP_BYTES = 32 << 20;
 const MAX_CLASS = 28;
-
-export const RETIRE_BLOCK = 0;
-export const RETIRE_EXTENT = 1;
-export const RETIRE_NODE = 2;
 
 export function sizeClass(words: number): number {
   return words <= 1 ? 0 : 32 - Math.clz32(words - 1);
@@ -364,78 +362,5 @@ export class NodePool {
       this.free_ = f;
     }
     this.free_[this.freeCount++] = addr;
-  }
-}
-
-/** FIFO of retired memory, struct-of-arrays so that retiring costs no allocation. */
-export class RetireQueue {
-  private kind = new Uint8Array(1024);
-  private owner = new Uint32Array(1024);
-  private addr = new Uint32Array(1024);
-  private size = new Uint32Array(1024);
-  private epoch = new Uint32Array(1024);
-  private pub = new Uint32Array(1024);
-  private gen = new Uint32Array(1024);
-  private headIdx = 0;
-  private tailIdx = 0;
-
-  get length(): number {
-    return this.tailIdx - this.headIdx;
-  }
-
-  /**
-   * @param epoch readers at epochs < epoch may reach it (0: only the grace period matters)
-   * @param pub the published epoch when it was unlinked
-   */
-  push(
-    kind: number,
-    owner: number,
-    addr: number,
-    size: number,
-    epoch: number,
-    pub: number,
-    gen: number,
-  ): void {
-    if (this.tailIdx === this.kind.length) this.compactOrGrow();
-    const i = this.tailIdx++;
-    this.kind[i] = kind;
-    this.owner[i] = owner;
-    this.addr[i] = addr;
-    this.size[i] = size;
-    this.epoch[i] = epoch;
-    this.pub[i] = pub;
-    this.gen[i] = gen;
-  }
-
-  drain(oldest: number, minStart: number, arena: Arena): number {
-    let n = 0;
-    while (this.headIdx < this.tailIdx) {
-      const i = this.headIdx;
-      if (this.epoch[i] > oldest || this.pub[i] >= minStart) break;
-      arena.release(this.kind[i], this.owner[i], this.addr[i], this.size[i], this.gen[i]);
-      this.headIdx++;
-      n++;
-    }
-    if (this.headIdx === this.tailIdx) this.headIdx = this.tailIdx = 0;
-    return n;
-  }
-
-  private compactOrGrow(): void {
-    const live = this.tailIdx - this.headIdx;
-    const cap = live * 2 > this.kind.length ? this.kind.length * 2 : this.kind.length;
-    const move = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a.subarray(this.headIdx, this.tailIdx));
-      return b;
-    };
-    this.kind = move(this.kind, (n) => new Uint8Array(n));
-    this.owner = move(this.owner, (n) => new Uint32Array(n));
-    this.addr = move(this.addr, (n) => new Uint32Array(n));
-    this.size = move(this.size, (n) => new Uint32Array(n));
-    this.epoch = move(this.epoch, (n) => new Uint32Array(n));
-    this.pub = move(this.pub, (n) => new Uint32Array(n));
-    this.gen = move(this.gen, (n) => new Uint32Array(n));
-    this.headIdx = 0;
-    this.tailIdx = live;
   }
 }

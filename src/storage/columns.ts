@@ -6,10 +6,11 @@
  * Blobs hold variable-size values (strings, float32 vectors) referenced from columns; a blob
  * is immutable and is retired when the value that references it is overwritten.
  */
-import { type Arena, type BlockPool, RETIRE_BLOCK, sizeClass } from './arena-allocator.js';
+import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
 import { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } from './layout.js';
 import { newVersionOut, readRecord, recordBlock, tableDir, V_HEAD } from './record-read.js';
 import { type RecordTable, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
+import { RETIRE_BLOCK } from './retire-queue.js';
 import type { ArenaViews } from './shared-pool.js';
 import type { VersionQueue } from './version-queue.js';
 

@@ -29,7 +29,6 @@
 
 import { EpochgraphError } from '../errors.js';
 import type { Arena } from './arena-allocator.js';
-import { RETIRE_EXTENT, RETIRE_NODE } from './arena-allocator.js';
 import {
   CTL_PUBLISHED,
   CTL_TABLE_DIR,
@@ -53,6 +52,7 @@ import {
   RECORD_MASK,
   TABLES_MAX,
 } from './layout.js';
+import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
 import type { VersionQueue } from './version-queue.js';
 
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
