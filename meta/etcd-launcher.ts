@@ -7,19 +7,20 @@
  * back.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants as fsConstants,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EpochgraphError } from '../src/errors.js';
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  HEALTH_POLL_MS,
+  isHealthy,
+  pidFileOf,
+  reapOrphan,
+  removePidFile,
+  sleep,
+} from './etcd-process.js';
 import { findFreePort, isPortFree, LOOPBACK_HOST } from './free-port.js';
 import { type MetaLogger, silentLogger } from './logger.js';
 
@@ -27,9 +28,6 @@ import { type MetaLogger, silentLogger } from './logger.js';
 export const ETCD_DEFAULT_CLIENT_PORT = 2379;
 export const ETCD_DEFAULT_PEER_PORT = 2380;
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
-const DEFAULT_STOP_TIMEOUT_MS = 5_000;
-const HEALTH_POLL_MS = 50;
-const HEALTH_REQUEST_TIMEOUT_MS = 1_000;
 /** A port picked by the OS can be taken by someone else before etcd binds it; try again. */
 const PORT_ATTEMPTS = 5;
 /** Enough of etcd's stderr to explain a failed start, without holding its whole log. */
@@ -40,23 +38,6 @@ const STDERR_TAIL_BYTES = 16 * 1024;
  * history, enough for any watcher to catch up.
  */
 const COMPACTION_ARGS = ['--auto-compaction-mode=revision', '--auto-compaction-retention=10000'];
-/**
- * The pid file lets a new daemon stop an etcd orphaned by a daemon that was SIGKILLed. It
- * sits next to the data dir, because etcd warns about unknown files inside it.
- */
-const pidFileOf = (dataDir: string) => `${dataDir}.pid`;
-
-/** Remove the pid file if it still names `pid` (a later launcher may have written its own). */
-function removePidFile(dataDir: string, pid: number | undefined): void {
-  try {
-    if (pid !== undefined && readFileSync(pidFileOf(dataDir), 'utf8').trim() === String(pid)) {
-      rmSync(pidFileOf(dataDir), { force: true });
-    }
-  } catch {
-    // no pid file
-  }
-}
-
 /** Find an executable named `name` on a PATH string; null when there is none. */
 export function findEtcdBinary(pathEnv: string | undefined = process.env.PATH, name = 'etcd'): string | null {
   for (const dir of (pathEnv ?? '').split(path.delimiter)) {
@@ -157,96 +138,6 @@ function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ETCD')) env[k] = v;
   return env;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function isHealthyBody(text: string): boolean {
-  try {
-    const body: unknown = JSON.parse(text);
-    return typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true';
-  } catch {
-    return false;
-  }
-}
-
-/** GET /health over https. Liveness of a child we started on loopback, so no identity check. */
-function isHealthyTls(clientUrl: string, tls: EtcdServerTls): Promise<boolean> {
-  const clientCert =
-    tls.clientCaFile === undefined
-      ? {}
-      : { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
-  return new Promise((resolve) => {
-    const req = https.get(
-      `${clientUrl}/health`,
-      { rejectUnauthorized: false, timeout: HEALTH_REQUEST_TIMEOUT_MS, agent: false, ...clientCert },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-        });
-        res.on('end', () => resolve(isHealthyBody(text)));
-        res.on('error', () => resolve(false));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
-async function isHealthy(clientUrl: string, tls: EtcdServerTls | undefined): Promise<boolean> {
-  if (tls !== undefined) return isHealthyTls(clientUrl, tls);
-  try {
-    const res = await fetch(`${clientUrl}/health`, {
-      signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS),
-    });
-    return isHealthyBody(await res.text());
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Stop an etcd that a previous launcher left running on this data dir (its parent was
- * killed). Only a process whose command line is etcd with this very data dir is touched.
- */
-async function reapOrphan(dataDir: string, logger: MetaLogger): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFileOf(dataDir), 'utf8').trim());
-  } catch {
-    return;
-  }
-  if (!Number.isSafeInteger(pid) || pid <= 0) return;
-  let cmdline: string;
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return; // gone, or not Linux: nothing we can check safely
-  }
-  const args = cmdline.split('\0');
-  if (!path.basename(args[0] ?? '').startsWith('etcd') || !args.includes(`--data-dir=${dataDir}`)) return;
-  logger.warn('stopping an etcd left running on this data dir by an earlier daemon', { pid, dataDir });
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + DEFAULT_STOP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    await sleep(HEALTH_POLL_MS);
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
 
 class LaunchedEtcd implements EtcdServer {

@@ -139,8 +139,9 @@ export function pullSum(
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         if (u[base + RB_MAX_EPOCH] <= e && set && contiguous) {
-          // Fresh, assigning, rows = the range's local ids (PageRank at P = 1, after the
-          // first iteration's fill): the tightest loop, which a retry simply redoes.
+          // Fresh, assigning, rows = the range's local ids (PageRank at P = 1): the loop
+          // below without the value kept per row for a retry (a retry redoes the sums), on
+          // purpose a near-copy of it (duplicates reports the pair).
           let noted = 0;
           const vEnd = v0 + (k1 - k0);
           for (
