@@ -7,14 +7,15 @@
  * - Block pools: power-of-two size classes bump-allocated from a pool's own extents, with
  *   intrusive free lists (a free block's first word links to the next). Adjacency uses one
  *   pool per (store, vertex range), so blocks of nearby vertices sit near each other.
- * - A node pool: fixed 5-word version nodes.
+ * - A node pool (node-pool.ts): fixed 5-word version nodes.
  * - Retirement: memory that readers may still reach goes to a retire queue
  *   (retire-queue.ts) and is freed only when (a) the oldest retained epoch has passed the
  *   epoch at which it was superseded, and (b) every reader that was active when it was
  *   unlinked has finished (grace).
  */
 import { EpochgraphError } from '../errors.js';
-import { CTL_CHUNKS_USED, NODE_WORDS } from './layout.js';
+import { CTL_CHUNKS_USED } from './layout.js';
+import { NodePool } from './node-pool.js';
 import { RETIRE_BLOCK, RETIRE_EXTENT, RetireQueue } from './retire-queue.js';
 import { type ArenaViews, growSlot } from './shared-pool.js';
 
@@ -323,44 +324,5 @@ export class BlockPool {
     let n = 0;
     for (let i = 1; i < this.extents.length; i += 2) n += this.extents[i];
     return n;
-  }
-}
-
-/** Fixed-size version nodes. */
-export class NodePool {
-  /**
-   * Free nodes as a stack of addresses, not a list linked through the nodes: popping a linked
-   * list reads the freed node first (a dependent cache and TLB miss per version a seal
-   * publishes), and pushing writes into it (another miss during reclamation).
-   */
-  private free_ = new Uint32Array(1024);
-  private freeCount = 0;
-  private bump = 0;
-  private end = 0;
-  live = 0;
-  private static readonly EXTENT = NODE_WORDS * 8192;
-
-  constructor(private readonly arena: Arena) {}
-
-  alloc(): number {
-    this.live++;
-    if (this.freeCount > 0) return this.free_[--this.freeCount];
-    if (this.bump + NODE_WORDS > this.end) {
-      this.bump = this.arena.allocExtent(NodePool.EXTENT);
-      this.end = this.bump + NodePool.EXTENT;
-    }
-    const a = this.bump;
-    this.bump += NODE_WORDS;
-    return a;
-  }
-
-  free(addr: number): void {
-    this.live--;
-    if (this.freeCount === this.free_.length) {
-      const f = new Uint32Array(this.free_.length * 2);
-      f.set(this.free_);
-      this.free_ = f;
-    }
-    this.free_[this.freeCount++] = addr;
   }
 }

@@ -28,4 +28,35 @@ describe('NodePool (version nodes)', () => {
     const fresh = a.nodes.alloc();
     expect(first.includes(fresh)).toBe(false);
   });
+
+  it('hands freed nodes back in address order from a cursor, across many extents', () => {
+    const a = arena();
+    // 5 extents of 8192 nodes.
+    const all = Array.from({ length: 5 * 8192 }, () => a.nodes.alloc());
+    expect(new Set(all).size).toBe(all.length);
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Free a random third, in random order.
+    const freed = new Set<number>();
+    while (freed.size < all.length / 3) freed.add(all[rand(all.length)]);
+    const order = [...freed].sort(() => rand(3) - 1);
+    for (const x of order) a.nodes.free(x);
+    const frontier = a.extentWordsInUse;
+    const again = Array.from({ length: freed.size }, () => a.nodes.alloc());
+    expect(new Set(again)).toEqual(freed);
+    expect(a.extentWordsInUse).toBe(frontier);
+    // Next-fit from the start: taken in the order the extents were created, ascending within
+    // each (the first extent's nodes come before the second's, and so on).
+    const rank = new Map(all.map((x, i) => [x, i]));
+    const ranks = again.map((x) => rank.get(x) as number);
+    expect(ranks).toEqual([...ranks].sort((p, q) => p - q));
+    // Freed after the cursor passed them: found again after wrapping.
+    a.nodes.free(again[0]);
+    a.nodes.free(again[again.length - 1]);
+    expect(new Set([a.nodes.alloc(), a.nodes.alloc()])).toEqual(new Set([again[0], again[again.length - 1]]));
+    expect(a.nodes.live).toBe(all.length);
+  });
 });
