@@ -80,13 +80,14 @@ export class NodePool {
   }
 
   private extentOf(addr: number): number {
+    // The last extent whose address is ≤ addr, halving without a branch on the comparison
+    // (frees come in random order, so such a branch would mispredict half the time).
     const sorted = this.addrSorted;
     let lo = 0;
-    let hi = this.extents - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (sorted[mid] <= addr) lo = mid;
-      else hi = mid - 1;
+    for (let n = this.extents; n > 1; ) {
+      const half = n >>> 1;
+      lo += half & -(sorted[lo + half] <= addr ? 1 : 0);
+      n -= half;
     }
     return this.byAddr[lo];
   }
