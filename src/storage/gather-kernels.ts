@@ -28,6 +28,10 @@ import type { Snapshot } from './snapshot.js';
 const version = newVersionOut();
 const cursorSave = new Float64Array(RECORDS_PER_BLOCK);
 
+/** An empty array standing for "not asked for" (keeps each parameter one array type). */
+const NONE_U32 = new Uint32Array(0);
+const NONE_F64 = new Float64Array(0);
+
 /**
  * Copy the `dir` list (label -1 = all labels, in label order) at the snapshot's epoch of every
  * row rows[from .. to) into `targets` (neighbour local ids), starting at cursor[v] and
@@ -49,76 +53,21 @@ export function gatherNeighbors(
   from = 0,
   to = rows.length,
 ): void {
-  const a = snap.reader.arena;
-  const e = snap.epoch;
-  const bits = a.chunkBits;
-  const cmask = a.chunkMask;
-  let chunkNo = 0;
-  let A = a.u32[0];
-  for (const table of snap.adjacencyTables(dir, labelIdx)) {
-    const d = tableDir(snap.reader.ctl, table);
-    if (d === 0) continue;
-    const ranges = a.word(d + DIR_CAPACITY);
-    for (let k0 = from, k1 = from; k0 < to; k0 = k1) {
-      k1 = rangeEnd(rows, k0, to);
-      const r = rows[k0] >>> RECORD_BITS;
-      if (r >= ranges) break;
-      const rb = a.word(d + DIR_HEADER + r);
-      if (rb === 0) continue;
-      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
-      const base = rb & cmask;
-      const first = r << RECORD_BITS;
-      for (let k = k0; k < k1; k++) cursorSave[k - k0] = cursor[rows[k]];
-      for (;;) {
-        const s1 = Atomics.load(u, base + RB_SEQ);
-        if ((s1 & 1) !== 0) continue;
-        const fresh = u[base + RB_MAX_EPOCH] <= e;
-        for (let k = k0; k < k1; k++) {
-          const v = rows[k];
-          const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
-          let h = u[ro];
-          const cw = u[ro + 1];
-          let c = cw & COUNT_MASK;
-          const xn = u[ro + 2];
-          let del = 0;
-          if (xn !== 0 && (!fresh || (cw & REC_STAMPED) !== 0)) {
-            if (!fresh && a.word(xn + NODE_EPOCH) > e) {
-              if (walkHistory(a, xn, e, version)) {
-                h = version[V_HEAD];
-                c = version[V_COUNT];
-                del = version[V_DEL];
-              } else c = 0;
-            } else del = a.word(xn + NODE_DEL);
-          }
-          if (c === 0) continue;
-          // The chunk's view, fetched again only when the chunk changes (see pullSum, kernels.ts).
-          if (h >>> bits !== chunkNo) {
-            chunkNo = h >>> bits;
-            A = a.u32[chunkNo];
-          }
-          const o0 = h & cmask;
-          let w = cursor[v];
-          if (del === 0 && addrs === undefined) {
-            for (let j = 0; j < c; j++) targets[w++] = A[o0 + j];
-          } else {
-            for (let j = 0; j < c; j++) {
-              if (del !== 0) {
-                const s = a.word(del + j);
-                if (s !== 0 && s <= e) continue;
-              }
-              targets[w] = A[o0 + j];
-              if (addrs !== undefined) addrs[w] = h + j;
-              w++;
-            }
-          }
-          cursor[v] = w;
-        }
-        // Keep the range only if no seal overlapped it; otherwise copy it again.
-        if (Atomics.load(u, base + RB_SEQ) === s1) break;
-        for (let k = k0; k < k1; k++) cursor[rows[k]] = cursorSave[k - k0];
-      }
-    }
-  }
+  gather(
+    snap,
+    dir,
+    labelIdx,
+    rows,
+    cursor,
+    from,
+    to,
+    targets,
+    addrs ?? NONE_U32,
+    addrs !== undefined,
+    NONE_F64,
+    NONE_F64,
+    false,
+  );
 }
 
 /**
@@ -136,6 +85,29 @@ export function gatherNeighborKeys(
   out: Float64Array,
   from = 0,
   to = rows.length,
+): void {
+  gather(snap, dir, labelIdx, rows, cursor, from, to, NONE_U32, NONE_U32, false, keys, out, true);
+}
+
+/**
+ * The scan behind both: per entry alive at the epoch, either its local id into `targets` (and
+ * its address into `addrs` when `withAddrs`), or, when `toKeys`, keys[local id] into `keyOut`.
+ * The choice is made per list, outside the copy loops.
+ */
+function gather(
+  snap: Snapshot,
+  dir: 'out' | 'in',
+  labelIdx: number,
+  rows: Uint32Array,
+  cursor: Float64Array,
+  from: number,
+  to: number,
+  targets: Uint32Array,
+  addrs: Uint32Array,
+  withAddrs: boolean,
+  keys: Float64Array,
+  keyOut: Float64Array,
+  toKeys: boolean,
 ): void {
   const a = snap.reader.arena;
   const e = snap.epoch;
@@ -186,17 +158,24 @@ export function gatherNeighborKeys(
           }
           const o0 = h & cmask;
           let w = cursor[v];
-          if (del === 0) {
-            for (let j = 0; j < c; j++) out[w++] = keys[A[o0 + j]];
+          if (del === 0 && !withAddrs) {
+            if (toKeys) for (let j = 0; j < c; j++) keyOut[w++] = keys[A[o0 + j]];
+            else for (let j = 0; j < c; j++) targets[w++] = A[o0 + j];
           } else {
             for (let j = 0; j < c; j++) {
-              const s = a.word(del + j);
-              if (s !== 0 && s <= e) continue;
-              out[w++] = keys[A[o0 + j]];
+              if (del !== 0) {
+                const s = a.word(del + j);
+                if (s !== 0 && s <= e) continue;
+              }
+              if (toKeys) keyOut[w] = keys[A[o0 + j]];
+              else targets[w] = A[o0 + j];
+              if (withAddrs) addrs[w] = h + j;
+              w++;
             }
           }
           cursor[v] = w;
         }
+        // Keep the range only if no seal overlapped it; otherwise copy it again.
         if (Atomics.load(u, base + RB_SEQ) === s1) break;
         for (let k = k0; k < k1; k++) cursor[rows[k]] = cursorSave[k - k0];
       }

@@ -138,7 +138,8 @@ export function pullSum(
       for (;;) {
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
-        if (u[base + RB_MAX_EPOCH] <= e && set && contiguous) {
+        const fresh = u[base + RB_MAX_EPOCH] <= e;
+        if (fresh && set && contiguous) {
           // Fresh, assigning, rows = the range's local ids (PageRank at P = 1): the loop
           // below without the value kept per row for a retry (a retry redoes the sums), on
           // purpose a near-copy of it (duplicates reports the pair).
@@ -169,7 +170,7 @@ export function pullSum(
             const v = slowRows[i];
             out[v] = stampedSum(a, u, base + RB_HEADER + (v - first) * REC_STRIDE, e, x);
           }
-        } else if (u[base + RB_MAX_EPOCH] <= e) {
+        } else if (fresh) {
           // Fresh: no record of the range changed after e, so a record without stamps is its
           // own version at e. Records with stamps are noted and summed after the loop.
           let noted = 0;

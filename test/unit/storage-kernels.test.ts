@@ -19,6 +19,27 @@ function expected(snap: Snapshot, dir: 'in' | 'out', x: Float64Array, n: number)
   return out;
 }
 
+/**
+ * pullSum, adding into zeros and assigning over stale values (-7; rows with no list get 0),
+ * equals the per-vertex reads.
+ */
+function expectPullSums(
+  snap: Snapshot,
+  dir: 'in' | 'out',
+  rows: Uint32Array,
+  x: Float64Array,
+  n: number,
+  e: number,
+): void {
+  const got = new Float64Array(n);
+  pullSum(snap, dir, -1, rows, x, got);
+  const want = expected(snap, dir, x, n);
+  expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(want));
+  const assigned = new Float64Array(n).fill(-7);
+  pullSum(snap, dir, -1, rows, x, assigned, true);
+  for (const v of rows) expect(assigned[v], `assigned ${dir} row ${v} at epoch ${e}`).toBe(want[v]);
+}
+
 describe('scan kernels', () => {
   it('pullSum and degrees match per-vertex reads at every epoch', () => {
     const s = PartitionStore.create({ limits: LIMITS });
@@ -51,14 +72,7 @@ describe('scan kernels', () => {
         const x = new Float64Array(n);
         for (let i = 0; i < n; i++) x[i] = (i % 17) + 0.5;
         for (const dir of ['in', 'out'] as const) {
-          const got = new Float64Array(n);
-          pullSum(snap, dir, -1, rows, x, got);
-          const want = expected(snap, dir, x, n);
-          expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(want));
-          // Assigning: every row's old value is replaced (rows with no list get 0).
-          const assigned = new Float64Array(n).fill(-7);
-          pullSum(snap, dir, -1, rows, x, assigned, true);
-          for (const v of rows) expect(assigned[v], `assigned ${dir} row ${v} at epoch ${e}`).toBe(want[v]);
+          expectPullSums(snap, dir, rows, x, n, e);
           const deg = new Float64Array(n);
           degrees(snap, dir, -1, rows, deg);
           const ones = new Float64Array(n).fill(1);
@@ -104,13 +118,7 @@ describe('scan kernels', () => {
         const x = new Float64Array(n);
         for (let i = 0; i < n; i++) x[i] = (i % 13) + 0.25;
         for (const dir of ['in', 'out'] as const) {
-          const got = new Float64Array(n);
-          pullSum(snap, dir, -1, rows, x, got);
-          const want = expected(snap, dir, x, n);
-          expect(Array.from(got), `${dir} at epoch ${e}`).toEqual(Array.from(want));
-          const assigned = new Float64Array(n).fill(-7);
-          pullSum(snap, dir, -1, rows, x, assigned, true);
-          for (const v of rows) expect(assigned[v], `assigned ${dir} row ${v} at epoch ${e}`).toBe(want[v]);
+          expectPullSums(snap, dir, rows, x, n, e);
         }
       });
     }
