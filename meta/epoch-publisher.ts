@@ -9,13 +9,15 @@
  * matter how long etcd is away. On failure the loop backs off briefly (at most
  * MAX_BACKOFF_MS) and tries again, so it catches up within about that long once etcd is back.
  *
- * Latest-epoch keys never go backwards: latest-epoch-cas.ts.
+ * Latest-epoch keys never go backwards: latest-epoch-cas.ts. What `flush()` waits for (each
+ * slot's newest submission, or a newer one, written): flush-tracker.ts.
  *
  * Pruning: blob keys below the floor are deleted by name, from a BlobInventory (see there
  * for why it cannot be a range delete).
  */
 import { EpochgraphError } from '../src/errors.js';
 import { BlobInventory } from './blob-inventory.js';
+import { FlushTracker } from './flush-tracker.js';
 import type { MetaKeys } from './keys.js';
 import { type KvBackend, MAX_TXN_OPS } from './kv-backend.js';
 import { type EpochWrite, LatestEpochCas } from './latest-epoch-cas.js';
@@ -73,12 +75,6 @@ interface PendingSchema {
   readonly seq: number;
 }
 
-interface FlushWaiter {
-  readonly target: ReadonlyMap<string, number>;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
 const PRUNE_SLOT = 'prune';
 /**
  * One pending slot per partition (not per machine and partition): a txn must not name the
@@ -100,15 +96,11 @@ export class EpochPublisher {
   private readonly logger: MetaLogger;
   private readonly onPublished: PublishedListener | undefined;
 
-  private seq = 0;
   private pendingEpochs = new Map<string, PendingEpoch>();
   private pendingSchemas = new Map<number, PendingSchema>();
   private floor: number | null = null;
   private floorSeq = 0;
-  /** Slot → seq of the newest submission, and of the newest one known written. */
-  private readonly submitted = new Map<string, number>();
-  private readonly acked = new Map<string, number>();
-  private waiters: FlushWaiter[] = [];
+  private readonly flushes = new FlushTracker();
 
   /** Machines whose blob keys we write and prune; listed once, on first sight. */
   private readonly machines = new Set<number>();
@@ -146,7 +138,7 @@ export class EpochPublisher {
     const now = performance.now();
     for (const entry of state.partitions) {
       const slot = publishSlot(entry.partition);
-      const seq = ++this.seq;
+      const seq = this.flushes.submit(slot);
       const older = this.pendingEpochs.get(slot);
       this.pendingEpochs.set(slot, {
         machine: state.machine,
@@ -156,7 +148,6 @@ export class EpochPublisher {
         seq,
         firstSubmittedAt: older?.firstSubmittedAt ?? now,
       });
-      this.submitted.set(slot, seq);
     }
     this.kick();
   }
@@ -165,9 +156,8 @@ export class EpochPublisher {
   putSchema(partition: number, json: string): void {
     checkCount('partition', partition);
     if (this.stopped) return;
-    const seq = ++this.seq;
+    const seq = this.flushes.submit(schemaSlot(partition));
     this.pendingSchemas.set(partition, { partition, json, seq });
-    this.submitted.set(schemaSlot(partition), seq);
     this.kick();
   }
 
@@ -176,8 +166,7 @@ export class EpochPublisher {
     checkCount('floor', epoch);
     if (this.stopped) return;
     this.floor = epoch;
-    this.floorSeq = ++this.seq;
-    this.submitted.set(PRUNE_SLOT, this.floorSeq);
+    this.floorSeq = this.flushes.submit(PRUNE_SLOT);
     this.kick();
   }
 
@@ -190,20 +179,17 @@ export class EpochPublisher {
 
   /** Resolves when everything submitted so far (or something newer) is in the store. */
   flush(): Promise<void> {
-    const target = new Map(this.submitted);
-    if (this.isFlushed(target)) return Promise.resolve();
+    const target = this.flushes.target();
+    if (this.flushes.isFlushed(target)) return Promise.resolve();
     if (this.stopped) return Promise.reject(new EpochgraphError('NOT_READY', 'the publisher is closed'));
-    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    return this.flushes.wait(target);
   }
 
   /** Stop writing. Pending work is dropped and flush waiters are rejected. */
   stop(): void {
     this.stopped = true;
     this.wakeSleeper?.();
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters)
-      w.reject(new EpochgraphError('NOT_READY', 'the publisher closed before flushing'));
+    this.flushes.rejectAll(() => new EpochgraphError('NOT_READY', 'the publisher closed before flushing'));
   }
 
   stats(): PublisherStats {
@@ -222,29 +208,10 @@ export class EpochPublisher {
     };
   }
 
-  private isFlushed(target: ReadonlyMap<string, number>): boolean {
-    for (const [slot, seq] of target) if ((this.acked.get(slot) ?? 0) < seq) return false;
-    return true;
-  }
-
-  private ack(slot: string, seq: number): void {
-    if ((this.acked.get(slot) ?? 0) < seq) this.acked.set(slot, seq);
-  }
-
-  private settleWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const still: FlushWaiter[] = [];
-    for (const w of this.waiters) {
-      if (this.isFlushed(w.target)) w.resolve();
-      else still.push(w);
-    }
-    this.waiters = still;
-  }
-
   private hasWork(): boolean {
     if (this.pendingEpochs.size > 0 || this.pendingSchemas.size > 0) return true;
     for (const m of this.machines) if (!this.inventoried.has(m)) return true;
-    return this.hasPrunable() || (this.acked.get(PRUNE_SLOT) ?? 0) < this.floorSeq;
+    return this.hasPrunable() || this.flushes.ackedSeq(PRUNE_SLOT) < this.floorSeq;
   }
 
   private hasPrunable(): boolean {
@@ -275,7 +242,7 @@ export class EpochPublisher {
         await this.sleep(this.backoffMs);
         this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
       }
-      this.settleWaiters();
+      this.flushes.settle();
     }
     this.running = false;
   }
@@ -349,7 +316,7 @@ export class EpochPublisher {
     let maxEpoch = -1;
     // (The blob keys were inventoried before the write: writeChunk.)
     for (const p of chunk) {
-      this.ack(publishSlot(p.entry.partition), p.seq);
+      this.flushes.ack(publishSlot(p.entry.partition), p.seq);
       const prev = this.publishedEpochs.get(p.entry.partition);
       if (prev === undefined || prev < p.entry.epoch)
         this.publishedEpochs.set(p.entry.partition, p.entry.epoch);
@@ -384,11 +351,11 @@ export class EpochPublisher {
           writes: chunk.map((s) => ({ kind: 'put', key: this.keys.schema(s.partition), value: s.json })),
           readsOnFailure: [],
         });
-        for (const s of chunk) this.ack(schemaSlot(s.partition), s.seq);
+        for (const s of chunk) this.flushes.ack(schemaSlot(s.partition), s.seq);
       }
     } catch (err) {
       for (const s of taken) {
-        if ((this.acked.get(schemaSlot(s.partition)) ?? 0) >= s.seq) continue;
+        if (this.flushes.ackedSeq(schemaSlot(s.partition)) >= s.seq) continue;
         if (!this.pendingSchemas.has(s.partition)) this.pendingSchemas.set(s.partition, s);
       }
       throw err;
@@ -414,6 +381,6 @@ export class EpochPublisher {
       for (const d of chunk) this.blobs.remove(d.parts);
       this.prunedKeys += chunk.length;
     }
-    this.ack(PRUNE_SLOT, floorSeq);
+    this.flushes.ack(PRUNE_SLOT, floorSeq);
   }
 }
