@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { packMsgpack as pack, unpackMsgpack as unpack } from '../../src/codec/msgpack.js';
 import { decodeBatch } from '../../src/model/ops.js';
-import { encodeCheckpoint, restoreCheckpoint } from '../../src/storage/checkpoint-codec.js';
+import { encodeCheckpoint } from '../../src/storage/checkpoint-codec.js';
+import { restoreCheckpoint } from '../../src/storage/checkpoint-restore.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
