@@ -102,9 +102,9 @@ export type { AlgorithmResult } from './service.js';
 /** One value of an {@link AlgorithmResult}. */
 export type { AlgorithmValue } from './service.js';
 /** The service's counters and state. */
-export type { AnalyticsStats } from './service.js';
+export type { AnalyticsStats } from './run-metrics.js';
 /** The counters of one algorithm in {@link AnalyticsStats}. */
-export type { AlgorithmStats } from './service.js';
+export type { AlgorithmStats } from './run-metrics.js';
 /** The plain-array form of a typed result (NaN becomes null). */
 export { toPlainResult } from './service.js';
 /** The default run timeout of the service (60 s). */

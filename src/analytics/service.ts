@@ -20,10 +20,13 @@
  * `details.reason` `timeout` or `cancelled`: the error codes of errors.ts have no 504 or
  * "client closed" code, and both conditions are transient from the server's side.
  *
+ * Metrics. The service counts admissions, refusals and outcomes; the shapes of its `stats()`
+ * and its Prometheus metrics are in run-metrics.ts.
+ *
  * This module is main-thread only and imports nothing from partitions/ or api/.
  */
 import { availableParallelism } from 'node:os';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { EpochgraphError, invalid } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import type { StoreDescriptor } from '../storage/index.js';
@@ -35,6 +38,14 @@ import {
 } from './algorithm-params.js';
 import { AnalyticsPool } from './pool.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
+import {
+  type AlgorithmStats,
+  type AnalyticsStats,
+  emptyStats,
+  type Outcome,
+  type PromMetrics,
+  registerRunMetrics,
+} from './run-metrics.js';
 
 /** The default run timeout. */
 export const DEFAULT_ANALYTICS_TIMEOUT_MS = 60_000;
@@ -86,47 +97,6 @@ export interface AlgorithmResult {
   values: AlgorithmValue[];
 }
 
-/** Counters of one algorithm (see {@link AnalyticsService.stats}). */
-export interface AlgorithmStats {
-  /** Runs admitted. */
-  started: number;
-  /** Runs that returned a result. */
-  finished: number;
-  /** Admitted runs that failed (VERTEX_NOT_FOUND, EPOCH_GONE, INVALID_REQUEST from the data, ...). */
-  failed: number;
-  timedOut: number;
-  cancelled: number;
-  /** Requests refused before admission: the queue was full. */
-  rejected: number;
-  /** Requests refused before admission: bad parameters or epoch. */
-  invalid: number;
-  /** Total and largest duration of settled admitted runs, queueing included. */
-  durationMsTotal: number;
-  durationMsMax: number;
-}
-
-/** A snapshot of the service's state and counters. */
-export interface AnalyticsStats {
-  poolSize: number;
-  maxQueued: number;
-  /** Admitted runs not yet settled (running + queued). */
-  active: number;
-  /** Admitted runs waiting for a worker. */
-  queued: number;
-  /** Registry slots released after terminated workers. */
-  releasedReaderSlots: number;
-  byAlgorithm: Record<AlgorithmName, AlgorithmStats>;
-}
-
-type Outcome = 'ok' | 'failed' | 'timeout' | 'cancelled';
-
-interface PromMetrics {
-  started: Counter<'algorithm'>;
-  finished: Counter<'algorithm' | 'outcome'>;
-  refused: Counter<'algorithm' | 'reason'>;
-  duration: Histogram<'algorithm' | 'outcome'>;
-}
-
 const RECENT_RUNS = 32;
 
 /**
@@ -162,7 +132,13 @@ export class AnalyticsService {
     this.pool = new AnalyticsPool({ descriptors: options.descriptors, size: this.poolSize });
     this.pinEpoch = options.pinEpoch;
     for (const a of ALGORITHMS) this.counters.set(a, emptyStats());
-    this.prom = options.registry === undefined ? null : this.registerMetrics(options.registry);
+    this.prom =
+      options.registry === undefined
+        ? null
+        : registerRunMetrics(options.registry, {
+            active: () => this.active,
+            queued: () => (this.closed ? 0 : this.pool.queued),
+          });
   }
 
   /**
@@ -322,54 +298,6 @@ export class AnalyticsService {
     const waitMs = ((this.active - this.poolSize + 1) * mean) / this.poolSize;
     return Math.min(300, Math.max(1, Math.ceil(waitMs / 1000)));
   }
-
-  private registerMetrics(registry: Registry): PromMetrics {
-    const registers = [registry];
-    const service = this;
-    new Gauge({
-      name: 'epochgraph_analytics_runs_active',
-      help: 'Analytics runs admitted and not yet settled (running or queued)',
-      registers,
-      collect() {
-        this.set(service.active);
-      },
-    });
-    new Gauge({
-      name: 'epochgraph_analytics_runs_queued',
-      help: 'Analytics runs waiting for a worker',
-      registers,
-      collect() {
-        this.set(service.closed ? 0 : service.pool.queued);
-      },
-    });
-    return {
-      started: new Counter({
-        name: 'epochgraph_analytics_runs_started_total',
-        help: 'Analytics runs admitted',
-        labelNames: ['algorithm'],
-        registers,
-      }),
-      finished: new Counter({
-        name: 'epochgraph_analytics_runs_finished_total',
-        help: 'Analytics runs settled, by outcome (ok, failed, timeout, cancelled)',
-        labelNames: ['algorithm', 'outcome'],
-        registers,
-      }),
-      refused: new Counter({
-        name: 'epochgraph_analytics_runs_refused_total',
-        help: 'Analytics requests refused before admission (queue_full, invalid)',
-        labelNames: ['algorithm', 'reason'],
-        registers,
-      }),
-      duration: new Histogram({
-        name: 'epochgraph_analytics_run_duration_seconds',
-        help: 'Duration of admitted analytics runs, queueing included',
-        labelNames: ['algorithm', 'outcome'],
-        buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
-        registers,
-      }),
-    };
-  }
 }
 
 /** The plain-array form of a typed result (NaN becomes null). */
@@ -383,20 +311,6 @@ export function toPlainResult(r: TypedAlgorithmResult): AlgorithmResult {
     for (let i = 0; i < v.length; i++) values[i] = Number.isNaN(v[i]) ? null : v[i];
   }
   return { epoch: r.epoch, algorithm: r.algorithm, ids, values };
-}
-
-function emptyStats(): AlgorithmStats {
-  return {
-    started: 0,
-    finished: 0,
-    failed: 0,
-    timedOut: 0,
-    cancelled: 0,
-    rejected: 0,
-    invalid: 0,
-    durationMsTotal: 0,
-    durationMsMax: 0,
-  };
 }
 
 function checkTimeout(ms: number): void {
