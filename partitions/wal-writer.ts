@@ -6,17 +6,14 @@
  * (primary and backup in parallel); it resolves only when both copies are durable. A seal that
  * starts a new segment also fsyncs the directory of each copy, so the new file itself survives.
  *
- * Backup failures (TierStore semantics: the backup is part of the success path):
+ * Failures (TierStore semantics: the backup is part of the success path):
  * - If the backup fails during a seal, the seal rejects with BACKUP_UNAVAILABLE and nothing is
  *   acknowledged. The primary write ran in parallel and may have completed: then the group is
  *   whole in the primary (`details.loggedInPrimary`), its epoch is used up (`lastEpoch`), and a
  *   restart replays it like any committed group. It was never acknowledged, so reappearing is
  *   allowed; it is never partial.
- * - The writer then marks the backup out of sync. Every later seal first re-syncs the backup
- *   from the primary (missing or shorter segments copied, the active one rewritten, extra files
- *   removed, everything fsynced). If that fails, the seal rejects with BACKUP_UNAVAILABLE before
- *   writing anything, so the primary grows by at most one unacknowledged group per outage. Once
- *   the backup directory is usable again, the next seal re-syncs it and succeeds: no restart.
+ * - The backup is then out of sync until a later seal re-syncs it first; its sync state and
+ *   re-sync rules are in wal-backup.ts.
  * - A primary failure rolls the segment back to its previous length and rejects with INTERNAL;
  *   if even the rollback fails, the writer refuses all further seals until reopened, because
  *   appending after a damaged frame would turn a torn tail into corruption.
@@ -26,9 +23,9 @@ import { join } from 'node:path';
 import { EpochgraphError } from '../src/errors.js';
 import { closeQuietly, fsyncDir, type OpenFile, writeFully } from './durable-io.js';
 import { backupUnavailable, primaryFailure } from './storage-error.js';
+import { WalBackup } from './wal-backup.js';
 import { isValidEpoch, segmentFileName } from './wal-format.js';
 import { GroupEncoder } from './wal-group-encoder.js';
-import { mirrorSegments } from './wal-mirror.js';
 import type { WalTornTail } from './wal-scan.js';
 
 /** Options of `openWal`. */
@@ -81,10 +78,10 @@ interface WriterConfig {
   openFile: OpenFile;
 }
 
+/** The segment being appended to; its backup copy's handle is in WalBackup. */
 interface ActiveSegment {
   segment: Segment;
   primary: FileHandle;
-  backup: FileHandle | undefined;
 }
 
 /** A group buffer larger than this is dropped after its seal instead of being kept for reuse. */
@@ -104,8 +101,8 @@ export class WalWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private written: number;
   private requested: number;
-  private backupInSync: boolean;
-  private backupError: EpochgraphError | undefined;
+  /** The backup copy, when a backup directory is configured. */
+  private readonly mirror: WalBackup | undefined;
   private broken: EpochgraphError | undefined;
   private closed = false;
 
@@ -122,7 +119,8 @@ export class WalWriter {
     this.written = state.lastEpoch;
     this.requested = state.lastEpoch;
     this.recovery = state.recovery;
-    this.backupInSync = config.backupDir === undefined;
+    this.mirror =
+      config.backupDir === undefined ? undefined : new WalBackup(config.backupDir, config.openFile);
   }
 
   /**
@@ -143,7 +141,11 @@ export class WalWriter {
   }
   /** Whether a backup is configured and currently in sync; the last backup error if not. */
   get backup(): { configured: boolean; inSync: boolean; error: EpochgraphError | undefined } {
-    return { configured: this.backupDir !== undefined, inSync: this.backupInSync, error: this.backupError };
+    return {
+      configured: this.mirror !== undefined,
+      inSync: this.mirror?.inSync ?? true,
+      error: this.mirror?.error,
+    };
   }
   /** Segment files in log order, with their epoch range and committed size. */
   get segmentList(): ReadonlyArray<Readonly<Segment>> {
@@ -216,23 +218,11 @@ export class WalWriter {
         }
         this.segments.shift();
         removed.push(segment.name);
-        if (this.backupDir !== undefined && this.backupInSync) {
-          try {
-            await rm(join(this.backupDir, segment.name), { force: true });
-          } catch (err) {
-            this.markBackupFailed(err);
-          }
-        }
+        if (this.mirror !== undefined) await this.mirror.removeSegment(segment.name);
       }
       if (removed.length > 0) {
         await fsyncDir(this.dir, this.openFile);
-        if (this.backupDir !== undefined && this.backupInSync) {
-          try {
-            await fsyncDir(this.backupDir, this.openFile);
-          } catch (err) {
-            this.markBackupFailed(err);
-          }
-        }
+        if (this.mirror !== undefined) await this.mirror.syncDir();
       }
       return removed;
     });
@@ -251,7 +241,7 @@ export class WalWriter {
     const last = this.segments[this.segments.length - 1];
     if (!last) return;
     const primary = await this.openFile(join(this.dir, last.name), 'r+');
-    this.active = { segment: last, primary, backup: undefined };
+    this.active = { segment: last, primary };
   }
 
   private checkOpen(): void {
@@ -267,7 +257,7 @@ export class WalWriter {
 
   private async writeGroup(epoch: number, sealedAtMs: number, group: GroupEncoder): Promise<SealResult> {
     if (this.broken) throw this.broken;
-    if (this.backupDir !== undefined && !this.backupInSync) await this.resyncBackup('rewrite-active', epoch);
+    if (this.mirror !== undefined && !this.mirror.inSync) await this.resyncBackup('rewrite-active', epoch);
     group.appendSeal(epoch, this.written, sealedAtMs);
     const bytes = group.bytes;
     const current = this.active?.segment;
@@ -275,18 +265,17 @@ export class WalWriter {
       await this.startSegment(epoch);
     }
     // A reopened segment gets its backup handle from the re-sync; never write unmirrored.
-    if (this.backupDir !== undefined && !this.active?.backup)
-      await this.resyncBackup('compare-active', epoch);
+    if (this.mirror !== undefined && !this.mirror.segment) await this.resyncBackup('compare-active', epoch);
     const active = this.active as ActiveSegment;
     const position = active.segment.size;
-    const backup = active.backup;
+    const backup = this.mirror?.segment;
     const [primaryResult, backupResult] = await Promise.allSettled([
       this.writeDurably(active.primary, bytes, position),
       backup ? this.writeBackup(backup, bytes, position) : Promise.resolve(),
     ]);
     if (primaryResult.status === 'rejected') {
       // The backup may now hold a group the primary lost; the next seal re-syncs it.
-      if (backup) this.markBackupFailed(new Error('primary write failed; backup state unknown'));
+      if (backup) this.mirror?.markFailed(new Error('primary write failed; backup state unknown'));
       await this.rollBack(active, position);
       throw primaryFailure(
         `WAL write of epoch ${epoch} to ${join(this.dir, active.segment.name)} failed`,
@@ -298,7 +287,7 @@ export class WalWriter {
     active.segment.lastEpoch = epoch;
     this.written = epoch;
     if (backupResult.status === 'rejected') {
-      this.markBackupFailed(backupResult.reason);
+      this.mirror?.markFailed(backupResult.reason);
       throw backupUnavailable(
         `WAL backup write of epoch ${epoch} in ${this.backupDir} failed; the epoch is logged in the primary but not acknowledged`,
         backupResult.reason,
@@ -333,22 +322,7 @@ export class WalWriter {
   private async startSegment(epoch: number): Promise<void> {
     await this.closeActive();
     const name = segmentFileName(epoch);
-    let backup: FileHandle | undefined;
-    if (this.backupDir !== undefined) {
-      try {
-        // 'w': the primary is the source of truth; any same-named file in the backup is stale.
-        backup = await this.openFile(join(this.backupDir, name), 'w');
-        await fsyncDir(this.backupDir, this.openFile);
-      } catch (err) {
-        await closeQuietly(backup);
-        this.markBackupFailed(err);
-        throw backupUnavailable(`could not create WAL segment ${name} in backup ${this.backupDir}`, err, {
-          epoch,
-          loggedInPrimary: false,
-          backupDir: this.backupDir,
-        });
-      }
-    }
+    if (this.mirror !== undefined) await this.mirror.createSegment(name, epoch);
     const path = join(this.dir, name);
     let primary: FileHandle | undefined;
     try {
@@ -356,15 +330,15 @@ export class WalWriter {
       await fsyncDir(this.dir, this.openFile);
     } catch (err) {
       await closeQuietly(primary);
-      await closeQuietly(backup);
+      await this.mirror?.closeSegment();
       if (primary) await rm(path, { force: true }).catch(() => undefined);
       // The backup has a segment the primary does not: re-sync before the next seal.
-      if (this.backupDir !== undefined) this.markBackupFailed(err);
+      if (this.mirror !== undefined) this.mirror.markFailed(err);
       throw primaryFailure(`could not create WAL segment ${path}`, err, { epoch });
     }
     const segment: Segment = { name, firstEpoch: epoch, lastEpoch: undefined, size: 0 };
     this.segments.push(segment);
-    this.active = { segment, primary, backup };
+    this.active = { segment, primary };
   }
 
   /** Undoes a failed primary write so that the next group does not land after a damaged frame. */
@@ -392,54 +366,20 @@ export class WalWriter {
     const active = this.active;
     this.active = undefined;
     if (!active) return;
-    await closeQuietly(active.backup);
+    await this.mirror?.closeSegment();
     await active.primary.close();
   }
 
-  private markBackupFailed(err: unknown): void {
-    this.backupInSync = false;
-    this.backupError = backupUnavailable(`WAL backup ${this.backupDir} is out of sync`, err, {
-      backupDir: this.backupDir,
-    });
-    if (this.active?.backup) {
-      const fh = this.active.backup;
-      this.active.backup = undefined;
-      void closeQuietly(fh);
-    }
-  }
-
   /**
-   * Makes the backup directory an exact copy of the primary's segments. `compare-active`
-   * (at open) rewrites the active segment from its first differing byte; `rewrite-active`
-   * (after a failure, when the page cache may hold bytes that never reached the disk) copies
-   * it whole. Other segments are copied when missing or of another size.
+   * Makes the backup directory an exact copy of the primary's segments (WalBackup.resync).
    * @internal
    */
   async resyncBackup(mode: 'compare-active' | 'rewrite-active', epoch?: number): Promise<void> {
-    const backupDir = this.backupDir;
-    if (backupDir === undefined) return;
-    try {
-      await mirrorSegments({
-        dir: this.dir,
-        backupDir,
-        segments: this.segments,
-        active: this.active?.segment.name,
-        activeTrust: mode === 'compare-active' ? 'content' : 'rewrite',
-        openFile: this.openFile,
-      });
-      if (this.active) {
-        await closeQuietly(this.active.backup);
-        this.active.backup = await this.openFile(join(backupDir, this.active.segment.name), 'r+');
-      }
-      this.backupInSync = true;
-      this.backupError = undefined;
-    } catch (err) {
-      this.markBackupFailed(err);
-      throw backupUnavailable(`WAL backup ${backupDir} is unavailable and could not be re-synced`, err, {
-        epoch,
-        loggedInPrimary: false,
-        backupDir,
-      });
-    }
+    if (this.mirror === undefined) return;
+    await this.mirror.resync(
+      { dir: this.dir, segments: this.segments, active: this.active?.segment.name },
+      mode,
+      epoch,
+    );
   }
 }
