@@ -6,7 +6,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { ColumnReader, readString } from './columns.js';
-import { IdIndexViews } from './id-index.js';
+import { IdIndexViews } from './id-index-views.js';
 import { CORE_WIDTH, CTL_OLDEST, CTL_PUBLISHED, CTL_SCHEMA_PTR } from './layout.js';
 import { type PublishedSchema, parsePublishedSchema } from './published-schema.js';
 import { beginRead, endRead } from './reader-registry.js';
