@@ -13,12 +13,16 @@
  *   freed once the oldest retained epoch passes the compaction epoch.
  * - Writer state (head, length, size class) is private to the writer and published per
  *   changed vertex at the seal by the record table.
+ *
+ * This file is the per-list path (append, find, delete, relocate). Whole-range work, compaction
+ * and the bulk load of exact extents, is in adjacency-compaction.ts; the members it shares (the
+ * arena and those marked "(adjacency-compaction.ts)") are for no other module.
  */
-import { EpochgraphError } from '../errors.js';
+import * as compaction from './adjacency-compaction.js';
 import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
 import { BLOOM_MIN, bloomAdd, bloomHas, newBloom } from './bloom.js';
 import type { EdgeColumn } from './edge-columns.js';
-import { NODE_DEL, RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
+import { NODE_DEL, RECORD_BITS } from './layout.js';
 import {
   AUX_CLASS,
   AUX_PRIVATE,
@@ -29,7 +33,7 @@ import {
   W_HEAD,
   W_STRIDE,
 } from './record-table.js';
-import { RETIRE_BLOCK, RETIRE_EXTENT } from './retire-queue.js';
+import { RETIRE_BLOCK } from './retire-queue.js';
 import type { VersionQueue } from './version-queue.js';
 
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
@@ -49,8 +53,10 @@ const SLACK_SHARE = 32;
 
 export class AdjacencyStore {
   readonly table: RecordTable;
-  private readonly pools: (BlockPool | undefined)[] = [];
-  private readonly blooms = new Map<number, Uint32Array>();
+  /** Block pool per vertex range (adjacency-compaction.ts). */
+  readonly pools: (BlockPool | undefined)[] = [];
+  /** Filters of long lists (adjacency-compaction.ts). */
+  readonly blooms = new Map<number, Uint32Array>();
   /** touchTails' addresses, reused. */
   private touchAt = new Uint32Array(0);
   /** Edge-property columns parallel to this store's entries (out stores only). */
@@ -58,16 +64,16 @@ export class AdjacencyStore {
   /** Live entries (writer view) and stamped entries not yet dropped. */
   liveEntries = 0;
   stampedEntries = 0;
-  /** Capacity of the writer's current blocks, in entries (with the entries, the slack). */
-  private capacityWords = 0;
+  /** Capacity of the writer's current blocks in entries, slack included (adjacency-compaction.ts). */
+  capacityWords = 0;
   /** Slack (words) past which lists grow from 4-entry blocks. */
   private readonly slackBudget: number;
-  /** Stamped entries per vertex range, to pick ranges worth compacting. */
-  private readonly rangeStamped: number[] = [];
+  /** Stamped entries per vertex range, to pick ranges worth compacting (adjacency-compaction.ts). */
+  readonly rangeStamped: number[] = [];
 
   constructor(
     table: RecordTable,
-    private readonly arena: Arena,
+    readonly arena: Arena,
     private readonly stampPool: BlockPool,
     readonly labelId: number,
     readonly direction: 'out' | 'in',
@@ -80,7 +86,8 @@ export class AdjacencyStore {
     this.table.ensureItems(n);
   }
 
-  private pool(v: number): BlockPool {
+  /** v's range's block pool, made on first use (adjacency-compaction.ts). */
+  pool(v: number): BlockPool {
     const r = v >>> RECORD_BITS;
     let p = this.pools[r];
     if (p === undefined) {
@@ -201,14 +208,16 @@ export class AdjacencyStore {
     this.rangeStamped[r] = (this.rangeStamped[r] ?? 0) + 1;
   }
 
-  private capacityOf(v: number): number {
+  /** Capacity of v's current block, 0 without one (adjacency-compaction.ts). */
+  capacityOf(v: number): number {
     const w = this.table.w;
     const wi = v * W_STRIDE;
     const cls = w[wi + W_AUX] & AUX_CLASS;
     return w[wi + W_HEAD] === 0 ? 0 : cls === EXACT_CLASS ? w[wi + W_COUNT] : 1 << cls;
   }
 
-  private stampsOf(v: number): number {
+  /** Address of v's deletion stamps, 0 without (adjacency-compaction.ts). */
+  stampsOf(v: number): number {
     return (this.table.w[v * W_STRIDE + W_AUX] & AUX_STAMPED) !== 0
       ? (this.table.writerDel.get(v) as number)
       : 0;
@@ -295,9 +304,9 @@ export class AdjacencyStore {
   /**
    * Free or retire v's old block and stamps. A block that readers may see (the published
    * head) is retired until the oldest retained epoch passes `epoch`; a block written only in
-   * the open epoch is private and freed at once.
+   * the open epoch is private and freed at once (adjacency-compaction.ts).
    */
-  private releaseBlock(
+  releaseBlock(
     v: number,
     head: number,
     cap: number,
@@ -322,55 +331,16 @@ export class AdjacencyStore {
     }
   }
 
-  private rebuildBloom(v: number, cap: number): void {
+  /** Rebuild v's filter from its live entries (adjacency-compaction.ts). */
+  rebuildBloom(v: number, cap: number): void {
     const bloom = newBloom(cap);
     this.forEachLive(v, (target) => bloomAdd(bloom, target));
     this.blooms.set(v, bloom);
   }
 
-  /**
-   * Bulk-load rows (increasing vertex order) into vertices that have no list yet, one exact
-   * extent per vertex range, as compaction would lay them out. Returns each entry's address.
-   */
+  /** Bulk-load rows into vertices without lists, as exact extents (adjacency-compaction.ts). */
   loadRows(rows: Uint32Array, counts: Uint32Array, nbrs: Uint32Array): Uint32Array {
-    const t = this.table;
-    const w = t.w;
-    const views = this.arena.views;
-    const addrs = new Uint32Array(nbrs.length);
-    let i = 0;
-    let pos = 0;
-    while (i < rows.length) {
-      const r = rows[i] >>> RECORD_BITS;
-      let j = i;
-      let total = 0;
-      while (j < rows.length && rows[j] >>> RECORD_BITS === r) total += counts[j++];
-      const ext = total > 0 ? this.arena.allocExtent(total) : 0;
-      if (total > 0) this.pool(rows[i]).adoptExtent(ext, total + (total & 1), total);
-      let at = ext;
-      for (; i < j; i++) {
-        const v = rows[i];
-        const c = counts[i];
-        const wi = v * W_STRIDE;
-        if (w[wi + W_HEAD] !== 0 || w[wi + W_COUNT] !== 0) {
-          throw new EpochgraphError('INTERNAL', `corrupt checkpoint: vertex ${v} has two lists`, {
-            reason: 'DATA_CORRUPT',
-          });
-        }
-        if (c === 0) continue;
-        views.u32[at >>> views.chunkBits].set(nbrs.subarray(pos, pos + c), at & views.chunkMask);
-        for (let k = 0; k < c; k++) addrs[pos + k] = at + k;
-        w[wi + W_HEAD] = at;
-        w[wi + W_COUNT] = c;
-        w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | EXACT_CLASS | AUX_PRIVATE;
-        t.markDirty(v);
-        this.liveEntries += c;
-        this.capacityWords += c;
-        if (c >= BLOOM_MIN) this.rebuildBloom(v, c);
-        at += c;
-        pos += c;
-      }
-    }
-    return addrs;
+    return compaction.loadRows(this, rows, counts, nbrs);
   }
 
   /** Number of vertex ranges (compaction works on one range at a time). */
@@ -378,73 +348,19 @@ export class AdjacencyStore {
     return this.pools.length;
   }
 
-  /** Live entries of range r when it is worth compacting (see rangeNeedsCompaction), else 0. */
+  /** Live entries of range r when it is worth compacting, else 0 (adjacency-compaction.ts). */
   rangeUncompactedEntries(r: number): number {
-    return this.rangeNeedsCompaction(r) ? (this.pools[r]?.liveWords ?? 0) : 0;
+    return compaction.rangeUncompactedEntries(this, r);
   }
 
-  /** Whether range r is fragmented: more than two extents, slack, or stamped (deleted) entries. */
+  /** Whether range r is fragmented (adjacency-compaction.ts). */
   rangeNeedsCompaction(r: number): boolean {
-    const pool = this.pools[r];
-    if (pool === undefined) return false;
-    if ((this.rangeStamped[r] ?? 0) > 0) return true;
-    // A compacted range is one extent of exactly its live words, rounded up to even (so one
-    // word of slack is not fragmentation: counting it re-compacted odd ranges forever).
-    return pool.extents.length > 2 || pool.extentWords() > pool.liveWords + 1;
+    return compaction.rangeNeedsCompaction(this, r);
   }
 
-  /**
-   * Rewrite vertex range r into one exact extent, in vertex order, without deleted entries.
-   * Returns the number of entries written.
-   */
+  /** Rewrite vertex range r into one exact extent (adjacency-compaction.ts). */
   compactRange(r: number, epoch: number, pub: number): number {
-    const pool = this.pools[r];
-    if (pool === undefined) return 0;
-    const t = this.table;
-    const views = this.arena.views;
-    const first = r << RECORD_BITS;
-    const last = Math.min(first + RECORDS_PER_BLOCK, t.capacity);
-    const w = t.w;
-    let total = 0;
-    for (let v = first; v < last; v++) if (w[v * W_STRIDE + W_HEAD] !== 0) total += this.liveCount(v);
-    const words = total + (total & 1);
-    const ext = total > 0 ? this.arena.allocExtent(words) : 0;
-    let pos = ext;
-    for (let v = first; v < last; v++) {
-      const wi = v * W_STRIDE;
-      const head = w[wi + W_HEAD];
-      if (head === 0) continue;
-      const len = w[wi + W_COUNT];
-      const cap = this.capacityOf(v);
-      const stamps = this.stampsOf(v);
-      const start = pos;
-      for (let i = 0; i < len; i++) {
-        if (stamps !== 0 && views.word(stamps + i) !== 0) continue;
-        views.setWord(pos, views.word(head + i));
-        for (const c of this.columns) c.copy(head + i, pos, 1);
-        pos++;
-      }
-      const live = pos - start;
-      if (stamps !== 0) {
-        this.stampedEntries -= len - live;
-        this.releaseBlock(v, 0, cap, false, stamps, epoch, pub);
-      }
-      const dirty = w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED | AUX_PRIVATE);
-      this.capacityWords += live - cap;
-      w[wi + W_HEAD] = live > 0 ? start : 0;
-      w[wi + W_COUNT] = live;
-      w[wi + W_AUX] = dirty | (live > 0 ? EXACT_CLASS | AUX_PRIVATE : 0);
-      t.markDirty(v);
-      if (live >= BLOOM_MIN) this.rebuildBloom(v, live);
-      else this.blooms.delete(v);
-    }
-    this.rangeStamped[r] = 0;
-    // Every block of the range was rewritten, so the old extents hold only blocks that older
-    // epochs may read: retire them whole.
-    const old = pool.replaceExtents(ext, words, total);
-    for (let i = 0; i < old.length; i += 2)
-      this.arena.retire(RETIRE_EXTENT, 0, old[i], old[i + 1], epoch, pub);
-    return total;
+    return compaction.compactRange(this, r, epoch, pub);
   }
 
   /** Publish the open epoch; vertices ≥ bornFrom were created in it (no history needed). */
