@@ -71,6 +71,10 @@ export {
   writeFully,
 } from './durable-io.js';
 export type {
+  /** A visible epoch's seal: per-partition results, latency, backup status. */
+  SealEvent,
+} from './epoch-clock.js';
+export type {
   /** Metadata of a visible epoch (seal time, per-partition counts). */
   EpochInfo,
   /** A pinned epoch, kept readable until it expires or is deleted. */
@@ -81,8 +85,6 @@ export type {
   MachineOptions,
   /** Per-partition statistics of a machine. */
   MachineStats,
-  /** A visible epoch's seal: per-partition results, latency, backup status. */
-  SealEvent,
   /** The acknowledgement of a batch: its epoch and what it applied. */
   SubmitResult,
 } from './machine.js';

@@ -5,10 +5,9 @@
  *   checks, splits and posts each one into the open epoch), and every worker handles its
  *   messages in order, so all partitions see batches in one order; a batch with deleteVertex
  *   holds the lock across its segments so its cascades land before anything else.
- * - The epoch clock ticks every epochMs. A tick with changes seals epoch O on every partition
- *   (same number everywhere; partitions that logged nothing seal in memory only). Epoch O
- *   becomes visible once every partition has sealed it and every participant has made its WAL
- *   group durable; only then are its batches acknowledged with O. Visibility is in order.
+ * - The epoch clock (epoch-clock.ts) ticks every epochMs and seals the open epoch on every
+ *   partition; an epoch becomes visible, and its batches are acknowledged, once every partition
+ *   has sealed it durably. Visibility is in order.
  * - Reads: snapshots of all partitions at one visible epoch (GraphSnapshot).
  * - Retention: the ledger's floor (time window and pins) is sent to every worker.
  * - Backpressure: at most maxQueuedBatches batches wait; more wait for a slot, up to
@@ -24,13 +23,15 @@ import type { PartitionReader, StoreDescriptor, StoreLimits } from '../src/stora
 import { BatchPoster } from './batch-poster.js';
 import { BatchSchemaGuard } from './batch-schema.js';
 import { checkMachineFile, type DataDirLock, lockDataDir } from './data-dir.js';
-import { type EpochInfo, EpochLedger, epochInfoOf, type Pin } from './epoch-ledger.js';
+import { EpochClock, type SealEvent, writesStopped } from './epoch-clock.js';
+import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
 import { IngestSlots } from './ingest-slots.js';
 import { publishedSchema, recoverPartitions, startPartitions } from './machine-recovery.js';
 import type { HandleLogger, PartitionHandle } from './partition-handle.js';
-import type { SealResultData, WorkerStats } from './protocol.js';
+import type { WorkerStats } from './protocol.js';
 import { SealWaiters, type SubmitResult } from './seal-waiters.js';
 
+export type { SealEvent } from './epoch-clock.js';
 export type { SubmitResult } from './seal-waiters.js';
 
 export interface MachineOptions {
@@ -55,16 +56,6 @@ export interface MachineOptions {
   logger?: HandleLogger;
 }
 
-/** What a visible epoch looked like when it was sealed (for metadata, metrics and logs). */
-export interface SealEvent {
-  epoch: number;
-  sealedAtMs: number;
-  partitions: SealResultData[];
-  /** From the tick to visibility. */
-  latencyMs: number;
-  backupFailed: boolean;
-}
-
 export interface MachineStats {
   epoch: number;
   oldest: number;
@@ -86,26 +77,14 @@ export class Machine {
   private readonly ledger: EpochLedger;
   private readonly guard = new BatchSchemaGuard((id) => this.visibleLabel(id));
   private readonly poster: BatchPoster;
-  private openEpoch = 1;
-  private visible = 0;
-  private dirty = false;
-  private touched = new Set<number>();
+  private readonly clock: EpochClock;
   private readonly waiters = new SealWaiters();
   private sendLock: Promise<void> = Promise.resolve();
-  private sealChain: Promise<void> = Promise.resolve();
-  private sealsInFlight = 0;
   private readonly slots: IngestSlots;
   private failure: EpochgraphError | null = null;
   private closing = false;
-  /** close() has begun: no more idle compaction. */
-  private stopping = false;
-  private ticker: NodeJS.Timeout | undefined;
   private retentionTicker: NodeJS.Timeout | undefined;
   private lastFloor = 0;
-  /** Whether some partition's last seal reported at least idleCompactMin uncompacted entries. */
-  private compactionWanted = false;
-  private readonly idleCompactMin: number;
-  private readonly listeners = new Set<(e: SealEvent) => void>();
   private readonly log: HandleLogger;
 
   private constructor(
@@ -116,19 +95,28 @@ export class Machine {
     this.epochMs = opts.epochMs ?? 50;
     this.retainMs = opts.retainMs ?? 60_000;
     this.slots = new IngestSlots(opts.maxQueuedBatches ?? 256, opts.queueTimeoutMs ?? 5_000);
-    this.idleCompactMin = opts.idleCompactMin ?? 65_536;
     this.log = opts.logger ?? silent;
     this.ledger = new EpochLedger(this.retainMs);
+    this.clock = new EpochClock({
+      handles: this.handles,
+      ledger: this.ledger,
+      guard: this.guard,
+      waiters: this.waiters,
+      idleCompactMin: opts.idleCompactMin ?? 65_536,
+      log: this.log,
+      exclusive: (fn) => this.exclusive(fn),
+      failure: () => this.failure,
+      fail: (err) => this.fail(err),
+      closing: () => this.closing,
+      applyRetention: () => this.applyRetention(),
+    });
     this.poster = new BatchPoster({
       handles: this.handles,
       partitions: this.partitions,
       guard: this.guard,
       waiters: this.waiters,
-      openEpoch: () => this.openEpoch,
-      posting: (ps) => {
-        this.dirty = true;
-        for (const p of ps) this.touched.add(p);
-      },
+      openEpoch: () => this.clock.openEpoch,
+      posting: (ps) => this.clock.posting(ps),
       fail: (err) => this.fail(err),
     });
   }
@@ -152,9 +140,8 @@ export class Machine {
       await lock.release();
       throw err;
     }
-    m.ticker = setInterval(() => m.tick(), m.epochMs);
+    m.clock.start(m.epochMs);
     m.retentionTicker = setInterval(() => m.applyRetention(), RETENTION_TICK_MS);
-    m.ticker.unref();
     m.retentionTicker.unref();
     return m;
   }
@@ -163,8 +150,7 @@ export class Machine {
     startPartitions(this.opts, this.log, (p, err) => this.onWorkerFailure(p, err), this.handles);
     const r = await recoverPartitions(this.handles, this.ledger, this.log);
     this.readers = r.readers;
-    this.visible = r.epoch;
-    this.openEpoch = r.epoch + 1;
+    this.clock.recovered(r.epoch);
     this.lastFloor = r.floor;
     this.guard.schema.merge(r.schema);
   }
@@ -173,7 +159,7 @@ export class Machine {
   // Reads
 
   get latestEpoch(): number {
-    return this.visible;
+    return this.clock.visible;
   }
 
   get oldestEpoch(): number {
@@ -196,7 +182,7 @@ export class Machine {
 
   /** Open a consistent read of all partitions (default: the latest visible epoch). Close it. */
   snapshot(epoch?: number): GraphSnapshot {
-    const e = epoch === undefined ? this.visible : this.ledger.resolve(epoch).epoch;
+    const e = epoch === undefined ? this.clock.visible : this.ledger.resolve(epoch).epoch;
     return new GraphSnapshot(this.readers, e);
   }
 
@@ -220,8 +206,7 @@ export class Machine {
   }
 
   onSeal(fn: (e: SealEvent) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.clock.onSeal(fn);
   }
 
   get failed(): EpochgraphError | null {
@@ -230,10 +215,10 @@ export class Machine {
 
   async stats(): Promise<MachineStats> {
     return {
-      epoch: this.visible,
+      epoch: this.clock.visible,
       oldest: this.oldestEpoch,
       queuedBatches: this.slots.inUse,
-      sealsInFlight: this.sealsInFlight,
+      sealsInFlight: this.clock.sealsInFlight,
       partitions: await Promise.all(this.handles.map((h) => h.request('stats', {}))),
     };
   }
@@ -279,7 +264,7 @@ export class Machine {
 
   /** A vertex's label at the visible epoch, from its owner's reader. */
   private visibleLabel(id: ExternalId): string | undefined {
-    const s = this.readers[partitionOf(id, this.partitions)]?.open(this.visible);
+    const s = this.readers[partitionOf(id, this.partitions)]?.open(this.clock.visible);
     if (s === undefined) return undefined;
     try {
       return s.vertex(id)?.label;
@@ -289,115 +274,11 @@ export class Machine {
   }
 
   // ---------------------------------------------------------------------------------------
-  // The epoch clock
+  // The epoch clock (epoch-clock.ts), retention, failure and shutdown
 
   /** Seal now if anything changed (also used by shutdown and tests); else compact if due. */
   tick(): Promise<void> {
-    if (this.failure !== null) return this.sealChain;
-    if (!this.dirty) {
-      if (this.compactionDue()) this.sealCompaction();
-      return this.sealChain;
-    }
-    void this.exclusive(() => {
-      if (!this.dirty) return;
-      const participants = [...this.touched].sort((a, b) => a - b);
-      this.touched = new Set();
-      this.dirty = false;
-      this.startSeal(participants, false);
-    });
-    return this.sealChain;
-  }
-
-  /** Seal the open epoch on every partition (under the send lock); a new epoch opens. */
-  private startSeal(participants: number[], compactOnly: boolean): void {
-    const epoch = this.openEpoch;
-    this.openEpoch = epoch + 1;
-    const sealedAtMs = Date.now();
-    const started = performance.now();
-    const replies = this.handles.map((h) =>
-      h.request('seal', { epoch, sealedAtMs, participants, compactOnly }),
-    );
-    this.sealsInFlight++;
-    // Visibility in epoch order: each finish waits for the previous one.
-    this.sealChain = this.sealChain.then(() => this.finishSeal(epoch, sealedAtMs, started, replies));
-  }
-
-  /** An idle tick, no seal in flight, and some partition has enough to compact. */
-  private compactionDue(): boolean {
-    if (this.closing || this.stopping || this.sealsInFlight > 0) return false;
-    return this.compactionWanted;
-  }
-
-  /**
-   * Seal an epoch with no writes in which every partition compacts a bounded amount. The
-   * epoch holds the same graph as the one before; it is logged (an empty group) so that its
-   * number is never reused after a restart, and published like any other.
-   */
-  private sealCompaction(): void {
-    void this.exclusive(() => {
-      if (this.dirty || !this.compactionDue()) return;
-      this.startSeal([], true);
-    });
-  }
-
-  private async finishSeal(
-    epoch: number,
-    sealedAtMs: number,
-    started: number,
-    replies: Promise<SealResultData>[],
-  ): Promise<void> {
-    const results = await Promise.allSettled(replies);
-    this.sealsInFlight--;
-    const waiters = this.waiters.take(epoch);
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed !== undefined) {
-      const err =
-        failed.reason instanceof EpochgraphError
-          ? failed.reason
-          : new EpochgraphError('INTERNAL', String(failed.reason));
-      this.fail(new EpochgraphError('INTERNAL', `sealing epoch ${epoch} failed: ${err.message}`));
-      for (const w of waiters) w.reject(writesStopped(this.failure as EpochgraphError));
-      return;
-    }
-    const parts = results.map((r) => (r as PromiseFulfilledResult<SealResultData>).value);
-    this.compactionWanted = parts.some((p) => p.uncompactedEntries >= this.idleCompactMin);
-    this.ledger.record(
-      epochInfoOf(
-        epoch,
-        sealedAtMs,
-        parts.map((p, i) => ({ partition: i, vertices: p.vertices, edges: p.edges })),
-      ),
-    );
-    // Every partition has sealed epoch; every participant's group is durable: make it visible.
-    this.visible = epoch;
-    this.guard.visibleThrough(epoch);
-    const backup = parts.find((p) => p.backupError !== undefined)?.backupError;
-    for (const w of waiters) {
-      if (backup !== undefined) {
-        w.reject(
-          new EpochgraphError(
-            'BACKUP_UNAVAILABLE',
-            `the backup copy failed, so the batch is not acknowledged: ${backup.message}`,
-          ),
-        );
-      } else w.resolve({ epoch, applied: w.applied });
-    }
-    for (const h of this.handles) void h.request('committed', { epoch }).catch(() => undefined);
-    this.applyRetention();
-    const event: SealEvent = {
-      epoch,
-      sealedAtMs,
-      partitions: parts,
-      latencyMs: performance.now() - started,
-      backupFailed: backup !== undefined,
-    };
-    for (const fn of this.listeners) {
-      try {
-        fn(event);
-      } catch (err) {
-        this.log.error(`seal listener failed: ${(err as Error).message}`);
-      }
-    }
+    return this.clock.tick();
   }
 
   private applyRetention(): void {
@@ -431,13 +312,12 @@ export class Machine {
    */
   async close(): Promise<void> {
     if (this.closing) return;
-    this.stopping = true;
-    clearInterval(this.ticker);
+    this.clock.stop();
     clearInterval(this.retentionTicker);
     // Let queued batches finish posting, then seal them.
     await this.exclusive(() => undefined);
     await this.tick();
-    await this.sealChain;
+    await this.clock.settled;
     this.closing = true;
     await Promise.allSettled(this.handles.map((h) => h.request('close', {})));
     await this.shutdownWorkers();
@@ -448,17 +328,4 @@ export class Machine {
     this.closing = true;
     await Promise.allSettled(this.handles.map((h) => h.terminate()));
   }
-}
-
-/**
- * The answer to a batch that was waiting for its epoch when writes stopped. It was applied in
- * memory and may be in the WAL, so it may be visible after a restart: the caller must not
- * blindly send it again (the client's retry rule reads `mayHaveBeenApplied`).
- */
-function writesStopped(cause: EpochgraphError): EpochgraphError {
-  return new EpochgraphError(
-    'NOT_READY',
-    `writes stopped before this batch was acknowledged (${cause.message}); it may have been applied: restart the daemon and check before sending it again`,
-    { reason: 'WRITES_STOPPED', mayHaveBeenApplied: true },
-  );
 }
