@@ -16,6 +16,15 @@ import type { ReplayResult } from './protocol.js';
 import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
 /**
+ * Checkpoint policy defaults (see checkpointDueBytes in partition-worker.ts): a checkpoint is
+ * due after max(32 MiB, half the last checkpoint's size) of WAL, so a crash replays at most
+ * that much log. At 10M edges (a 62 MB checkpoint per partition, P = 2) that is 32 MiB of log
+ * instead of up to 256 MiB (the old fixed threshold).
+ */
+export const DEFAULT_CHECKPOINT_WAL_BYTES = 32 << 20;
+export const DEFAULT_CHECKPOINT_WAL_RATIO = 0.5;
+
+/**
  * Start the partition workers of a machine (their data dirs under opts.dataDir), each pushed
  * onto `handles` as it starts: if a later one fails to start, the caller can still stop the
  * earlier ones.
@@ -40,7 +49,8 @@ export function startPartitions(
           backupCheckpointDir: backup?.checkpoints,
           limits: opts.limits,
           walSegmentBytes: opts.walSegmentBytes,
-          checkpointWalBytes: opts.checkpointWalBytes ?? 256 << 20,
+          checkpointWalBytes: opts.checkpointWalBytes ?? DEFAULT_CHECKPOINT_WAL_BYTES,
+          checkpointWalRatio: opts.checkpointWalRatio ?? DEFAULT_CHECKPOINT_WAL_RATIO,
           checkpointIntervalMs: opts.checkpointIntervalMs ?? 5 * 60_000,
         },
         log,

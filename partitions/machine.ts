@@ -43,7 +43,14 @@ export interface MachineOptions {
   limits?: Partial<StoreLimits>;
   maxQueuedBatches?: number;
   queueTimeoutMs?: number;
+  /**
+   * A partition checkpoints once its WAL since the last checkpoint reaches
+   * max(checkpointWalBytes, checkpointWalRatio x that checkpoint's size), which bounds what a
+   * crash replays; defaults DEFAULT_CHECKPOINT_WAL_BYTES and DEFAULT_CHECKPOINT_WAL_RATIO.
+   */
   checkpointWalBytes?: number;
+  checkpointWalRatio?: number;
+  /** ... or this long after its last checkpoint, if it logged anything since (default 5 min). */
   checkpointIntervalMs?: number;
   walSegmentBytes?: number;
   /**

@@ -17,8 +17,12 @@ export interface WorkerInit {
   backupCheckpointDir?: string;
   limits?: Partial<StoreLimits>;
   walSegmentBytes?: number;
-  /** Checkpoint when this many WAL bytes accumulated since the last one. */
+  /**
+   * Checkpoint when the WAL bytes since the last checkpoint reach
+   * max(checkpointWalBytes, checkpointWalRatio x the last checkpoint's body bytes).
+   */
   checkpointWalBytes: number;
+  checkpointWalRatio: number;
   /** ... or when this long passed since the last one (and something changed). */
   checkpointIntervalMs: number;
 }

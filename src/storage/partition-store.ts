@@ -352,7 +352,7 @@ export class PartitionStore {
     };
   }
 
-  // -- restore from a checkpoint (checkpoint-codec.ts) -------------------------------------
+  // -- restore from a checkpoint (checkpoint-restore.ts) -------------------------------------
 
   restoreSchema(vertexLabels: restore.RestoreLabel[], edgeLabels: restore.RestoreLabel[]): void {
     restore.restoreSchema(this.core, vertexLabels, edgeLabels);

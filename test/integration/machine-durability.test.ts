@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CHECKPOINT_HEADER_BYTES, checkpointFileName } from '../../partitions/checkpoint-format.js';
 import { partitionPaths } from '../../partitions/data-dir.js';
 import { Machine, type MachineOptions } from '../../partitions/machine.js';
 import { partitionOf } from '../../src/model/ids.js';
@@ -143,6 +144,56 @@ describe('machine durability', () => {
     const files = await ckpts();
     expect(files.length).toBe(1);
     expect(Number(files[0].match(/(\d+)\.ckpt$/)?.[1])).toBe(ack.epoch);
+  });
+
+  it('makes a checkpoint due after max(checkpointWalBytes, ratio x the last checkpoint) of WAL', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const floor = 4 << 10;
+    const ratio = 2;
+    const m = await machine(dir.path, {
+      checkpointWalBytes: floor,
+      checkpointWalRatio: ratio,
+      checkpointIntervalMs: 1 << 30,
+    });
+    cleanups.push(() => m.close());
+    const edges = (from: number, n: number) => {
+      const src = new Float64Array(n);
+      const dst = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        src[i] = from + i;
+        dst[i] = from + i + 7;
+      }
+      return { ops: [], edges: { src, dst } };
+    };
+    await m.submit(edges(0, 5000));
+    await m.checkpoint();
+    const p0 = async () => (await m.stats()).partitions[0];
+    const base = await p0();
+    const file = path.join(
+      partitionPaths(dir.path, 0).checkpoints,
+      checkpointFileName(base.lastCheckpointEpoch),
+    );
+    const due = ratio * ((await stat(file)).size - CHECKPOINT_HEADER_BYTES);
+    expect(due).toBeGreaterThan(8 * floor);
+    // Trickle writes: no checkpoint while the log since the last one is below `due` (a fixed
+    // threshold would have taken one past `floor`), then one as soon as a write crosses it.
+    let before = 0;
+    let step = 0;
+    let triggered = false;
+    for (let k = 0; k < 400 && !triggered; k++) {
+      await m.submit(edges(10_000 + k * 100, 100));
+      const s = await p0();
+      triggered = s.checkpointing || s.lastCheckpointEpoch !== base.lastCheckpointEpoch;
+      if (!triggered) {
+        step = s.walBytesSinceCheckpoint - before;
+        before = s.walBytesSinceCheckpoint;
+      }
+    }
+    expect(triggered).toBe(true);
+    expect(before).toBeGreaterThan(2 * floor);
+    expect(before).toBeLessThan(due);
+    expect(before + 2 * step).toBeGreaterThanOrEqual(due);
   });
 
   it('fails writes with BACKUP_UNAVAILABLE while the backup is broken, and recovers when it is back', async () => {
