@@ -20,7 +20,11 @@
  * This file holds the record format and the encoder; restoring (checking records read back
  * and rebuilding a store from them) is in checkpoint-restore.ts.
  */
+
+import { EpochgraphError } from '../errors.js';
 import type { PropertySpec, Props } from '../model/schema.js';
+import { gatherNeighbors } from './gather-kernels.js';
+import { degrees } from './kernels.js';
 import type { PropOut, Snapshot } from './snapshot.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -141,50 +145,67 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
       }
     }
   }
-  // Adjacency, per label and direction, in row chunks of about CHUNK entries.
+  // Adjacency, per label and direction, in row chunks of about CHUNK entries. Rows are copied
+  // by the range-scan kernels (a callback per edge through forEachNeighbor made a checkpoint
+  // of a 10M-edge partition take ~0.7 s of its worker's time).
+  const rows = Uint32Array.from(lids);
+  const bound = snap.localIdBound();
+  const deg = new Float64Array(bound);
+  const cursor = new Float64Array(bound);
   for (let l = 0; l < schema.edgeLabels.length; l++) {
     const label = schema.edgeLabels[l];
     for (const dir of ['out', 'in'] as const) {
-      let rows: number[] = [];
-      let counts: number[] = [];
-      let nbrs: number[] = [];
-      let addrs: number[] = [];
-      const flush = function* (): Generator<CheckpointRecord> {
-        if (rows.length === 0) return;
-        yield {
-          t: 'adj',
-          label: label.name,
-          dir,
-          rows: Uint32Array.from(rows),
-          counts: Uint32Array.from(counts),
-          nbrs: Uint32Array.from(nbrs),
-        };
+      degrees(snap, dir, l, rows, deg);
+      const withAddrs = dir === 'out' && label.props.length > 0;
+      for (let k0 = 0; k0 < rows.length; ) {
+        // Rows [k0, k1): whole lists, about CHUNK entries (at least one row).
+        let k1 = k0;
+        let n = 0;
+        let listed = 0;
+        while (k1 < rows.length && (n < CHUNK || k1 === k0)) {
+          const c = deg[rows[k1]];
+          cursor[rows[k1]] = n;
+          n += c;
+          if (c > 0) listed++;
+          k1++;
+        }
+        if (n === 0) {
+          k0 = k1;
+          continue;
+        }
+        const nbrs = new Uint32Array(n);
+        const addrs = withAddrs ? new Uint32Array(n) : undefined;
+        gatherNeighbors(snap, dir, l, rows, cursor, nbrs, addrs, k0, k1);
+        const chunkRows = new Uint32Array(listed);
+        const counts = new Uint32Array(listed);
+        let end = 0;
+        for (let k = k0, j = 0; k < k1; k++) {
+          const v = rows[k];
+          const c = deg[v];
+          end += c;
+          // The scan must give each list exactly its counted length (same snapshot, same epoch).
+          if (cursor[v] !== end) {
+            throw new EpochgraphError(
+              'INTERNAL',
+              `checkpoint at epoch ${snap.epoch}: the ${dir} list of local id ${v} changed length between two scans`,
+            );
+          }
+          if (c === 0) continue;
+          chunkRows[j] = v;
+          counts[j++] = c;
+        }
+        yield { t: 'adj', label: label.name, dir, rows: chunkRows, counts, nbrs };
         records++;
-        if (dir === 'out') {
+        if (addrs !== undefined) {
           for (const p of label.props) {
-            const values: PropOut[] = addrs.map((a) => snap.edgeProps(l, a, [p.name])[p.name] as PropOut);
+            const values: PropOut[] = new Array(n);
+            for (let i = 0; i < n; i++) values[i] = snap.edgeProps(l, addrs[i], [p.name])[p.name] as PropOut;
             yield { t: 'eprops', label: label.name, prop: p.name, values: packValues(p, values) };
             records++;
           }
         }
-        rows = [];
-        counts = [];
-        nbrs = [];
-        addrs = [];
-      };
-      for (const lid of lids) {
-        let c = 0;
-        snap.forEachNeighbor(lid, dir, l, (nbr, addr) => {
-          nbrs.push(nbr);
-          if (dir === 'out') addrs.push(addr);
-          c++;
-        });
-        if (c === 0) continue;
-        rows.push(lid);
-        counts.push(c);
-        if (nbrs.length >= CHUNK) yield* flush();
+        k0 = k1;
       }
-      yield* flush();
     }
   }
   yield { t: 'end', records: records + 1 };

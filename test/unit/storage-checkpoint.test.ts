@@ -111,6 +111,42 @@ describe('checkpoint codec', () => {
     expect(new PartitionReader(restored.descriptor).read(undefined, dump)).toEqual(original);
   });
 
+  it("splits long adjacency into chunks of whole lists, with each chunk's edge properties", async () => {
+    const s = PartitionStore.create({ limits: LIMITS });
+    const n = 150_000;
+    const src = new Float64Array(n);
+    const dst = new Float64Array(n);
+    const weight = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      src[i] = i % 50_000;
+      dst[i] = i % 30_011;
+      weight[i] = i / 4;
+    }
+    s.apply(decodeBatch({ edges: { src, dst, props: { weight } } }));
+    s.seal();
+    s.apply(decodeBatch({ ops: [{ op: 'deleteEdge', src: 2, dst: 2 }] }));
+    s.seal();
+    const { records, restored, original } = await roundTrip(s, true);
+    const adj = records.filter((r) => r.t === 'adj');
+    const outChunks = adj.filter((r) => r.dir === 'out');
+    expect(outChunks.length).toBeGreaterThan(1);
+    expect(adj.filter((r) => r.dir === 'in').length).toBeGreaterThan(1);
+    // One eprops record per out chunk, as long as its neighbours; lists are never cut.
+    const eprops = records.filter((r) => r.t === 'eprops');
+    expect(eprops.length).toBe(outChunks.length);
+    const rowsSeen = new Set<number>();
+    for (const r of adj) {
+      if (r.t !== 'adj') continue;
+      expect(r.counts.reduce((a, b) => a + b, 0)).toBe(r.nbrs.length);
+      for (const v of r.rows) {
+        const key = r.dir === 'out' ? v : -1 - v;
+        expect(rowsSeen.has(key)).toBe(false);
+        rowsSeen.add(key);
+      }
+    }
+    expect(new PartitionReader(restored.descriptor).read(undefined, dump)).toEqual(original);
+  });
+
   it('refuses corrupt and truncated checkpoints with a clear error', async () => {
     const s = build();
     const { records } = await roundTrip(s, false);
