@@ -34,9 +34,13 @@ export function loadRows(
   let pos = 0;
   while (i < rows.length) {
     const r = rows[i] >>> RECORD_BITS;
+    // The range's rows [i, j): one extent, or several when they do not fit one arena chunk
+    // (each list does: lists never cross chunks).
+    const max = adj.arena.maxExtentWords;
     let j = i;
     let total = 0;
-    while (j < rows.length && rows[j] >>> RECORD_BITS === r) total += counts[j++];
+    while (j < rows.length && rows[j] >>> RECORD_BITS === r && (j === i || total + counts[j] <= max))
+      total += counts[j++];
     const ext = total > 0 ? adj.arena.allocExtent(total) : 0;
     if (total > 0) adj.pool(rows[i]).adoptExtent(ext, total + (total & 1), total);
     let at = ext;
@@ -75,6 +79,8 @@ export function rangeUncompactedEntries(adj: AdjacencyStore, r: number): number 
 export function rangeNeedsCompaction(adj: AdjacencyStore, r: number): boolean {
   const pool = adj.pools[r];
   if (pool === undefined) return false;
+  // A range whose blocks hold more than an arena chunk may not fit one extent: left as it is.
+  if (pool.liveWords > adj.arena.maxExtentWords) return false;
   if ((adj.rangeStamped[r] ?? 0) > 0) return true;
   // A compacted range is one extent of exactly its live words, rounded up to even (so one
   // word of slack is not fragmentation: counting it re-compacted odd ranges forever).
@@ -96,6 +102,8 @@ export function compactRange(adj: AdjacencyStore, r: number, epoch: number, pub:
   let total = 0;
   for (let v = first; v < last; v++) if (w[v * W_STRIDE + W_HEAD] !== 0) total += adj.liveCount(v);
   const words = total + (total & 1);
+  // Too big for one extent (see rangeNeedsCompaction): the range keeps its blocks.
+  if (words > adj.arena.maxExtentWords) return 0;
   const ext = total > 0 ? adj.arena.allocExtent(words) : 0;
   let pos = ext;
   for (let v = first; v < last; v++) {

@@ -66,6 +66,11 @@ export class Arena {
     return this.maxChunks * this.chunkWords;
   }
 
+  /** The largest extent allocExtent can give (extents never cross a chunk). */
+  get maxExtentWords(): number {
+    return (this.chunkWords - ARENA_RESERVED) & ~1;
+  }
+
   /** Allocate an extent of exactly `words` words within one chunk. */
   allocExtent(words: number): number {
     // Even sizes keep every extent 8-byte aligned (float64 pages live in the arena).

@@ -147,6 +147,31 @@ describe('checkpoint codec', () => {
     expect(new PartitionReader(restored.descriptor).read(undefined, dump)).toEqual(original);
   });
 
+  it('restores and compacts a vertex range that holds more entries than an arena chunk', async () => {
+    // 4096 sources with 30 out-edges each, created first so that they are local ids 0-4095
+    // (range 0): ~123K entries in one range, against 64K-word arena chunks.
+    const s = PartitionStore.create({ limits: LIMITS });
+    s.apply(decodeBatch({ ops: Array.from({ length: 4096 }, (_, i) => ({ op: 'upsertVertex', id: i })) }));
+    s.seal();
+    const n = 4096 * 30;
+    const src = new Float64Array(n);
+    const dst = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      src[i] = i % 4096;
+      dst[i] = 10_000 + (i % 30_011);
+    }
+    s.apply(decodeBatch({ edges: { src, dst } }));
+    s.seal();
+    // Compaction leaves the oversized range in its blocks and compacts the others.
+    s.compactAll();
+    s.seal();
+    const { restored, original } = await roundTrip(s, false);
+    expect(new PartitionReader(restored.descriptor).read(undefined, dump)).toEqual(original);
+    restored.compactAll();
+    restored.seal();
+    expect(new PartitionReader(restored.descriptor).read(undefined, dump)).toEqual(original);
+  });
+
   it('refuses corrupt and truncated checkpoints with a clear error', async () => {
     const s = build();
     const { records } = await roundTrip(s, false);
