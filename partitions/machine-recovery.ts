@@ -17,11 +17,15 @@ import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
 /**
  * Checkpoint policy defaults (see checkpointDueBytes in partition-worker.ts): a checkpoint is
- * due after max(32 MiB, half the last checkpoint's size) of WAL, so a crash replays at most
- * that much log. At 10M edges (a 62 MB checkpoint per partition, P = 2) that is 32 MiB of log
- * instead of up to 256 MiB (the old fixed threshold).
+ * due after max(64 MiB, half the last checkpoint's size) of WAL, so a crash replays at most
+ * that much log (up to 256 MiB before, the old fixed threshold). A checkpoint costs its
+ * partition's worker ~0.5 s per 20 MB during ingest, so the floor is a trade: a 10M-edge load
+ * (114 MiB of log per partition, P = 2) takes one checkpoint per partition and recovers in
+ * 4.4-4.5 s right after it (6.3-7.2 s before); a 32 MiB floor took three, recovered in 2.0-3.7 s
+ * and cost that load ~12% (and a 5M-edge load ~20%) of its rate (scratch/ckpt-policy.mjs,
+ * scratch/durable.mjs).
  */
-export const DEFAULT_CHECKPOINT_WAL_BYTES = 32 << 20;
+export const DEFAULT_CHECKPOINT_WAL_BYTES = 64 << 20;
 export const DEFAULT_CHECKPOINT_WAL_RATIO = 0.5;
 
 /**

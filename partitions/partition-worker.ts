@@ -273,6 +273,9 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
     const s = must(store, 'store');
     const cps = must(checkpoints, 'checkpoints');
     const epoch = committedEpoch;
+    // The log up to here is what this checkpoint covers (about: groups of epochs in flight
+    // count as covered too); what is logged while it is written still needs replaying.
+    const covered = walBytesSinceCheckpoint;
     const meta = s.epochs.find((m) => m.epoch === epoch);
     if (meta === undefined || epoch <= checkpointEpoch) return null;
     const reader = new PartitionReader(s.descriptor);
@@ -295,7 +298,7 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
         checkpointEpoch = epoch;
         lastCheckpointBytes = commit.bodyBytes;
         lastCheckpointAt = Date.now();
-        walBytesSinceCheckpoint = 0;
+        walBytesSinceCheckpoint = Math.max(0, walBytesSinceCheckpoint - covered);
         // Keep the WAL back to the previous checkpoint: if this one proves corrupt at the next
         // start, recovery falls back to that one and needs the log since it.
         if (commit.fallbackEpoch !== null) await must(wal, 'WAL').truncateThrough(commit.fallbackEpoch);
