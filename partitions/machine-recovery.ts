@@ -5,6 +5,7 @@
  * recovered epochs go into the machine's ledger.
  */
 
+import { DEFAULT_CHECKPOINT_WAL_BYTES } from '../src/config.js';
 import type { EpochgraphError } from '../src/errors.js';
 import { SchemaModel } from '../src/model/schema.js';
 import { PartitionReader, type StoreDescriptor } from '../src/storage/index.js';
@@ -17,15 +18,15 @@ import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
 /**
  * Checkpoint policy defaults (see checkpointDueBytes in partition-worker.ts): a checkpoint is
- * due after max(64 MiB, half the last checkpoint's size) of WAL, so a crash replays at most
- * that much log (up to 256 MiB before, the old fixed threshold). A checkpoint costs its
- * partition's worker ~0.5 s per 20 MB during ingest, so the floor is a trade: a 10M-edge load
- * (114 MiB of log per partition, P = 2) takes one checkpoint per partition and recovers in
- * 4.4-4.5 s right after it (6.3-7.2 s before); a 32 MiB floor took three, recovered in 2.0-3.7 s
- * and cost that load ~12% (and a 5M-edge load ~20%) of its rate (scratch/ckpt-policy.mjs,
- * scratch/durable.mjs).
+ * due after max(DEFAULT_CHECKPOINT_WAL_BYTES = 64 MiB, half the last checkpoint's size) of
+ * WAL, so a crash replays at most that much log (up to 256 MiB before, the old fixed
+ * threshold). A checkpoint costs its partition's worker ~0.5 s per 20 MB during ingest, so the
+ * floor is a trade: a 10M-edge load (114 MiB of log per partition, P = 2) takes one checkpoint
+ * per partition and recovers in 4.4-5.3 s right after it (6.3-7.6 s before); a 32 MiB floor
+ * took three, recovered in 2.0-3.7 s and cost that load ~12% (and a 5M-edge load ~20%) of its
+ * rate (scratch/ckpt-policy.mjs, scratch/durable.mjs). The daemon's --checkpoint-wal-bytes
+ * sets the floor.
  */
-export const DEFAULT_CHECKPOINT_WAL_BYTES = 64 << 20;
 export const DEFAULT_CHECKPOINT_WAL_RATIO = 0.5;
 
 /**

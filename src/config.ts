@@ -20,6 +20,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const METADATA_MODES = ['external', 'managed', 'in-process'] as const;
 export type MetadataMode = (typeof METADATA_MODES)[number];
 
+/**
+ * WAL bytes per partition since its last checkpoint that make the next one due (unless half
+ * the last checkpoint's size is more): the trade between recovery time after a crash and the
+ * cost of checkpoints during ingest (README, "Benchmarks"). partitions/ uses it as the
+ * Machine's default too.
+ */
+export const DEFAULT_CHECKPOINT_WAL_BYTES = 64 << 20;
+
 export const serveConfigSchema = z
   .object({
     machine: int(0, 65535).default(0),
@@ -37,6 +45,7 @@ export const serveConfigSchema = z
       .default('gart_meta_'),
     epochMs: int(1, 60_000).default(50),
     retainMs: int(0, 7 * 24 * 3600 * 1000).default(60_000),
+    checkpointWalBytes: int(1 << 20, 2 ** 40).default(DEFAULT_CHECKPOINT_WAL_BYTES),
     backupDir: z.string().min(1).optional(),
     etcdUsername: z.string().min(1).optional(),
     etcdPassword: z.string().optional(),
@@ -68,6 +77,7 @@ const NUMERIC = new Set<string>([
   'port',
   'epochMs',
   'retainMs',
+  'checkpointWalBytes',
   'leaseTtlSec',
   'analyticsWorkers',
   'bodyLimitBytes',

@@ -210,6 +210,7 @@ export class Daemon {
         backupDir: config.backupDir,
         epochMs: config.epochMs,
         retainMs: config.retainMs,
+        checkpointWalBytes: config.checkpointWalBytes,
         limits: opts.limits,
         logger: log,
       });

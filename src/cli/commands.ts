@@ -4,7 +4,7 @@
  * are the keys of the serve configuration (src/config.ts), so a new option there needs a line
  * in SERVE_OPTION_HELP here or the build fails.
  */
-import { envName, type ServeConfigKey, serveConfigSchema } from '../config.js';
+import { DEFAULT_CHECKPOINT_WAL_BYTES, envName, type ServeConfigKey, serveConfigSchema } from '../config.js';
 import { type CommandSpec, type FlagSpec, kebab } from './args.js';
 import { CLIENT_FLAGS, ID_TYPE_FLAG, JSON_FLAG, SNAPSHOT_FLAGS } from './client-flags.js';
 
@@ -31,6 +31,12 @@ const SERVE_OPTION_HELP: Readonly<
     value: 'MS',
     description: 'keep every epoch sealed in the last MS ms readable',
     default: '60000',
+  },
+  checkpointWalBytes: {
+    value: 'BYTES',
+    description:
+      "checkpoint a partition after this much WAL (or half its last checkpoint's size, if more): lower recovers faster after a crash, higher costs ingest less",
+    default: String(DEFAULT_CHECKPOINT_WAL_BYTES),
   },
   backupDir: { value: 'DIR', description: 'synchronous mirror of WAL and checkpoints' },
   etcdUsername: { value: 'NAME', description: 'etcd user (with --etcd-password)' },

@@ -48,6 +48,55 @@ describe('daemon over HTTP', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('takes a checkpoint once --checkpoint-wal-bytes of WAL is written, and restarts from it', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const config = serveConfigSchema.parse({
+      dataDir: dir.path,
+      partitions: 1,
+      epochMs: 10,
+      port: 0,
+      checkpointWalBytes: 1 << 20,
+    });
+    const d = await Daemon.start(config, { limits: LIMITS, path: '/nonexistent' });
+    cleanups.push(() => d.close());
+    const checkpoints = async () =>
+      (await readdir(`${dir.path}/p0/checkpoints`)).filter((f) => f.endsWith('.ckpt'));
+    expect(await checkpoints()).toEqual([]);
+    // Over 1 MiB of WAL: 1200 vertices with a 1000-character property, in three batches.
+    let epoch = 0;
+    for (let b = 0; b < 3; b++) {
+      const ops = Array.from({ length: 400 }, (_, i) => ({
+        op: 'upsertVertex',
+        id: b * 400 + i,
+        props: { note: `${b * 400 + i}:`.padEnd(1000, 'x') },
+      }));
+      const w = await fetch(`${d.endpoint}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ops }),
+      });
+      const body = (await w.json()) as { epoch: number };
+      expect(w.status, JSON.stringify(body)).toBe(200);
+      epoch = body.epoch;
+    }
+    const deadline = Date.now() + 10_000;
+    while ((await checkpoints()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await checkpoints()).length).toBe(1);
+    await d.close();
+    const d2 = await Daemon.start({ ...config }, { limits: LIMITS, path: '/nonexistent' });
+    cleanups.push(() => d2.close());
+    const e = (await (await fetch(`${d2.endpoint}/v1/epochs`)).json()) as { latest: number };
+    expect(e.latest).toBe(epoch);
+    const v = await fetch(`${d2.endpoint}/v1/snapshots/latest/vertices/1199`);
+    const props = ((await v.json()) as { props: { note: string } }).props;
+    expect(props.note).toBe('1199:'.padEnd(1000, 'x'));
+  });
+});
+
 describe('analytics over HTTP', () => {
   it('runs Graphalytics algorithms through the daemon and matches the reference outputs', async () => {
     const { readFile } = await import('node:fs/promises');

@@ -25,6 +25,8 @@ describe('serve configuration', () => {
     expect(c.metaPrefix).toBe('gart_meta_');
     expect(Object.isFrozen(c)).toBe(true);
     expect(loadServeConfig({}).port).toBe(7070);
+    expect(loadServeConfig({}).checkpointWalBytes).toBe(64 << 20);
+    expect(loadServeConfig({ flags: { checkpointWalBytes: '16777216' } }).checkpointWalBytes).toBe(16 << 20);
   });
 
   it('names the flag, variable or file key of a bad value', () => {
@@ -35,6 +37,9 @@ describe('serve configuration', () => {
     );
     expect(() => loadServeConfig({ flags: { etcd: 'not a url' } })).toThrow(/^--etcd: /);
     expect(() => loadServeConfig({ flags: { nope: '1' } })).toThrow(/unknown flag --nope/);
+    expect(() => loadServeConfig({ flags: { checkpointWalBytes: '1000' } })).toThrow(
+      /^--checkpoint-wal-bytes: .*1048576/,
+    );
     expect(() => loadServeConfig({ flags: { etcdUsername: 'u' } })).toThrow(/username and password/);
     expect(() => loadServeConfig({ flags: { dataDir: 'd', backupDir: 'd' } })).toThrow(/^--backup-dir: /);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
