@@ -11,10 +11,11 @@
  *            (string ids have nums[i] = -1 and appear in strs)
  *   vertices { t, lids: Uint32Array, labels: Uint32Array, created: Uint32Array }
  *   vprops   { t, label, prop, lids: Uint32Array, values }  values: Float64Array (float64),
- *            Uint8Array 0/1 (bool), string[] (string), Float32Array flat (vector)
+ *            Uint8Array 0/1 (bool), string[] (string), { flat: Float32Array, present:
+ *            Uint8Array } (vector: `length` floats per value, present[i] = 0 when absent)
  *   adj      { t, label, dir, rows: Uint32Array, counts: Uint32Array, nbrs: Uint32Array }
  *   eprops   { t, label, prop, values }  aligned with the previous out `adj` record's nbrs;
- *            absent values: NaN (float64), 255 (bool), null (string), empty vector
+ *            absent values: NaN (float64), 255 (bool), null (string), present 0 (vector)
  *   end      { t, records }
  *
  * This file holds the record format and the encoder; restoring (checking records read back
