@@ -30,13 +30,13 @@ export function loadRows(
   const w = t.w;
   const views = adj.arena.views;
   const addrs = new Uint32Array(nbrs.length);
+  const max = adj.arena.maxExtentWords;
   let i = 0;
   let pos = 0;
   while (i < rows.length) {
     const r = rows[i] >>> RECORD_BITS;
     // The range's rows [i, j): one extent, or several when they do not fit one arena chunk
     // (each list does: lists never cross chunks).
-    const max = adj.arena.maxExtentWords;
     let j = i;
     let total = 0;
     while (j < rows.length && rows[j] >>> RECORD_BITS === r && (j === i || total + counts[j] <= max))

@@ -75,7 +75,7 @@ export class Arena {
   allocExtent(words: number): number {
     // Even sizes keep every extent 8-byte aligned (float64 pages live in the arena).
     words += words & 1;
-    if (words > this.chunkWords - ARENA_RESERVED) {
+    if (words > this.maxExtentWords) {
       throw new EpochgraphError('CAPACITY_EXCEEDED', `allocation of ${words} words exceeds an arena chunk`);
     }
     this.extentWordsInUse += words;

@@ -3,8 +3,9 @@
  * with an epoch that is at once readable, and a clean shutdown that makes a restart serve the
  * same epoch.
  */
+import { readdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveConfigSchema } from '../../src/config.js';
+import { type ServeConfig, serveConfigSchema } from '../../src/config.js';
 import { Daemon } from '../../src/daemon.js';
 import { TEST_STORE_LIMITS as LIMITS } from '../helpers/api-harness.js';
 import { fixture, readExpected } from '../helpers/graphalytics-files.js';
@@ -15,13 +16,24 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
+/** A daemon on a free port over a new temp data dir (removed after the test). */
+async function startInTempDir(extra: Partial<ServeConfig>) {
+  const dir = await tempDir();
+  cleanups.push(dir.remove);
+  const config = serveConfigSchema.parse({ dataDir: dir.path, epochMs: 10, port: 0, ...extra });
+  return { dir, config, d: await restart(config) };
+}
+
+/** Start a daemon on `config` (closed after the test). */
+async function restart(config: ServeConfig): Promise<Daemon> {
+  const d = await Daemon.start({ ...config }, { limits: LIMITS, path: '/nonexistent' });
+  cleanups.push(() => d.close());
+  return d;
+}
+
 describe('daemon over HTTP', () => {
   it('serves writes and reads on a real port and restarts at the same epoch', async () => {
-    const dir = await tempDir();
-    cleanups.push(dir.remove);
-    const config = serveConfigSchema.parse({ dataDir: dir.path, partitions: 2, epochMs: 10, port: 0 });
-    const d = await Daemon.start(config, { limits: LIMITS, path: '/nonexistent' });
-    cleanups.push(() => d.close());
+    const { config, d } = await startInTempDir({ partitions: 2 });
     const base = d.endpoint;
     expect((await fetch(`${base}/v1/ready`)).status).toBe(200);
     const w = await fetch(`${base}/v1/batches`, {
@@ -41,8 +53,7 @@ describe('daemon over HTTP', () => {
     expect(((await r.json()) as { neighbors: unknown[] }).neighbors).toEqual([2, 'b']);
     await d.close();
     await expect(fetch(`${base}/v1/health`)).rejects.toThrow();
-    const d2 = await Daemon.start({ ...config }, { limits: LIMITS, path: '/nonexistent' });
-    cleanups.push(() => d2.close());
+    const d2 = await restart(config);
     const e = (await (await fetch(`${d2.endpoint}/v1/epochs`)).json()) as { latest: number };
     expect(e.latest).toBe(epoch);
   });
@@ -50,18 +61,7 @@ describe('daemon over HTTP', () => {
 
 describe('checkpoints', () => {
   it('takes a checkpoint once --checkpoint-wal-bytes of WAL is written, and restarts from it', async () => {
-    const { readdir } = await import('node:fs/promises');
-    const dir = await tempDir();
-    cleanups.push(dir.remove);
-    const config = serveConfigSchema.parse({
-      dataDir: dir.path,
-      partitions: 1,
-      epochMs: 10,
-      port: 0,
-      checkpointWalBytes: 1 << 20,
-    });
-    const d = await Daemon.start(config, { limits: LIMITS, path: '/nonexistent' });
-    cleanups.push(() => d.close());
+    const { dir, config, d } = await startInTempDir({ partitions: 1, checkpointWalBytes: 1 << 20 });
     const checkpoints = async () =>
       (await readdir(`${dir.path}/p0/checkpoints`)).filter((f) => f.endsWith('.ckpt'));
     expect(await checkpoints()).toEqual([]);
@@ -87,8 +87,7 @@ describe('checkpoints', () => {
       await new Promise((r) => setTimeout(r, 50));
     expect((await checkpoints()).length).toBe(1);
     await d.close();
-    const d2 = await Daemon.start({ ...config }, { limits: LIMITS, path: '/nonexistent' });
-    cleanups.push(() => d2.close());
+    const d2 = await restart(config);
     const e = (await (await fetch(`${d2.endpoint}/v1/epochs`)).json()) as { latest: number };
     expect(e.latest).toBe(epoch);
     const v = await fetch(`${d2.endpoint}/v1/snapshots/latest/vertices/1199`);
@@ -107,17 +106,7 @@ describe('analytics over HTTP', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(/\s+/).map(Number));
-    const dir = await tempDir();
-    cleanups.push(dir.remove);
-    const config = serveConfigSchema.parse({
-      dataDir: dir.path,
-      partitions: 2,
-      epochMs: 10,
-      port: 0,
-      analyticsWorkers: 1,
-    });
-    const d = await Daemon.start(config, { limits: LIMITS, path: '/nonexistent' });
-    cleanups.push(() => d.close());
+    const { d } = await startInTempDir({ partitions: 2, analyticsWorkers: 1 });
     const base = d.endpoint;
     const ops = [
       ...vs.map((id) => ({ op: 'upsertVertex', id })),
