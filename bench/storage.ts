@@ -9,7 +9,8 @@
  *    (after 20 warm-up epochs, whose worst seal is reported apart).
  */
 import { PartitionReader, PartitionStore, type Snapshot } from '../src/storage/index.js';
-import { degrees, pullSum, vertexMask, vertexRows } from '../src/storage/kernels.js';
+import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
+import { pullSum } from '../src/storage/pull-kernel.js';
 import { percentile, report, rng } from './report.js';
 
 const BATCH = 50_000;

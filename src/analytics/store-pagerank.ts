@@ -19,7 +19,8 @@
  */
 import { invalid } from '../errors.js';
 import type { GraphSnapshot } from '../storage/graph-snapshot.js';
-import { degrees, pullSum } from '../storage/kernels.js';
+import { degrees } from '../storage/kernels.js';
+import { pullSum } from '../storage/pull-kernel.js';
 import { DEFAULT_PAGERANK_DAMPING, DEFAULT_PAGERANK_ITERATIONS } from './algorithms/pagerank.js';
 import type { Projection } from './projection.js';
 

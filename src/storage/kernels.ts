@@ -12,8 +12,8 @@
  * ghost ids alternate at random, and the branch on the mask mispredicted about half the time:
  * the row list made the P = 2 PageRank pull ~20% faster, scratch/pull-rows.mjs.)
  *
- * The four kernels (pullSum and degrees here, gatherNeighbors and gatherNeighborKeys in
- * gather-kernels.ts) repeat the range walk and the record resolution on purpose. A shared
+ * The four kernels (degrees here, pullSum in pull-kernel.ts, gatherNeighbors and
+ * gatherNeighborKeys in gather-kernels.ts) repeat the range walk and the record resolution on purpose. A shared
  * resolve() helper (returning the count, leaving head and stamps in a scratch array) cost
  * pullSum 3.5-4% in same-process A/Bs in both orders (scratch/pull-ab.mjs), on the loop that
  * bounds the PageRank ratios; pullSum also has its own loop for fresh ranges. Change one
@@ -41,12 +41,10 @@ import {
   RECORDS_PER_BLOCK,
 } from './layout.js';
 import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-read.js';
-import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
 
+/** degrees: a range's counts, kept until the range's sequence lock confirms them. */
 const scratch = new Float64Array(RECORDS_PER_BLOCK);
-/** pullSum: the rows of a fresh range whose records have stamps (summed by stampedSum). */
-const slowRows = new Int32Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
 
 /**
@@ -55,211 +53,16 @@ const version = newVersionOut();
  */
 export function rangeEnd(rows: Uint32Array, k0: number, to: number): number {
   const limit = ((rows[k0] >>> RECORD_BITS) + 1) << RECORD_BITS;
-  let k = k0 + 1;
-  while (k < to && rows[k] < limit) k++;
-  return k;
-}
-
-/**
- * Σ x[u] over the entries alive at epoch e of a record with deletion stamps (u32 view `u`,
- * record at `ro`), in a range no seal changed after e: pullSum's fresh loop leaves these out.
- */
-function stampedSum(a: ArenaViews, u: Uint32Array, ro: number, e: number, x: Float64Array): number {
-  const h = u[ro];
-  const c = u[ro + 1] & COUNT_MASK;
-  const xn = u[ro + 2];
-  const del = xn === 0 ? 0 : a.word(xn + NODE_DEL);
-  if (c === 0) return 0;
-  // A list never crosses an arena chunk: a view that covers its last entry covers it all.
-  const A = a.chunk(h + c - 1);
-  let sum = 0;
-  for (let j = 0, o = h & a.chunkMask; j < c; j++, o++) {
-    const s = del === 0 ? 0 : a.word(del + j);
-    if (s === 0 || s > e) sum += x[A[o]];
+  // Rows are distinct and ascending, so the range holds at most limit - rows[k0] of them:
+  // a binary search over that window (a linear scan read every row once more per kernel).
+  let lo = k0 + 1;
+  let hi = Math.min(to, k0 + (limit - rows[k0]));
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid] < limit) lo = mid + 1;
+    else hi = mid;
   }
-  return sum;
-}
-
-/**
- * out[v] += Σ x[u] over u in v's `dir` list (label -1 = all labels), at the snapshot's epoch,
- * for every row v; with `assign`, out[v] = Σ instead (no fill of out first, no read of it).
- * With dir = 'in' this is the pull step of PageRank.
- *
- * The loop that bounds the PageRank ratios, so it is shaped for speed:
- *  - In a range no seal changed after the epoch, a record without stamps is its own version
- *    at the epoch, and the main loop reads nothing else. A record with stamps is only noted,
- *    and summed after the loop by stampedSum (a call inside the loop cost ~7%). A range
- *    changed after the epoch takes the general loop, with each record's history.
- *  - Sums go into out in place, the values before kept in scratch to put back if a seal
- *    overlapped the range, instead of a second pass over the range's rows.
- *  - A range whose rows are all its local ids (P = 1) is walked without the row list; when
- *    assigning, by a loop with nothing else in it (no value kept for a retry to put back).
- * Together 2-7% faster than the shared resolution on a compacted 1M/10M store, in four
- * same-process A/B runs (scratch/pull-ab.mjs); reads of old epochs are unchanged.
- */
-export function pullSum(
-  snap: Snapshot,
-  dir: 'out' | 'in',
-  labelIdx: number,
-  rows: Uint32Array,
-  x: Float64Array,
-  out: Float64Array,
-  assign = false,
-): void {
-  const a = snap.reader.arena;
-  const e = snap.epoch;
-  const bits = a.chunkBits;
-  const cmask = a.chunkMask;
-  let chunkNo = 0;
-  let A = a.u32[0];
-  // The sums of this table replace out's values: the first table walked, when assigning.
-  let set = assign;
-  for (const table of snap.adjacencyTables(dir, labelIdx)) {
-    const d = tableDir(snap.reader.ctl, table);
-    if (d === 0) continue;
-    const ranges = a.word(d + DIR_CAPACITY);
-    for (let k0 = 0, k1 = 0; k0 < rows.length; k0 = k1) {
-      k1 = rangeEnd(rows, k0, rows.length);
-      const r = rows[k0] >>> RECORD_BITS;
-      if (r >= ranges) {
-        if (set) zeroRows(rows, k0, rows.length, out);
-        break;
-      }
-      const rb = a.word(d + DIR_HEADER + r);
-      if (rb === 0) {
-        if (set) zeroRows(rows, k0, k1, out);
-        continue;
-      }
-      const u = a.chunk(rb + RECORD_BLOCK_WORDS - 1);
-      const base = rb & cmask;
-      const first = r << RECORD_BITS;
-      const v0 = rows[k0];
-      const contiguous = rows[k1 - 1] - v0 === k1 - 1 - k0;
-      for (;;) {
-        const s1 = Atomics.load(u, base + RB_SEQ);
-        if ((s1 & 1) !== 0) continue;
-        const fresh = u[base + RB_MAX_EPOCH] <= e;
-        if (fresh && set && contiguous) {
-          // Fresh, assigning, rows = the range's local ids (PageRank at P = 1): the loop
-          // below without the value kept per row for a retry (a retry redoes the sums), on
-          // purpose a near-copy of it (duplicates reports the pair).
-          let noted = 0;
-          const vEnd = v0 + (k1 - k0);
-          for (
-            let v = v0, ro = base + RB_HEADER + (v0 - first) * REC_STRIDE;
-            v < vEnd;
-            v++, ro += REC_STRIDE
-          ) {
-            const h = u[ro];
-            const cw = u[ro + 1];
-            if ((cw & REC_STAMPED) !== 0) {
-              slowRows[noted++] = v;
-              continue;
-            }
-            if (h >>> bits !== chunkNo) {
-              chunkNo = h >>> bits;
-              A = a.u32[chunkNo];
-            }
-            let o = h & cmask;
-            const end = o + (cw & COUNT_MASK);
-            let sum = 0;
-            for (; o < end; o++) sum += x[A[o]];
-            out[v] = sum;
-          }
-          for (let i = 0; i < noted; i++) {
-            const v = slowRows[i];
-            out[v] = stampedSum(a, u, base + RB_HEADER + (v - first) * REC_STRIDE, e, x);
-          }
-        } else if (fresh) {
-          // Fresh: no record of the range changed after e, so a record without stamps is its
-          // own version at e. Records with stamps are noted and summed after the loop.
-          let noted = 0;
-          for (let k = k0; k < k1; k++) {
-            const v = contiguous ? v0 + (k - k0) : rows[k];
-            const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
-            const h = u[ro];
-            const cw = u[ro + 1];
-            const before = set ? 0 : out[v];
-            scratch[k - k0] = before;
-            if ((cw & REC_STAMPED) !== 0) {
-              slowRows[noted++] = k;
-              continue;
-            }
-            // The chunk's view, looked up again only when the chunk changes (a generic-array
-            // load and a map check per vertex cost ~10% of the scan). Views only grow; any
-            // view taken in this call covers every block reachable at the snapshot's epoch.
-            if (h >>> bits !== chunkNo) {
-              chunkNo = h >>> bits;
-              A = a.u32[chunkNo];
-            }
-            let o = h & cmask;
-            const end = o + (cw & COUNT_MASK);
-            let sum = 0;
-            for (; o < end; o++) sum += x[A[o]];
-            out[v] = before + sum;
-          }
-          for (let i = 0; i < noted; i++) {
-            const k = slowRows[i];
-            const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
-            out[rows[k]] = scratch[k - k0] + stampedSum(a, u, ro, e, x);
-          }
-        } else {
-          // A range changed after e: any record may need its history.
-          for (let k = k0; k < k1; k++) {
-            const v = rows[k];
-            const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
-            let h = u[ro];
-            let c = u[ro + 1] & COUNT_MASK;
-            const xn = u[ro + 2];
-            let del = 0;
-            if (xn !== 0) {
-              if (a.word(xn + NODE_EPOCH) > e) {
-                // History: the version at e is older than the current one.
-                if (walkHistory(a, xn, e, version)) {
-                  h = version[V_HEAD];
-                  c = version[V_COUNT];
-                  del = version[V_DEL];
-                } else c = 0;
-              } else del = a.word(xn + NODE_DEL);
-            }
-            const before = set ? 0 : out[v];
-            scratch[k - k0] = before;
-            if (c === 0) {
-              out[v] = before;
-              continue;
-            }
-            if (h >>> bits !== chunkNo) {
-              chunkNo = h >>> bits;
-              A = a.u32[chunkNo];
-            }
-            let o = h & cmask;
-            const end = o + c;
-            let sum = 0;
-            if (del === 0) {
-              for (; o < end; o++) sum += x[A[o]];
-            } else {
-              for (let j = 0; o < end; o++, j++) {
-                const s = a.word(del + j);
-                if (s === 0 || s > e) sum += x[A[o]];
-              }
-            }
-            out[v] = before + sum;
-          }
-        }
-        // Keep the range only if no seal overlapped it; otherwise put out back (when adding;
-        // assigned sums are simply overwritten) and redo it.
-        if (Atomics.load(u, base + RB_SEQ) === s1) break;
-        if (!set) for (let k = k0; k < k1; k++) out[rows[k]] = scratch[k - k0];
-      }
-    }
-    set = false;
-  }
-  // No table to walk: every sum is 0.
-  if (set) zeroRows(rows, 0, rows.length, out);
-}
-
-function zeroRows(rows: Uint32Array, from: number, to: number, out: Float64Array): void {
-  for (let k = from; k < to; k++) out[rows[k]] = 0;
+  return lo;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PartitionReader } from '../../src/storage/index.js';
-import { degrees, pullSum, vertexRows } from '../../src/storage/kernels.js';
+import { degrees, vertexRows } from '../../src/storage/kernels.js';
+import { pullSum } from '../../src/storage/pull-kernel.js';
 import {
   CTL_DONE,
   edgeHash,

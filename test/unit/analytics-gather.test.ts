@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
 import { gatherNeighborKeys, gatherNeighbors } from '../../src/storage/gather-kernels.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
-import { degrees, pullSum, vertexMask, vertexRows } from '../../src/storage/kernels.js';
+import { degrees, vertexMask, vertexRows } from '../../src/storage/kernels.js';
+import { pullSum } from '../../src/storage/pull-kernel.js';
 import { rng } from '../helpers/rng.js';
 
 const LIMITS = { chunkWords: 1 << 16, maxChunks: 32, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
