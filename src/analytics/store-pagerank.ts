@@ -1,6 +1,6 @@
 /**
  * PageRank over the store itself: the pull step reads every partition's in-adjacency blocks in
- * shared memory (kernels.ts `pullSum`, range by range under the sequence locks) instead of a
+ * shared memory (pull-kernel.ts `pullSum`, range by range under the sequence locks) instead of a
  * CSR copy. Same formula and same results as `pagerank` in algorithms/pagerank.ts (the
  * Graphalytics one, dangling rank spread evenly, fixed iterations).
  *

@@ -151,7 +151,7 @@ function gather(
             } else del = a.word(xn + NODE_DEL);
           }
           if (c === 0) continue;
-          // The chunk's view, fetched again only when the chunk changes (see pullSum, kernels.ts).
+          // The chunk's view, fetched again only when the chunk changes (see pullSum, pull-kernel.ts).
           if (h >>> bits !== chunkNo) {
             chunkNo = h >>> bits;
             A = a.u32[chunkNo];
