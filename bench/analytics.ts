@@ -34,7 +34,7 @@ import { partitionOf } from '../src/model/ids.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import { PartitionReader } from '../src/storage/index.js';
-import { percentile, report, rng, settled } from './report.js';
+import { inTurn, percentile, report, rng, settled } from './report.js';
 
 const PARTITIONS = 2;
 const BATCH_EDGES = 250_000;
@@ -114,13 +114,12 @@ function pagerankRatio(readers: PartitionReader[], epoch: number): Ratio {
     const ratios: number[] = [];
     let maxRelDiff = 0;
     for (let rep = 0; rep < PAIRS; rep++) {
-      // Each pair runs its two arms in turn, the store first in even pairs and second in odd
-      // ones, so neither arm always gets the warmer (or colder) moment.
-      const storeFirst = rep % 2 === 0;
-      const csr = () => timed(() => pagerankSweeps(n, inOffsets, inTargets, invOut, ITERS, 0.85));
-      const b0 = storeFirst ? null : csr();
-      const a = timed(() => store.run(ITERS, 0.85));
-      const b = b0 ?? csr();
+      // The store first in even pairs, second in odd ones.
+      const [a, b] = inTurn(
+        rep % 2 === 0,
+        () => timed(() => store.run(ITERS, 0.85)),
+        () => timed(() => pagerankSweeps(n, inOffsets, inTargets, invOut, ITERS, 0.85)),
+      );
       bestStore = Math.min(bestStore, a.ms);
       ratios.push(a.ms / b.ms);
       for (let v = 0; v < n; v++) {

@@ -1,3 +1,17 @@
+/**
+ * One back-to-back pair for a ratio: runs `a` and `b` in turn, `a` first when `aFirst`, and
+ * returns their results as [a, b]. Callers alternate `aFirst` so that neither arm always gets
+ * the warmer (or colder) moment of this VM.
+ */
+export function inTurn<A, B>(aFirst: boolean, a: () => A, b: () => B): [A, B] {
+  if (aFirst) {
+    const ra = a();
+    return [ra, b()];
+  }
+  const rb = b();
+  return [a(), rb];
+}
+
 /** Shared benchmark output: a printed table and a flat JSON object in bench/results/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

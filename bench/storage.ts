@@ -11,7 +11,7 @@
 import { PartitionReader, PartitionStore, type Snapshot } from '../src/storage/index.js';
 import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
 import { pullSum } from '../src/storage/pull-kernel.js';
-import { percentile, report, rng } from './report.js';
+import { inTurn, percentile, report, rng } from './report.js';
 
 const BATCH = 50_000;
 const UPDATES_PER_EPOCH = 5_000;
@@ -178,10 +178,12 @@ function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: num
   const ratios: number[] = [];
   let maxDiff = 0;
   for (let rep = 0; rep < 9; rep++) {
-    // The store first in even pairs, second in odd ones (neither arm always runs warmer).
-    const b0 = rep % 2 === 0 ? null : pagerank(n, outdeg, iters, csrPull);
-    const a = pagerank(n, outdeg, iters, storePull);
-    const b = b0 ?? pagerank(n, outdeg, iters, csrPull);
+    // The store first in even pairs, second in odd ones.
+    const [a, b] = inTurn(
+      rep % 2 === 0,
+      () => pagerank(n, outdeg, iters, storePull),
+      () => pagerank(n, outdeg, iters, csrPull),
+    );
     bestStore = Math.min(bestStore, a.seconds);
     ratios.push(a.seconds / b.seconds);
     for (let v = 0; v < n; v++) maxDiff = Math.max(maxDiff, Math.abs(a.rank[v] - b.rank[v]));

@@ -111,21 +111,16 @@ export function pullSum(
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         if (u[base + RB_MAX_EPOCH] > e) sumRangeAtEpoch(a, u, base, first, rows, k0, k1, e, set, x, out);
-        else if (set && contiguous) {
-          const ro = base + RB_HEADER + (v0 - first) * REC_STRIDE;
-          const noted = sumRangeTight(a, u, ro, v0, v0 + (k1 - k0), x, out);
+        else if (set) {
+          const noted = contiguous
+            ? sumRangeTight(a, u, base + RB_HEADER + (v0 - first) * REC_STRIDE, v0, v0 + (k1 - k0), x, out)
+            : sumRangeAssign(a, u, base, first, rows, k0, k1, x, out);
           for (let i = 0; i < noted; i++) {
             const v = slowRows[i];
             out[v] = stampedSum(a, u, base + RB_HEADER + (v - first) * REC_STRIDE, e, x);
           }
-        } else if (set) {
-          const noted = sumRangeAssign(a, u, base, first, rows, k0, k1, x, out);
-          for (let i = 0; i < noted; i++) {
-            const v = rows[slowRows[i]];
-            out[v] = stampedSum(a, u, base + RB_HEADER + (v - first) * REC_STRIDE, e, x);
-          }
         } else {
-          const noted = sumRangeFresh(a, u, base, first, rows, k0, k1, set, x, out);
+          const noted = sumRangeFresh(a, u, base, first, rows, k0, k1, x, out);
           for (let i = 0; i < noted; i++) {
             const k = slowRows[i];
             const ro = base + RB_HEADER + (rows[k] - first) * REC_STRIDE;
@@ -186,7 +181,7 @@ function sumRangeTight(
 /**
  * A fresh range, assigning: out[v] = Σ x over v's list for rows[k0 .. k1). No value is kept
  * for a retry (a retry redoes the sums). Rows whose records have stamps go to slowRows (as
- * row positions); returns how many. The loop of sumRangeFresh without its bookkeeping, on
+ * local ids, as in sumRangeTight); returns how many. The loop of sumRangeFresh without its bookkeeping, on
  * purpose (duplicates reports the pair): PageRank's pull, at any P.
  */
 function sumRangeAssign(
@@ -212,7 +207,7 @@ function sumRangeAssign(
     const h = u[ro];
     const cw = u[ro + 1];
     if ((cw & REC_STAMPED) !== 0) {
-      slowRows[noted++] = k;
+      slowRows[noted++] = v;
       continue;
     }
     if (h >>> bits !== chunkNo) {
@@ -230,7 +225,7 @@ function sumRangeAssign(
 
 /**
  * A fresh range (no record changed after the epoch, so a record without stamps is its own
- * version): out[v] (+)= Σ x over v's list for rows[k0 .. k1), the values before kept in
+ * version), adding: out[v] += Σ x over v's list for rows[k0 .. k1), the values before kept in
  * scratch. Rows whose records have stamps go to slowRows (as row positions); returns how many.
  */
 function sumRangeFresh(
@@ -241,7 +236,6 @@ function sumRangeFresh(
   rows: Uint32Array,
   k0: number,
   k1: number,
-  set: boolean,
   x: Float64Array,
   out: Float64Array,
 ): number {
@@ -255,7 +249,7 @@ function sumRangeFresh(
     const ro = base + RB_HEADER + (v - first) * REC_STRIDE;
     const h = u[ro];
     const cw = u[ro + 1];
-    const before = set ? 0 : out[v];
+    const before = out[v];
     scratch[k - k0] = before;
     if ((cw & REC_STAMPED) !== 0) {
       slowRows[noted++] = k;
