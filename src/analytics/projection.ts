@@ -97,7 +97,7 @@ export function project(snap: GraphSnapshot, timings?: ProjectionTimings): Proje
       const s = snap.partition(p);
       const { mask, global } = parts[p];
       for (let lid = 0; lid < mask.length; lid++) {
-        if (mask[lid] !== 0) continue;
+        if (mask[lid] !== 0 || s.reader.ids.isHole(lid)) continue;
         const id = s.externalId(lid);
         const q = partitionOf(id, P);
         if (q === p) continue; // one of ours, deleted before the epoch or created after it

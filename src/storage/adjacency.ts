@@ -22,6 +22,7 @@ import * as compaction from './adjacency-compaction.js';
 import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
 import { BLOOM_MIN, bloomAdd, bloomHas, newBloom } from './bloom.js';
 import type { EdgeColumn } from './edge-columns.js';
+import type { LidMark } from './id-index.js';
 import { NODE_DEL, RECORD_BITS } from './layout.js';
 import {
   AUX_CLASS,
@@ -363,9 +364,9 @@ export class AdjacencyStore {
     return compaction.compactRange(this, r, epoch, pub);
   }
 
-  /** Publish the open epoch; vertices ≥ bornFrom were created in it (no history needed). */
-  seal(epoch: number, versions: VersionQueue, bornFrom: number): number {
-    return this.table.seal(epoch, versions, bornFrom);
+  /** Publish the open epoch; local ids new since `born` were created in it (no history needed). */
+  seal(epoch: number, versions: VersionQueue, born: LidMark): number {
+    return this.table.seal(epoch, versions, born);
   }
 
   /** Bytes of blocks, pools' extents and records (memory accounting). */

@@ -309,7 +309,7 @@ function applyEdgeColumns(
     const od = P === 1 || hashMod(ids.lastHash, P) === p ? 2 : 0;
     own[i] = os | od;
   }
-  const top = ids.count - 1;
+  const top = ids.bound - 1;
   core.ensureLid(top);
   core.ensureStores(L, top);
   // Phase 2: endpoints this partition owns must exist.

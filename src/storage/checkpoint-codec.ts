@@ -8,7 +8,8 @@
  *   header   { t, version, partition, partitions, epoch, sealedAtMs, lids, vertices, edges,
  *              vertexLabels, edgeLabels }  (labels with their typed properties, in id order)
  *   keys     { t, from, nums: Float64Array, strs: [offset, string][] }  external id per local id
- *            (string ids have nums[i] = -1 and appear in strs)
+ *            (string ids have nums[i] = -1 and appear in strs; a local id no id has, a hole
+ *            in an open segment (id-index.ts), has NaN: version 2 on)
  *   vertices { t, lids: Uint32Array, labels: Uint32Array, created: Uint32Array }
  *   vprops   { t, label, prop, lids: Uint32Array, values }  values: Float64Array (float64),
  *            Uint8Array 0/1 (bool), string[] (string), { flat: Float32Array, present:
@@ -28,7 +29,9 @@ import { gatherNeighbors } from './gather-kernels.js';
 import { degrees } from './kernels.js';
 import type { PropOut, Snapshot } from './snapshot.js';
 
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** The version before local-id segments: keys dense, no holes (still restored). */
+export const DENSE_IDS_VERSION = 1;
 const CHUNK = 65536;
 
 export interface CheckpointLabel {
@@ -93,6 +96,10 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
     const nums = new Float64Array(n);
     const strs: [number, string][] = [];
     for (let i = 0; i < n; i++) {
+      if (snap.reader.ids.isHole(from + i)) {
+        nums[i] = Number.NaN;
+        continue;
+      }
       const id = snap.externalId(from + i);
       if (typeof id === 'number') nums[i] = id;
       else {

@@ -11,7 +11,12 @@
 import { EpochgraphError } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import { PROPERTY_TYPES, type PropertySpec, type PropValue } from '../model/schema.js';
-import { CHECKPOINT_VERSION, type CheckpointHeader, type CheckpointLabel } from './checkpoint-codec.js';
+import {
+  CHECKPOINT_VERSION,
+  type CheckpointHeader,
+  type CheckpointLabel,
+  DENSE_IDS_VERSION,
+} from './checkpoint-codec.js';
 import { PartitionStore, type PartitionStoreOptions } from './partition-store.js';
 
 const bad = (why: string) =>
@@ -57,13 +62,15 @@ export async function restoreCheckpoint(
   let count = 0;
   let ended = false;
   let lastOut: { label: string; rows: Uint32Array; counts: Uint32Array; addrs: Uint32Array } | null = null;
+  let keysOpen = true;
   for await (const raw of records) {
     count++;
     if (ended) throw bad('records after the end record');
     if (!isObj(raw) || typeof raw.t !== 'string') throw bad(`record ${count} is not an object with a type`);
     if (header === null) {
       if (raw.t !== 'header') throw bad('the first record is not a header');
-      if (raw.version !== CHECKPOINT_VERSION) throw bad(`unsupported version ${String(raw.version)}`);
+      if (raw.version !== CHECKPOINT_VERSION && raw.version !== DENSE_IDS_VERSION)
+        throw bad(`unsupported version ${String(raw.version)}`);
       for (const k of [
         'partition',
         'partitions',
@@ -93,6 +100,11 @@ export async function restoreCheckpoint(
       continue;
     }
     const s = store as PartitionStore;
+    if (keysOpen && raw.t !== 'keys') {
+      // Every id is in: the open segments follow from where the ids stop.
+      s.finishKeys();
+      keysOpen = false;
+    }
     switch (raw.t) {
       case 'keys': {
         const nums = raw.nums;
@@ -104,9 +116,15 @@ export async function restoreCheckpoint(
             throw bad('keys.strs entry');
           strs.set(e[0], e[1]);
         }
+        const holes = (header as CheckpointHeader).version !== DENSE_IDS_VERSION;
         for (let i = 0; i < nums.length; i++) {
-          const id: ExternalId | undefined = nums[i] === -1 ? strs.get(i) : nums[i];
+          const x = nums[i];
+          // NaN: a local id no id has (a hole in an open segment: id-index.ts).
+          if (Number.isNaN(x) && holes) continue;
+          const id: ExternalId | undefined = x === -1 ? strs.get(i) : x;
           if (id === undefined) throw bad(`keys: missing string id at ${raw.from + i}`);
+          if (typeof id === 'number' && !(Number.isSafeInteger(id) && id >= 0))
+            throw bad(`keys: ${id} at ${raw.from + i} is not an id`);
           s.restoreKey(id, raw.from + i);
         }
         break;
@@ -163,8 +181,11 @@ export async function restoreCheckpoint(
   if (header === null || store === null) throw bad('no header');
   if (!ended) throw bad('missing end record (truncated)');
   const s = store;
+  if (keysOpen) s.finishKeys();
   const info = s.seal(header.sealedAtMs);
   if (info.epoch !== header.epoch) throw bad('epoch mismatch after restore');
+  if (info.lids !== header.lids)
+    throw bad(`header says ${header.lids} local ids, the keys end at ${info.lids}`);
   if (info.vertices !== header.vertices || info.edges !== header.edges) {
     throw bad(
       `counts differ: header says ${header.vertices} vertices / ${header.edges} edges, got ${info.vertices} / ${info.edges}`,

@@ -70,6 +70,13 @@ export class IdIndexViews {
     return this.extKeys;
   }
 
+  /** True for a local id below the bound that no id has (a hole: see id-index.ts). */
+  isHole(lid: number): boolean {
+    if (lid >= this.extKeys.length) this.refresh();
+    const k = this.extKeys[lid];
+    return Number.isNaN(k);
+  }
+
   /** The external id of a local id. */
   externalId(lid: number): ExternalId {
     return this.idOfKey(this.extKeys[lid]);

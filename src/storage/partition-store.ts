@@ -9,6 +9,7 @@ import type { Batch } from '../model/ops.js';
 import type { PropertySpec, PropValue, SchemaView } from '../model/schema.js';
 import type { AdjacencyStore } from './adjacency.js';
 import { type ApplyResult, applyBatch } from './batch-apply.js';
+import type { LidMark } from './id-index.js';
 import {
   CTL_LIDS,
   CTL_OLDEST,
@@ -77,7 +78,8 @@ export class PartitionStore {
   private schemaPtr = 0;
   private compactCursor = 0;
   /** Local ids assigned as of the last seal (later ones are vertices born in the open epoch). */
-  private lidsAtSeal = 0;
+  /** Where id allocation stood at the last seal: ids assigned since are born in the open epoch. */
+  private idsAtSeal: LidMark;
   /** Metadata of sealed epochs still retained (oldest first). */
   readonly epochs: EpochMeta[] = [];
 
@@ -100,6 +102,7 @@ export class PartitionStore {
     }
     const core = new StoreCore(partition, partitions, limits);
     this.core = core;
+    this.idsAtSeal = core.ids.mark();
     core.pub = initial;
     core.open = initial + 1;
     core.ctl[CTL_OLDEST] = initial;
@@ -192,14 +195,14 @@ export class PartitionStore {
     }
     let changedRecords = 0;
     // Local ids assigned since the last seal belong to vertices created in this epoch.
-    const bornFrom = this.lidsAtSeal;
+    const born = this.idsAtSeal;
     for (const L of core.edgeLabels) {
-      changedRecords += L.out.seal(O, core.versions, bornFrom);
-      changedRecords += L.in.seal(O, core.versions, bornFrom);
+      changedRecords += L.out.seal(O, core.versions, born);
+      changedRecords += L.in.seal(O, core.versions, born);
     }
     changedRecords += core.vertices.seal(O, core.versions);
     if (core.schemaDirty) this.publishSchema();
-    Atomics.store(core.ctl, CTL_LIDS, core.ids.count);
+    Atomics.store(core.ctl, CTL_LIDS, core.ids.bound);
     // Release: every record, node, block and schema byte of epoch O is written above; a
     // reader that loads PUBLISHED >= O (acquire) sees all of it.
     Atomics.store(core.ctl, CTL_PUBLISHED, O);
@@ -207,13 +210,13 @@ export class PartitionStore {
     core.pub = O;
     core.open = O + 1;
     core.changed = false;
-    this.lidsAtSeal = core.ids.count;
+    this.idsAtSeal = core.ids.mark();
     const meta: EpochMeta = {
       epoch: O,
       sealedAtMs: nowMs,
       vertices: core.vertices.aliveCount,
       edges: core.edgeCount,
-      lids: core.ids.count,
+      lids: core.ids.bound,
     };
     this.epochs.push(meta);
     return { ...meta, changedRecords, durationMs: performance.now() - t0 };
@@ -274,11 +277,16 @@ export class PartitionStore {
     let ranges = 0;
     for (const s of stores) ranges = Math.max(ranges, s.rangeCount());
     const slots = ranges * stores.length;
+    // While writes flow, the range of the open segment of owned ids takes new vertices' lists
+    // at every epoch: compacting it would rewrite it, and version every record in it, at every
+    // seal (a trickle of new vertices then filled a small arena with version nodes). It waits
+    // for its segment to fill or for a seal without writes (idle compaction).
+    const hot = core.changed ? core.ids.openOwnRange() : -1;
     for (let step = 0; step < slots && total < budget; step++) {
       const k = this.compactCursor++ % Math.max(1, slots);
       const s = stores[k % stores.length];
       const r = Math.floor(k / stores.length);
-      if (r < s.rangeCount() && s.rangeNeedsCompaction(r)) {
+      if (r !== hot && r < s.rangeCount() && s.rangeNeedsCompaction(r)) {
         total += s.compactRange(r, core.open, core.pub) + 1;
         core.changed = true;
       }
@@ -359,6 +367,9 @@ export class PartitionStore {
   }
   restoreKey(id: ExternalId, lid: number): void {
     restore.restoreKey(this.core, id, lid);
+  }
+  finishKeys(): void {
+    this.core.ids.finishRestore();
   }
   restoreVertices(lids: Uint32Array, labels: Uint32Array, created: Uint32Array): void {
     restore.restoreVertices(this.core, lids, labels, created);

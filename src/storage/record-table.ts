@@ -29,6 +29,7 @@
 
 import { EpochgraphError } from '../errors.js';
 import type { Arena } from './arena-allocator.js';
+import type { LidMark } from './id-index.js';
 import {
   CTL_PUBLISHED,
   CTL_TABLE_DIR,
@@ -180,11 +181,11 @@ export class RecordTable {
 
   /**
    * Publish the open epoch's changes of this table: each changed item's record points at the
-   * writer's state and the version it replaces stays reachable for older epochs. Items at or
-   * above `bornFrom` that never had a version (vertices created in this epoch) need no
+   * writer's state and the version it replaces stays reachable for older epochs. Items that
+   * `born` says are new and never had a version (vertices created in this epoch) need no
    * version node: no reader can ask for them at an earlier epoch. Cost: O(changed · log).
    */
-  seal(epoch: number, versions: VersionQueue, bornFrom = Number.POSITIVE_INFINITY): number {
+  seal(epoch: number, versions: VersionQueue, born: LidMark | null = null): number {
     const n = this.dirtyCount;
     if (n === 0) return 0;
     const items = this.groupByBlock(n);
@@ -233,7 +234,14 @@ export class RecordTable {
         w[wi + W_AUX] = aux & ~(AUX_DIRTY | AUX_PRIVATE);
         const del = (aux & AUX_STAMPED) !== 0 ? (this.writerDel.get(item) ?? 0) : 0;
         let x = 0;
-        if (oldX !== 0 || oldHead !== 0 || oldCount !== 0 || del !== 0 || item < bornFrom) {
+        if (
+          oldX !== 0 ||
+          oldHead !== 0 ||
+          oldCount !== 0 ||
+          del !== 0 ||
+          born === null ||
+          !born.isNew(item)
+        ) {
           x = nodes.alloc();
           const nu = v.u32[x >>> v.chunkBits];
           const no = x & v.chunkMask;

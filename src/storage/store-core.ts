@@ -131,8 +131,8 @@ export class StoreCore {
   }
 
   ensureStores(L: EdgeLabel, lid: number): void {
-    if (lid >= L.out.table.capacity) L.out.ensureVertices(Math.max(lid + 1, this.ids.count));
-    if (lid >= L.in.table.capacity) L.in.ensureVertices(Math.max(lid + 1, this.ids.count));
+    if (lid >= L.out.table.capacity) L.out.ensureVertices(Math.max(lid + 1, this.ids.bound));
+    if (lid >= L.in.table.capacity) L.in.ensureVertices(Math.max(lid + 1, this.ids.bound));
   }
 
   writeEdgeProp(p: EdgeProp, addr: number, value: PropValue): void {

@@ -37,9 +37,8 @@ export function restoreSchema(
 }
 
 export function restoreKey(core: StoreCore, id: ExternalId, lid: number): void {
-  const got = core.ids.lookupOrInsert(id);
-  if (got !== lid || !core.ids.created)
-    throw bad(`id ${JSON.stringify(id)} expected at local id ${lid}, got ${got}`);
+  if (!core.ids.restoreAt(id, lid))
+    throw bad(`id ${JSON.stringify(id)} at local id ${lid}: listed twice or out of order`);
 }
 
 export function restoreVertices(
@@ -51,7 +50,7 @@ export function restoreVertices(
   const vt = core.vertices;
   for (let i = 0; i < lids.length; i++) {
     const lid = lids[i];
-    if (lid >= core.ids.count) throw bad(`vertex at unknown local id ${lid}`);
+    if (!core.ids.assigned(lid)) throw bad(`vertex at unknown local id ${lid}`);
     if (labels[i] >= vt.labels.length) throw bad(`vertex ${lid} has unknown label ${labels[i]}`);
     core.ensureLid(lid);
     if (vt.isAlive(lid)) throw bad(`vertex ${lid} listed twice`);
@@ -92,15 +91,15 @@ export function restoreRows(
   if (id === undefined) throw bad(`edge label "${label}" is not in the header`);
   const L = core.edgeLabels[id];
   for (let i = 0; i < nbrs.length; i++)
-    if (nbrs[i] >= core.ids.count) throw bad(`neighbour ${nbrs[i]} is unknown`);
+    if (!core.ids.assigned(nbrs[i])) throw bad(`neighbour ${nbrs[i]} is unknown`);
   let top = 0;
   for (let i = 0; i < rows.length; i++) {
     const v = rows[i];
-    if (v >= core.ids.count || !core.vertices.isAlive(v)) throw bad(`row ${v} is not a vertex`);
+    if (!core.ids.assigned(v) || !core.vertices.isAlive(v)) throw bad(`row ${v} is not a vertex`);
     if (i > 0 && v <= rows[i - 1]) throw bad('rows are not in increasing order');
     top = Math.max(top, v);
   }
-  core.ensureStores(L, Math.max(top, core.ids.count - 1));
+  core.ensureStores(L, Math.max(top, core.ids.bound - 1));
   const store = dir === 'out' ? L.out : L.in;
   const addrs = store.loadRows(rows, counts, nbrs);
   if (dir === 'out') core.edgeCount += nbrs.length;
