@@ -96,9 +96,11 @@ export function project(snap: GraphSnapshot, timings?: ProjectionTimings): Proje
     for (let p = 0; p < P; p++) {
       const s = snap.partition(p);
       const { mask, global } = parts[p];
+      const keys = s.idKeys(mask.length);
       for (let lid = 0; lid < mask.length; lid++) {
-        if (mask[lid] !== 0 || s.reader.ids.isHole(lid)) continue;
-        const id = s.externalId(lid);
+        // Not a ghost: a vertex of this partition, or a hole (NaN key, id-index.ts).
+        if (mask[lid] !== 0 || Number.isNaN(keys[lid])) continue;
+        const id = s.externalIdOfKey(keys[lid]);
         const q = partitionOf(id, P);
         if (q === p) continue; // one of ours, deleted before the epoch or created after it
         // The owner's raw id index: whether the id is a vertex *at this epoch* is what the

@@ -9,7 +9,7 @@
  * other partitions must apply in the same epoch.
  */
 import type { ExternalId } from '../model/ids.js';
-import { hashMod, utf8 } from '../model/ids.js';
+import { utf8 } from '../model/ids.js';
 import {
   type AppliedCounts,
   type Batch,
@@ -291,8 +291,6 @@ function applyEdgeColumns(
   const dl = new Uint32Array(n);
   const own = new Uint8Array(n);
   const ids = core.ids;
-  const P = core.partitions;
-  const p = core.partition;
   const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
   let touched = 0;
   for (let i = 0; i < n; i++) {
@@ -303,10 +301,10 @@ function applyEdgeColumns(
     }
     const s = e.src[i];
     sl[i] = typeof s === 'number' ? ids.intId(s) : ids.stringId(utf8(s));
-    const os = P === 1 || hashMod(ids.lastHash, P) === p ? 1 : 0;
+    const os = ids.ownsHash(ids.lastHash) ? 1 : 0;
     const d = e.dst[i];
     dl[i] = typeof d === 'number' ? ids.intId(d) : ids.stringId(utf8(d));
-    const od = P === 1 || hashMod(ids.lastHash, P) === p ? 2 : 0;
+    const od = ids.ownsHash(ids.lastHash) ? 2 : 0;
     own[i] = os | od;
   }
   const top = ids.bound - 1;

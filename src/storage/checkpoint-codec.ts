@@ -91,16 +91,19 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
   };
   yield header;
   records++;
+  // NaN keys are holes (id-index.ts).
+  const keys = snap.idKeys(meta.lids);
   for (let from = 0; from < meta.lids; from += CHUNK) {
     const n = Math.min(CHUNK, meta.lids - from);
     const nums = new Float64Array(n);
     const strs: [number, string][] = [];
     for (let i = 0; i < n; i++) {
-      if (snap.reader.ids.isHole(from + i)) {
+      const k = keys[from + i];
+      if (Number.isNaN(k)) {
         nums[i] = Number.NaN;
         continue;
       }
-      const id = snap.externalId(from + i);
+      const id = snap.externalIdOfKey(k);
       if (typeof id === 'number') nums[i] = id;
       else {
         nums[i] = -1;

@@ -63,18 +63,12 @@ export class IdIndexViews {
 
   /**
    * The id key column, covering at least local ids below `bound`: keys[lid] ≥ 0 is the
-   * external id itself (an integer id); a negative key marks a string id (use externalId).
+   * external id itself (an integer id); a negative key marks a string id (use externalId);
+   * NaN marks a local id no id has (a hole, id-index.ts).
    */
   keyColumn(bound: number): Float64Array {
     if (this.extKeys.length < bound) this.refresh();
     return this.extKeys;
-  }
-
-  /** True for a local id below the bound that no id has (a hole: see id-index.ts). */
-  isHole(lid: number): boolean {
-    if (lid >= this.extKeys.length) this.refresh();
-    const k = this.extKeys[lid];
-    return Number.isNaN(k);
   }
 
   /** The external id of a local id. */

@@ -36,8 +36,8 @@ import {
   fmix32,
   hashMod,
   highHalf,
+  idHash,
   intIdHash,
-  partitionOf,
   stringIdHash,
   utf8,
 } from '../model/ids.js';
@@ -192,9 +192,7 @@ export class IdIndex {
       i = (x * size * INV_2_32) >>> 0;
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === size) i = 0;
     }
-    const lid = this.nextLid(
-      this.partitions === 1 || hashMod(this.lastHash, this.partitions) === this.partition,
-    );
+    const lid = this.nextLid(this.ownsHash(this.lastHash));
     this.storeKey(lid, num, bytes);
     this.count++;
     if (lid >= this.bound) this.bound = lid + 1;
@@ -226,7 +224,7 @@ export class IdIndex {
     return own ? this.ownNext++ : this.ghostNext++;
   }
 
-  /** Keys of unassigned local ids are NaN (IdIndexViews.isHole). */
+  /** Keys of unassigned local ids are NaN (holes: see the header). */
   private markHoles(from: number, to: number): void {
     const v = this.views;
     if (to * 8 > v.extKeys.byteLength) {
@@ -236,7 +234,10 @@ export class IdIndex {
     v.extKeys.fill(Number.NaN, from, to);
   }
 
-  /** True when an id has local id `lid` (it is below the bound and not a hole). */
+  /**
+   * True when an id has local id `lid` (it is below the bound and not a hole). From the
+   * cursors alone, with no key read: a restore checks every neighbour with it.
+   */
   assigned(lid: number): boolean {
     return (
       lid < this.bound &&
@@ -267,7 +268,7 @@ export class IdIndex {
       this.top = start + SEGMENT;
     }
     // The id's kind of cursor points at lid alone, and the normal insert takes it.
-    if (this.owns(id)) {
+    if (this.ownsHash(idHash(id))) {
       this.ownNext = lid;
       this.ownEnd = lid + 1;
     } else {
@@ -278,8 +279,9 @@ export class IdIndex {
     return got === lid && this.created;
   }
 
-  private owns(id: ExternalId): boolean {
-    return partitionOf(id, this.partitions) === this.partition;
+  /** True when this partition owns the ids of partition hash `h` (idHash, or lastHash). */
+  ownsHash(h: number): boolean {
+    return this.partitions === 1 || hashMod(h, this.partitions) === this.partition;
   }
 
   /**
@@ -295,7 +297,7 @@ export class IdIndex {
     for (let start = this.top - SEGMENT; start >= 0 && !(ownDone && ghostDone); start -= SEGMENT) {
       const k = keys[start];
       if (Number.isNaN(k)) continue;
-      const own = this.owns(this.views.externalId(start));
+      const own = this.ownsHash(idHash(this.views.externalId(start)));
       if (own ? ownDone : ghostDone) continue;
       let next = start + SEGMENT;
       while (next > start && Number.isNaN(keys[next - 1])) next--;

@@ -98,7 +98,8 @@ export class Snapshot {
   /**
    * The id key column for local ids below `bound` (default localIdBound()): keys[lid] ≥ 0 is
    * the integer external id of lid; a negative key marks a string id (read it with
-   * externalId). For kernels that map many local ids at once (CSR export).
+   * externalId); NaN marks a local id no id has (a hole, id-index.ts). For kernels that map
+   * many local ids at once (CSR export).
    */
   idKeys(bound = this.localIdBound()): Float64Array {
     return this.reader.ids.keyColumn(bound);

@@ -76,12 +76,13 @@ describe('local-id segments', () => {
     for (const { epoch, lists } of seen) expect(reader.read(epoch, dump)).toEqual(lists);
     reader.read(undefined, (snap) => {
       const bound = snap.localIdBound();
+      const keys = snap.idKeys(bound);
       let holes = 0;
       let owned = 0;
       for (let start = 0; start < bound; start += SEGMENT) {
         const kinds = new Set<number>();
         for (let lid = start; lid < Math.min(bound, start + SEGMENT); lid++) {
-          if (snap.reader.ids.isHole(lid)) {
+          if (Number.isNaN(keys[lid])) {
             holes++;
             continue;
           }
