@@ -31,6 +31,7 @@ import { buildApp } from '../api/app.js';
 import { Machine } from '../partitions/machine.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
+import { batchFloor } from './batch-floor.js';
 import { BINARY_BODY_SETUP, type Cannon, cannon, check, drain, postAll } from './load-clients.js';
 import { report, rng, settled } from './report.js';
 
@@ -180,6 +181,15 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       ],
     });
     check('batch neighbours', batchCannon);
+    // The same ids in this process, no HTTP: the store against a plain CSR copy (batch-floor.ts).
+    const floorSnap = machine.snapshot(epoch);
+    const floor = await batchFloor(
+      floorSnap,
+      ids,
+      app.epochgraph.limits,
+      quick ? 3 : 9,
+      quick ? 300 : 700,
+    ).finally(() => floorSnap.close());
 
     // --- CSR export, msgpack stream ---------------------------------------------------------
     // autocannon parses every body byte in JavaScript and tops out far below what the server
@@ -241,6 +251,9 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
           ok: batchNeighborIdsPerSec >= 20e6,
         },
         { metric: 'batchNeighborReqPerSec', value: batch.reqPerSec, unit: 'req/s' },
+        { metric: 'batchNeighborInProcessIdsPerSec', value: floor.storeIdsPerSec, unit: 'ids/s' },
+        { metric: 'batchNeighborPlainCsrIdsPerSec', value: floor.floorIdsPerSec, unit: 'ids/s' },
+        { metric: 'batchNeighborStoreVsPlainCsr', value: floor.storeVsFloor, unit: '×' },
         { metric: 'batchNeighborIdsPerAnswer', value: neighborsPerAnswer },
         {
           metric: 'batchNeighborIdsPerSecAutocannon',
