@@ -5,7 +5,8 @@
  * - neighborGetRatio: single-vertex neighbour GET req/s divided by a bare Fastify route's
  *   req/s (same process, same port kind, same load generator, same run; alternated rounds).
  * - batchNeighborIdsPerSec: neighbour ids answered per second by `POST .../neighbors` in
- *   msgpack (typed arrays both ways).
+ *   msgpack (typed arrays both ways); next to it, the same request in process with no HTTP,
+ *   by the store and by a plain CSR copy (batch-floor.ts).
  * - csrExportBytesPerSec: bytes per second of the streamed msgpack CSR export of a partition.
  * - httpIngestEdgesPerSec: edges per second through `POST /v1/batches` in the msgpack
  *   columnar form, each acknowledged only once durable (fsync) and visible.

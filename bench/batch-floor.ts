@@ -4,8 +4,8 @@
  * plain static CSR copy of the same snapshot with an open-addressing id table (what a store
  * with no versions, no partitions and no shared memory would do), in alternating rounds.
  *
- * It says how much of the HTTP figure the store's own reads cost, and what this machine allows
- * at best: the plain copy's ids/s is an upper bound for any answer built in JavaScript here.
+ * It says how much of the HTTP figure the store's own reads cost, and what a plain layout
+ * reaches in JavaScript on this machine (a reference, not a proven bound).
  */
 import { batchNeighborRows, type HeavyReadLimits } from '../api/heavy-reads.js';
 import { project, projectCsr } from '../src/analytics/projection.js';
