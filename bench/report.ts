@@ -1,3 +1,10 @@
+/** Shared benchmark output: a printed table and a flat JSON object in bench/results/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
+
 /**
  * One back-to-back pair for a ratio: runs `a` and `b` in turn, `a` first when `aFirst`, and
  * returns their results as [a, b]. Callers alternate `aFirst` so that neither arm always gets
@@ -11,13 +18,6 @@ export function inTurn<A, B>(aFirst: boolean, a: () => A, b: () => B): [A, B] {
   const rb = b();
   return [a(), rb];
 }
-
-/** Shared benchmark output: a printed table and a flat JSON object in bench/results/. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
 
 export interface Row {
   metric: string;

@@ -61,6 +61,17 @@ const KEY_GROW_STEP = 8 << 20;
 /** Local ids per segment: one record range. */
 const SEGMENT = RECORDS_PER_BLOCK;
 
+/** Whether lid lies in an open segment's unassigned tail: [ownFrom, ownEnd) or [ghostFrom, ghostEnd). */
+function inOpenTails(
+  lid: number,
+  ownFrom: number,
+  ownEnd: number,
+  ghostFrom: number,
+  ghostEnd: number,
+): boolean {
+  return (lid >= ownFrom && lid < ownEnd) || (lid >= ghostFrom && lid < ghostEnd);
+}
+
 /**
  * Where the id index's allocation stood at a seal. A local id assigned since then is "born"
  * (its vertex or ghost is newer than every published epoch): in a segment opened since, or
@@ -77,11 +88,7 @@ export class LidMark {
 
   /** True when `lid` was assigned after the mark. */
   isNew(lid: number): boolean {
-    return (
-      lid >= this.top ||
-      (lid >= this.ownFrom && lid < this.ownEnd) ||
-      (lid >= this.ghostFrom && lid < this.ghostEnd)
-    );
+    return lid >= this.top || inOpenTails(lid, this.ownFrom, this.ownEnd, this.ghostFrom, this.ghostEnd);
   }
 }
 
@@ -239,10 +246,7 @@ export class IdIndex {
    * cursors alone, with no key read: a restore checks every neighbour with it.
    */
   assigned(lid: number): boolean {
-    return (
-      lid < this.bound &&
-      !((lid >= this.ownNext && lid < this.ownEnd) || (lid >= this.ghostNext && lid < this.ghostEnd))
-    );
+    return lid < this.bound && !inOpenTails(lid, this.ownNext, this.ownEnd, this.ghostNext, this.ghostEnd);
   }
 
   /** The record range of the open segment of owned ids, or -1 when it is full. */
@@ -267,14 +271,10 @@ export class IdIndex {
       this.markHoles(this.top, start + SEGMENT);
       this.top = start + SEGMENT;
     }
-    // The id's kind of cursor points at lid alone, and the normal insert takes it.
-    if (this.ownsHash(idHash(id))) {
-      this.ownNext = lid;
-      this.ownEnd = lid + 1;
-    } else {
-      this.ghostNext = lid;
-      this.ghostEnd = lid + 1;
-    }
+    // Both kinds' cursors point at lid alone; the normal insert takes the one of the id's kind
+    // (it hashes the id once; finishRestore sets the real cursors).
+    this.ownNext = this.ghostNext = lid;
+    this.ownEnd = this.ghostEnd = lid + 1;
     const got = this.lookupOrInsert(id);
     return got === lid && this.created;
   }

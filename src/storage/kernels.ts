@@ -13,8 +13,8 @@
  * the row list made the P = 2 PageRank pull ~20% faster, scratch/pull-rows.mjs.)
  *
  * The four kernels (degrees here, pullSum in pull-kernel.ts, gatherNeighbors and
- * gatherNeighborKeys in gather-kernels.ts) repeat the range walk and the record resolution on purpose. A shared
- * resolve() helper (returning the count, leaving head and stamps in a scratch array) cost
+ * gatherNeighborKeys in gather-kernels.ts) repeat the range walk and the record resolution
+ * on purpose. A shared resolve() helper (returning the count, leaving head and stamps in a scratch array) cost
  * pullSum 3.5-4% in same-process A/Bs in both orders (scratch/pull-ab.mjs), on the loop that
  * bounds the PageRank ratios; pullSum also has its own loop for fresh ranges. Change one
  * kernel's resolution, change all four; the tests in analytics-gather and storage-kernels

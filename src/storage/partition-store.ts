@@ -77,7 +77,6 @@ export class PartitionStore {
   private readonly core: StoreCore;
   private schemaPtr = 0;
   private compactCursor = 0;
-  /** Local ids assigned as of the last seal (later ones are vertices born in the open epoch). */
   /** Where id allocation stood at the last seal: ids assigned since are born in the open epoch. */
   private idsAtSeal: LidMark;
   /** Metadata of sealed epochs still retained (oldest first). */

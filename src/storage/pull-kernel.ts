@@ -181,8 +181,8 @@ function sumRangeTight(
 /**
  * A fresh range, assigning: out[v] = Σ x over v's list for rows[k0 .. k1). No value is kept
  * for a retry (a retry redoes the sums). Rows whose records have stamps go to slowRows (as
- * local ids, as in sumRangeTight); returns how many. The loop of sumRangeFresh without its bookkeeping, on
- * purpose (duplicates reports the pair): PageRank's pull, at any P.
+ * local ids, as in sumRangeTight); returns how many. The loop of sumRangeFresh without its
+ * bookkeeping, on purpose (duplicates reports the pair): PageRank's pull, at any P.
  */
 function sumRangeAssign(
   a: ArenaViews,
