@@ -24,6 +24,7 @@ import { gatherNeighborKeys, gatherNeighbors } from '../src/storage/gather-kerne
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
 import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
+import type { ExportPart } from './chunk-buffers.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
@@ -52,6 +53,17 @@ export interface CsrPlan {
   /** Whether every id (rows and neighbours) is an integer, so id columns can be Float64Arrays. */
   readonly intIds: boolean;
   readonly chunkEntries: number;
+  /** Where the plan's and the chunks' Float64Arrays come from (see CsrOptions.alloc). */
+  readonly alloc: (n: number) => Float64Array;
+}
+
+export interface CsrOptions {
+  chunkBytes: number;
+  /**
+   * Float64Arrays of n elements whose contents are unspecified (default: fresh memory). The
+   * msgpack route passes ChunkBuffers.take, and hands chunk buffers back as they are flushed.
+   */
+  alloc?: (n: number) => Float64Array;
 }
 
 /**
@@ -78,7 +90,7 @@ export async function planCsr(
   partition: number,
   direction: 'out' | 'in',
   label: string | undefined,
-  opts: { chunkBytes: number },
+  opts: CsrOptions,
 ): Promise<CsrPlan> {
   const s = snap.partition(partition);
   const idx = label === undefined ? -1 : s.edgeLabelIndex(label);
@@ -87,16 +99,19 @@ export async function planCsr(
   const bound = mask.length;
   const rowLids = vertexRows(s, mask);
   const rows = rowLids.length;
-  const cursor = new Float64Array(bound);
+  const alloc = opts.alloc ?? uninitF64;
+  const cursor = alloc(bound);
   const keys = s.idKeys(bound);
-  if (labelIdx !== null) {
+  // Rows without entries: every row's length is 0 (the degree kernel writes every row's).
+  if (labelIdx === null) cursor.fill(0);
+  else {
     // Row lengths by the degree kernel (O(1) per list without deletions).
     for (let r0 = 0; r0 < rows; r0 += ROW_WINDOW) {
       degrees(s, direction, labelIdx, rowLids, cursor, r0, Math.min(rows, r0 + ROW_WINDOW));
       await nextTurn();
     }
   }
-  const offsets = offsetsOf(rowLids, cursor);
+  const offsets = offsetsOf(rowLids, cursor, alloc);
   const entries = offsets[rows];
   return {
     epoch: snap.epoch,
@@ -112,12 +127,17 @@ export async function planCsr(
     entries,
     intIds: allIntegerKeys(keys, bound),
     chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(entries / MAX_CHUNKS)),
+    alloc,
   };
 }
 
 /** The offsets column: running sums of the rows' lengths (given by local id). */
-function offsetsOf(rowLids: Uint32Array, length: Float64Array): Float64Array {
-  const offsets = uninitF64(rowLids.length + 1);
+function offsetsOf(
+  rowLids: Uint32Array,
+  length: Float64Array,
+  alloc: (n: number) => Float64Array,
+): Float64Array {
+  const offsets = alloc(rowLids.length + 1);
   let total = 0;
   offsets[0] = 0;
   for (let k = 0; k < rowLids.length; k++) {
@@ -231,7 +251,7 @@ async function* idChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
   const { rowLids, rows, snapshot: s } = plan;
   for (let r0 = 0; r0 < rows; r0 += ROW_WINDOW) {
     const r1 = Math.min(rows, r0 + ROW_WINDOW);
-    if (typed) yield gatherKeys(plan.keys, rowLids, r0, r1);
+    if (typed) yield gatherKeys(plan.keys, rowLids, r0, r1, plan.alloc(r1 - r0));
     else {
       const out: ExternalId[] = new Array(r1 - r0);
       for (let k = r0; k < r1; k++) out[k - r0] = s.externalId(rowLids[k]);
@@ -241,8 +261,13 @@ async function* idChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Chunk> {
   }
 }
 
-function gatherKeys(keys: Float64Array, lids: Uint32Array, from: number, to: number): Float64Array {
-  const out = uninitF64(to - from);
+function gatherKeys(
+  keys: Float64Array,
+  lids: Uint32Array,
+  from: number,
+  to: number,
+  out: Float64Array,
+): Float64Array {
   for (let k = from; k < to; k++) out[k - from] = keys[lids[k]];
   return out;
 }
@@ -275,7 +300,7 @@ async function* neighborChunks(plan: CsrPlan, typed: boolean): AsyncGenerator<Ch
       setCursors(cursor, rowLids, offsets, r0, r1);
       let chunk: Chunk;
       if (typed) {
-        const out = uninitF64(n);
+        const out = plan.alloc(n);
         gatherNeighborKeys(s, direction, labelIdx, rowLids, cursor, plan.keys, out, r0, r1);
         chunk = out;
       } else {
@@ -329,25 +354,37 @@ function drift(plan: CsrPlan, got: number): EpochgraphError {
 // ---------------------------------------------------------------------------------------------
 // Encoders
 
-/** The msgpack export as a sequence of buffers (the concatenation is one msgpack map). */
-export async function* msgpackCsr(plan: CsrPlan): AsyncGenerator<Buffer> {
+/** A part made here (a header or packed elements), not a chunk buffer. */
+function made(bytes: Buffer): ExportPart {
+  return { bytes, reusable: false };
+}
+
+/** A chunk buffer from plan.alloc, filled once and sent once. */
+function chunk(a: Float64Array): ExportPart {
+  return { bytes: f64Bytes(a), reusable: true };
+}
+
+/**
+ * The msgpack export as a sequence of parts (the concatenation of their bytes is one msgpack
+ * map). The offsets parts are views of plan.offsets: not reusable until the export is sent.
+ */
+export async function* msgpackCsr(plan: CsrPlan): AsyncGenerator<ExportPart> {
   const l = layoutOf(plan);
   const rows = plan.rows;
-  yield msgpackHead(plan);
-  yield l.idsTyped ? f64Header(rows) : arrayHeader(rows);
+  yield made(msgpackHead(plan));
+  yield made(l.idsTyped ? f64Header(rows) : arrayHeader(rows));
   for await (const c of idChunks(plan, l.idsTyped)) {
-    yield c instanceof Float64Array ? f64Bytes(c) : packedElements(c);
+    yield c instanceof Float64Array ? chunk(c) : made(packedElements(c));
   }
-  yield packMsgpack('offsets') as Buffer;
-  yield l.offsetsTyped ? f64Header(rows + 1) : arrayHeader(rows + 1);
+  yield made(packMsgpack('offsets') as Buffer);
+  yield made(l.offsetsTyped ? f64Header(rows + 1) : arrayHeader(rows + 1));
   for await (const c of offsetChunks(plan)) {
-    yield l.offsetsTyped ? f64Bytes(c) : packedElements(Array.from(c));
+    yield made(l.offsetsTyped ? f64Bytes(c) : packedElements(Array.from(c)));
   }
-  yield packMsgpack('neighbors') as Buffer;
-  yield l.neighborsTyped ? f64Header(plan.entries) : arrayHeader(plan.entries);
+  yield made(packMsgpack('neighbors') as Buffer);
+  yield made(l.neighborsTyped ? f64Header(plan.entries) : arrayHeader(plan.entries));
   for await (const c of neighborChunks(plan, l.neighborsTyped)) {
-    if (c instanceof Float64Array) yield f64Bytes(c);
-    else yield packedElements(c);
+    yield c instanceof Float64Array ? chunk(c) : made(packedElements(c));
   }
 }
 

@@ -4,12 +4,19 @@
  * when Accept asks for JSON only) so a large partition is never copied whole into one buffer.
  * Rows are the partition's vertices; neighbours are external ids (of any partition). In
  * msgpack, offsets is a Float64Array and so are ids and neighbours when every id is an integer.
+ *
+ * The msgpack answer is written to the response directly (reply.hijack), not through a
+ * Readable, so that each chunk buffer can go back to the route's ChunkBuffers once the socket
+ * has its bytes (chunk-buffers.ts). Errors before the first byte still answer in the error
+ * shape; an error after it can only cut the answer short (the socket is destroyed, so the
+ * client sees fewer bytes than Content-Length), and is logged.
  */
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EpochgraphError } from '../../src/errors.js';
+import { ChunkBuffers, writeParts } from '../chunk-buffers.js';
 import { type CsrPlan, jsonCsr, msgpackCsr, msgpackLength, planCsr } from '../csr-export.js';
 import { JSON_TYPE, MSGPACK, sendStream, wantsMsgpack } from '../encoding.js';
 import { openSnapshot } from '../epoch-arg.js';
@@ -21,8 +28,13 @@ function exportAsJson(req: FastifyRequest): boolean {
   return accept.includes('json') && !wantsMsgpack(req);
 }
 
+/** Bytes of chunk buffers the route keeps for reuse between exports. */
+const KEPT_BUFFER_BYTES = 64 * 1024 * 1024;
+
 export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
   const { machine, limits } = app.epochgraph;
+  const buffers = new ChunkBuffers(KEPT_BUFFER_BYTES);
+  const take = (n: number) => buffers.take(n);
 
   app.get(
     '/v1/snapshots/:epoch/partitions/:p/csr',
@@ -66,28 +78,49 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
         );
       }
       const snap = openSnapshot(machine, req.params.epoch, req.query.asOf);
+      const json = exportAsJson(req);
       let plan: CsrPlan;
       try {
         plan = await planCsr(snap, p, req.query.direction, req.query.label, {
           chunkBytes: limits.csrChunkBytes,
+          alloc: json ? undefined : take,
         });
       } catch (err) {
         snap.close();
         throw err;
       }
-      const json = exportAsJson(req);
-      const stream = Readable.from(json ? jsonCsr(plan) : msgpackCsr(plan), { objectMode: false });
-      // The snapshot (a registered reader) lives as long as the stream: closed when it ends,
-      // fails or the client goes away, even if it was never read.
-      stream.once('close', () => snap.close());
       reply.header('x-epoch', String(snap.epoch));
-      if (json) reply.type(JSON_TYPE);
-      else {
-        reply.type(MSGPACK);
-        const length = msgpackLength(plan);
-        if (length !== null) reply.header('content-length', String(length));
+      if (json) {
+        const stream = Readable.from(jsonCsr(plan), { objectMode: false });
+        // The snapshot (a registered reader) lives as long as the stream: closed when it ends,
+        // fails or the client goes away, even if it was never read.
+        stream.once('close', () => snap.close());
+        reply.type(JSON_TYPE);
+        return sendStream(reply, stream);
       }
-      return sendStream(reply, stream);
+      reply.type(MSGPACK);
+      const length = msgpackLength(plan);
+      if (length !== null) reply.header('content-length', String(length));
+      reply.hijack();
+      const res = reply.raw;
+      try {
+        // The headers set on the reply (fastify sends none itself once hijacked).
+        for (const [name, value] of Object.entries(reply.getHeaders())) {
+          if (value !== undefined) res.setHeader(name, value);
+        }
+        res.writeHead(200);
+        if (await writeParts(res, msgpackCsr(plan), buffers)) {
+          // Every byte is flushed, the offsets column's views of plan.offsets included.
+          buffers.give(plan.cursor);
+          buffers.give(plan.offsets);
+        }
+      } catch (err) {
+        req.log.error({ err }, 'CSR export failed after its first byte; the answer is cut short');
+        res.destroy();
+      } finally {
+        snap.close();
+      }
+      return reply;
     },
   );
 };

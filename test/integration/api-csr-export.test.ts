@@ -2,14 +2,19 @@
  * The streamed CSR export and the other heavy reads, on a graph big enough to span many
  * chunks (small chunk and yield settings): the msgpack stream decodes with the project's one
  * Unpackr into typed arrays equal to the snapshot's CSR, with an exact Content-Length; the JSON
- * stream parses to the same; heavy reads give the event loop many turns while they run
- * (counted against the same reads with yields off), and every snapshot is closed afterwards.
+ * stream parses to the same; over a real socket, slow concurrent clients get the same bytes
+ * (chunk buffers are reused between and within exports) and a client that goes away mid-answer
+ * harms nothing; heavy reads give the event loop many turns while they run (counted against
+ * the same reads with yields off), and every snapshot is closed afterwards.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackMsgpack } from '../../src/codec/msgpack.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import { type ApiHarness, body, get, postMsgpack, startApi } from '../helpers/api-harness.js';
-import { activeReaders } from '../helpers/api-readers.js';
+import { activeReaders, settleReaders } from '../helpers/api-readers.js';
 import { rng } from '../helpers/rng.js';
 
 const VERTICES = 6000;
@@ -114,6 +119,83 @@ describe('CSR export', () => {
     expect(b.offsets.length).toBe(b.ids.length + 1);
     expect(b.offsets.every((x) => x === 0)).toBe(true);
     expect(b.neighbors.length).toBe(0);
+  });
+});
+
+describe('CSR export over a real socket', () => {
+  let base: string;
+  beforeAll(async () => {
+    const served = await h.extraApp({ limits: { csrChunkBytes: 8192 } });
+    await served.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`;
+  });
+
+  interface Answer {
+    status: number;
+    length: number;
+    bytes: Buffer;
+  }
+
+  /** GET a path, reading nothing of the answer for `pauseMs` (so the server's writes back up). */
+  function fetchSlowly(path: string, pauseMs: number): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      http
+        .get(`${base}${path}`, { headers: { accept: 'application/msgpack' } }, (res) => {
+          res.pause();
+          const parts: Buffer[] = [];
+          res.on('data', (b: Buffer) => parts.push(b));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              length: Number(res.headers['content-length']),
+              bytes: Buffer.concat(parts),
+            }),
+          );
+          setTimeout(() => res.resume(), pauseMs);
+        })
+        .on('error', reject);
+    });
+  }
+
+  function expectCsr(a: Answer, p: number, direction: 'out' | 'in'): void {
+    expect(a.status).toBe(200);
+    expect(a.bytes.length).toBe(a.length);
+    const b = unpackMsgpack(a.bytes) as { ids: Float64Array; offsets: Float64Array; neighbors: Float64Array };
+    const ref = reference(p, direction);
+    expect(Array.from(b.ids)).toEqual(ref.ids);
+    expect(Array.from(b.offsets)).toEqual(ref.offsets);
+    expect(Array.from(b.neighbors)).toEqual(ref.neighbors);
+  }
+
+  it('gives slow concurrent clients the same bytes as the snapshot CSR', async () => {
+    const asks = [
+      [0, 'out'],
+      [1, 'out'],
+      [0, 'in'],
+      [1, 'in'],
+    ] as const;
+    // Twice: the second round runs on buffers the first one gave back.
+    for (let round = 0; round < 2; round++) {
+      const answers = await Promise.all(
+        asks.map(([p, d], i) =>
+          fetchSlowly(`/v1/snapshots/${epoch}/partitions/${p}/csr?direction=${d}`, 50 + 40 * i),
+        ),
+      );
+      for (const [i, a] of answers.entries()) expectCsr(a, asks[i][0], asks[i][1]);
+    }
+  });
+
+  it('survives a client that goes away mid-answer, and closes its snapshot', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`${base}/v1/snapshots/${epoch}/partitions/0/csr`, (res) => {
+        res.once('data', () => req.destroy());
+      });
+      req.on('close', resolve);
+      req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
+    });
+    expect(await settleReaders(h.machine)).toBe(0);
+    expectCsr(await fetchSlowly(`/v1/snapshots/${epoch}/partitions/0/csr`, 0), 0, 'out');
   });
 });
 
