@@ -102,7 +102,8 @@ export async function planCsr(
   const alloc = opts.alloc ?? uninitF64;
   const cursor = alloc(bound);
   const keys = s.idKeys(bound);
-  // Rows without entries: every row's length is 0 (the degree kernel writes every row's).
+  // An unknown label: every row is empty. Otherwise the degree kernel writes every row's
+  // length, so the (possibly reused) buffer needs no zeroing.
   if (labelIdx === null) cursor.fill(0);
   else {
     // Row lengths by the degree kernel (O(1) per list without deletions).

@@ -69,6 +69,8 @@ describe('CSR export', () => {
         const r = await get(app, `/v1/snapshots/${epoch}/partitions/${p}/csr?direction=${direction}`, true);
         expect(r.statusCode).toBe(200);
         expect(Number(r.headers['content-length'])).toBe(r.rawPayload.length);
+        expect(r.headers['content-type']).toContain('application/msgpack');
+        expect(r.headers['x-epoch']).toBe(String(epoch));
         const b = body<{
           epoch: number;
           partition: number;
