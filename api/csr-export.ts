@@ -24,7 +24,7 @@ import { gatherNeighborKeys, gatherNeighbors } from '../src/storage/gather-kerne
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
 import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
-import type { ExportPart } from './chunk-buffers.js';
+import { type ChunkBuffers, type ExportPart, uninitF64 } from './chunk-buffers.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
@@ -64,15 +64,6 @@ export interface CsrOptions {
    * msgpack route passes ChunkBuffers.take, and hands chunk buffers back as they are flushed.
    */
   alloc?: (n: number) => Float64Array;
-}
-
-/**
- * A Float64Array whose every element the caller writes before use: no zero fill (the export
- * allocates a few bytes per entry per request, and zeroing them was a measurable share).
- */
-function uninitF64(n: number): Float64Array {
-  const b = Buffer.allocUnsafeSlow(n * 8);
-  return new Float64Array(b.buffer, b.byteOffset, n);
 }
 
 /** Most chunks per export: bigger partitions get bigger chunks (see neighborChunks). */
@@ -130,6 +121,15 @@ export async function planCsr(
     chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(entries / MAX_CHUNKS)),
     alloc,
   };
+}
+
+/**
+ * Give the plan's own buffers (cursor, offsets) back to the pool they came from, once the
+ * export's every byte has left: the offsets parts of msgpackCsr are views of plan.offsets.
+ */
+export function releasePlan(plan: CsrPlan, to: ChunkBuffers): void {
+  to.give(plan.cursor);
+  to.give(plan.offsets);
 }
 
 /** The offsets column: running sums of the rows' lengths (given by local id). */

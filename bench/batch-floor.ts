@@ -94,28 +94,35 @@ export async function batchFloor(
   const plain = new PlainCsr(proj.numericIds, g.outOffsets, g.outTargets, ids.length);
   const expected = (await batchNeighborRows(snap, ids, 'out', undefined, limits)).neighbors.length;
   if (plain.rows(ids) !== expected) throw new Error('batch floor: the plain copy answers differently');
+  /** Neighbour ids per second of `answer` repeated for `ms`. */
+  const rate = async (answer: () => unknown): Promise<number> => {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < ms) {
+      await answer();
+      n++;
+    }
+    return (n * expected) / ((performance.now() - t0) / 1000);
+  };
+  const storeArm = () => rate(() => batchNeighborRows(snap, ids, 'out', undefined, limits));
+  const floorArm = () => rate(() => plain.rows(ids));
   const store: number[] = [];
   const floor: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    // Each arm runs for `ms`; the store first in even rounds, second in odd ones.
-    let storeRate = 0;
-    let floorRate = 0;
-    for (const arm of r % 2 === 0 ? ['store', 'floor'] : ['floor', 'store']) {
-      const t0 = performance.now();
-      let n = 0;
-      while (performance.now() - t0 < ms) {
-        if (arm === 'store') await batchNeighborRows(snap, ids, 'out', undefined, limits);
-        else plain.rows(ids);
-        n++;
-      }
-      const rate = (n * expected) / ((performance.now() - t0) / 1000);
-      if (arm === 'store') storeRate = rate;
-      else floorRate = rate;
+    // The store first in even rounds, second in odd ones.
+    let s: number;
+    let f: number;
+    if (r % 2 === 0) {
+      s = await storeArm();
+      f = await floorArm();
+    } else {
+      f = await floorArm();
+      s = await storeArm();
     }
-    store.push(storeRate);
-    floor.push(floorRate);
-    ratios.push(floorRate / storeRate);
+    store.push(s);
+    floor.push(f);
+    ratios.push(f / s);
   }
   return {
     storeIdsPerSec: percentile(store, 50),

@@ -17,7 +17,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EpochgraphError } from '../../src/errors.js';
 import { ChunkBuffers, writeParts } from '../chunk-buffers.js';
-import { type CsrPlan, jsonCsr, msgpackCsr, msgpackLength, planCsr } from '../csr-export.js';
+import { type CsrPlan, jsonCsr, msgpackCsr, msgpackLength, planCsr, releasePlan } from '../csr-export.js';
 import { JSON_TYPE, MSGPACK, sendStream, wantsMsgpack } from '../encoding.js';
 import { openSnapshot } from '../epoch-arg.js';
 import { asOfArg, csrDirection, epochArg, label, snapshotErrors } from '../schemas.js';
@@ -109,11 +109,7 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
           if (value !== undefined) res.setHeader(name, value);
         }
         res.writeHead(200);
-        if (await writeParts(res, msgpackCsr(plan), buffers)) {
-          // Every byte is flushed, the offsets column's views of plan.offsets included.
-          buffers.give(plan.cursor);
-          buffers.give(plan.offsets);
-        }
+        if (await writeParts(res, msgpackCsr(plan), buffers)) releasePlan(plan, buffers);
       } catch (err) {
         req.log.error({ err }, 'CSR export failed after its first byte; the answer is cut short');
         res.destroy();

@@ -63,6 +63,8 @@ export async function restoreCheckpoint(
   let ended = false;
   let lastOut: { label: string; rows: Uint32Array; counts: Uint32Array; addrs: Uint32Array } | null = null;
   let keysOpen = true;
+  /** NaN keys are holes (version 2 on); in a dense (version 1) checkpoint they are errors. */
+  let holes = false;
   for await (const raw of records) {
     count++;
     if (ended) throw bad('records after the end record');
@@ -90,6 +92,7 @@ export async function restoreCheckpoint(
         edgeLabels: checkLabels(raw.edgeLabels, 'header.edgeLabels'),
       };
       if (header.epoch < 1) throw bad('header.epoch must be ≥ 1');
+      holes = header.version !== DENSE_IDS_VERSION;
       store = PartitionStore.create({
         partition: header.partition,
         partitions: header.partitions,
@@ -116,7 +119,6 @@ export async function restoreCheckpoint(
             throw bad('keys.strs entry');
           strs.set(e[0], e[1]);
         }
-        const holes = (header as CheckpointHeader).version !== DENSE_IDS_VERSION;
         for (let i = 0; i < nums.length; i++) {
           const x = nums[i];
           // NaN: a local id no id has (a hole in an open segment: id-index.ts).
