@@ -13,7 +13,7 @@ import { EpochgraphError } from '../errors.js';
 import { type AdjacencyStore, EXACT_CLASS } from './adjacency.js';
 import { BLOOM_MIN } from './bloom.js';
 import { RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
-import { AUX_CLASS, AUX_PRIVATE, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
+import { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
 import { RETIRE_EXTENT } from './retire-queue.js';
 
 /**
@@ -58,8 +58,8 @@ export function loadRows(
       for (let k = 0; k < c; k++) addrs[pos + k] = at + k;
       w[wi + W_HEAD] = at;
       w[wi + W_COUNT] = c;
-      w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | EXACT_CLASS | AUX_PRIVATE;
-      t.markDirty(v);
+      w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | EXACT_CLASS;
+      t.markDirty(v, true);
       adj.liveEntries += c;
       adj.capacityWords += c;
       if (c >= BLOOM_MIN) adj.rebuildBloom(v, c);
@@ -125,12 +125,11 @@ export function compactRange(adj: AdjacencyStore, r: number, epoch: number, pub:
       adj.stampedEntries -= len - live;
       adj.releaseBlock(v, 0, cap, false, stamps, epoch, pub);
     }
-    const dirty = w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED | AUX_PRIVATE);
     adj.capacityWords += live - cap;
     w[wi + W_HEAD] = live > 0 ? start : 0;
     w[wi + W_COUNT] = live;
-    w[wi + W_AUX] = dirty | (live > 0 ? EXACT_CLASS | AUX_PRIVATE : 0);
-    t.markDirty(v);
+    w[wi + W_AUX] = (w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | (live > 0 ? EXACT_CLASS : 0);
+    t.markDirty(v, live > 0);
     if (live >= BLOOM_MIN) adj.rebuildBloom(v, live);
     else adj.blooms.delete(v);
   }

@@ -26,7 +26,6 @@ import type { LidMark } from './id-index.js';
 import { NODE_DEL, RECORD_BITS } from './layout.js';
 import {
   AUX_CLASS,
-  AUX_PRIVATE,
   AUX_STAMPED,
   type RecordTable,
   W_AUX,
@@ -261,7 +260,7 @@ export class AdjacencyStore {
     const oldHead = t.w[wi + W_HEAD];
     const oldLen = t.w[wi + W_COUNT];
     const oldCap = this.capacityOf(v);
-    const oldPrivate = (t.w[wi + W_AUX] & AUX_PRIVATE) !== 0;
+    const oldPrivate = t.isPrivate(v);
     const stamps = this.stampsOf(v);
     const live = stamps === 0 ? oldLen : this.liveCount(v);
     const roomy = this.slackWords() < this.slackBudget;
@@ -293,11 +292,10 @@ export class AdjacencyStore {
       this.rangeStamped[r] = Math.max(0, (this.rangeStamped[r] ?? 0) - (oldLen - live));
     }
     this.releaseBlock(v, oldHead, oldCap, oldPrivate, stamps, epoch, pub);
-    const dirty = t.w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED);
     t.w[wi + W_HEAD] = newHead;
     t.w[wi + W_COUNT] = live;
-    t.w[wi + W_AUX] = dirty | cls | AUX_PRIVATE;
-    t.markDirty(v);
+    t.w[wi + W_AUX] = (t.w[wi + W_AUX] & ~(AUX_CLASS | AUX_STAMPED)) | cls;
+    t.markDirty(v, true);
     if (live + extra >= BLOOM_MIN) this.rebuildBloom(v, 1 << cls);
     else this.blooms.delete(v);
   }

@@ -11,10 +11,16 @@
  *     stamps, and the version it replaced (block, count and node), so versions form a chain
  *     newest first.
  *
- * The writer keeps its own state (writerHead/writerCount) for the open epoch and changes the
- * records readers see only at a seal, for the items that changed (O(changes)). Records are
- * grouped in blocks of 4096 under a sequence lock, so a reader pays two atomic loads per
- * block, not per record, and redoes a block if a seal overlapped it.
+ * The writer keeps its own state (head, count, aux per item, in `w`) for the open epoch and
+ * changes the records readers see only at a seal, for the items that changed (O(changes)).
+ * Records are grouped in blocks of 4096 under a sequence lock, so a reader pays two atomic
+ * loads per block, not per record, and redoes a block if a seal overlapped it.
+ *
+ * The items changed in the open epoch form a sparse set: the dirty log holds each one's item
+ * and a copy of its writer state, taken at every change (markDirty runs after each change,
+ * while the item's writer state is in cache), and the item's W_SLOT names its log entry. So
+ * a seal reads the log in order and misses only on the records it rewrites, not on the
+ * writer state as well, and it clears nothing per item: emptying the log ends the epoch.
  *
  * Memory ordering (JS has no standalone fences, so this relies on Atomics being full barriers
  * for the compiler, and on x86/ARM not reordering dependent or load-load accesses):
@@ -59,26 +65,48 @@ import type { VersionQueue } from './version-queue.js';
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
 const TOUCH_WINDOW = 512;
 
-/** Writer state per item, interleaved so that touching an item is one cache line. */
+/** Writer state per item, interleaved (16 bytes, aligned) so that an item is one cache line. */
 export const W_HEAD = 0;
 export const W_COUNT = 1;
 export const W_AUX = 2;
-export const W_STRIDE = 3;
+/** The item's dirty-log entry; meaningful only while that entry names the item (isDirty). */
+export const W_SLOT = 3;
+export const W_STRIDE = 4;
 /** W_AUX bits: low 7 = owner's size class; then flags. */
 export const AUX_CLASS = 0x7f;
 export const AUX_STAMPED = 0x80;
-export const AUX_DIRTY = 0x100;
-/** The writer's block was written in the open epoch and is not published (free it at once). */
-export const AUX_PRIVATE = 0x200;
+/**
+ * In a dirty-log entry's aux only (never in `w`): the writer's block was written in the open
+ * epoch and is not published (free it at once). Emptying the log at a seal clears it.
+ */
+const AUX_PRIVATE = 0x200;
+/**
+ * W_AUX bits from GEN_SHIFT up: the seal generation in which the item last joined the dirty
+ * log. An item from an older generation is not in the log, which markDirty then learns
+ * without reading the log entry its stale slot names (a random read in a large log).
+ */
+const GEN_SHIFT = 10;
+const GEN_MASK = (1 << (32 - GEN_SHIFT)) - 1;
+const AUX_LOW = (1 << GEN_SHIFT) - 1;
+
+/** Dirty-log entry: the item, then a copy of its writer state. */
+const L_ITEM = 0;
+const L_HEAD = 1;
+const L_COUNT = 2;
+const L_AUX = 3;
+const L_STRIDE = 4;
 
 /** Writer side of one record table. */
 export class RecordTable {
-  /** [head, count, aux] per item: the writer's state for the open epoch. */
+  /** [head, count, aux, slot] per item: the writer's state for the open epoch. */
   w = new Uint32Array(0);
   /** Deletion stamps of the writer's current block, by item (rare, so a map). */
   readonly writerDel = new Map<number, number>();
-  private dirtyList = new Uint32Array(1024);
+  /** The items changed in the open epoch, L_STRIDE words each (see the file comment). */
+  private log = new Uint32Array(1024 * L_STRIDE);
   private dirtyCount = 0;
+  /** The open epoch's generation (see GEN_SHIFT); it moves on when a seal empties the log. */
+  private gen = 1;
   private dir = 0;
   private dirCapacity = 0;
   /** Record blocks allocated (for memory accounting). */
@@ -109,22 +137,55 @@ export class RecordTable {
     this.w = w;
   }
 
-  /** Record that `item` changed in the open epoch (the seal will publish it). */
-  markDirty(item: number): void {
-    const a = item * W_STRIDE + W_AUX;
-    const aux = this.w[a];
-    if ((aux & AUX_DIRTY) !== 0) return;
-    this.w[a] = aux | AUX_DIRTY;
-    if (this.dirtyCount === this.dirtyList.length) {
-      const l = new Uint32Array(this.dirtyList.length * 2);
-      l.set(this.dirtyList);
-      this.dirtyList = l;
-    }
-    this.dirtyList[this.dirtyCount++] = item;
+  /**
+   * Record that `item` changed in the open epoch (the seal will publish it). Call it after
+   * every change of the item's writer state: it copies that state into the dirty log.
+   * `fresh` says whether the writer's block is one written in this epoch (true after a move
+   * to a new block, false after a move to none); left out, that stays as it was.
+   */
+  markDirty(item: number, fresh?: boolean): void {
+    const w = this.w;
+    const wi = item * W_STRIDE;
+    let l = w[wi + W_SLOT] * L_STRIDE;
+    let log = this.log;
+    let priv = 0;
+    if (!this.inLog(w[wi + W_AUX], l, item)) {
+      if (this.dirtyCount * L_STRIDE === log.length) {
+        log = new Uint32Array(log.length * 2);
+        log.set(this.log);
+        this.log = log;
+      }
+      w[wi + W_SLOT] = this.dirtyCount;
+      w[wi + W_AUX] = (w[wi + W_AUX] & AUX_LOW) | (this.gen << GEN_SHIFT);
+      l = this.dirtyCount++ * L_STRIDE;
+      log[l + L_ITEM] = item;
+    } else priv = log[l + L_AUX] & AUX_PRIVATE;
+    if (fresh !== undefined) priv = fresh ? AUX_PRIVATE : 0;
+    log[l + L_HEAD] = w[wi + W_HEAD];
+    log[l + L_COUNT] = w[wi + W_COUNT];
+    log[l + L_AUX] = w[wi + W_AUX] | priv;
   }
 
+  /** Whether `item` changed in the open epoch. */
   isDirty(item: number): boolean {
-    return (this.w[item * W_STRIDE + W_AUX] & AUX_DIRTY) !== 0;
+    const wi = item * W_STRIDE;
+    return this.inLog(this.w[wi + W_AUX], this.w[wi + W_SLOT] * L_STRIDE, item);
+  }
+
+  /** Whether the writer's block of `item` was written in the open epoch (see markDirty). */
+  isPrivate(item: number): boolean {
+    const wi = item * W_STRIDE;
+    const l = this.w[wi + W_SLOT] * L_STRIDE;
+    return this.inLog(this.w[wi + W_AUX], l, item) && (this.log[l + L_AUX] & AUX_PRIVATE) !== 0;
+  }
+
+  /**
+   * Whether the item with writer aux `aux` is in the dirty log at word `l`: it joined in this
+   * generation (else it cannot be, and the log is not read) and the entry names it (the
+   * generation wraps after 2^22 seals, so it alone does not prove it).
+   */
+  private inLog(aux: number, l: number, item: number): boolean {
+    return aux >>> GEN_SHIFT === this.gen && l < this.dirtyCount * L_STRIDE && this.log[l + L_ITEM] === item;
   }
 
   get dirtyItems(): number {
@@ -188,51 +249,47 @@ export class RecordTable {
   seal(epoch: number, versions: VersionQueue, born: LidMark | null = null): number {
     const n = this.dirtyCount;
     if (n === 0) return 0;
-    const items = this.groupByBlock(n);
+    const log = this.groupByBlock(n);
     const v = this.arena.views;
     const nodes = this.arena.nodes;
-    const w = this.w;
     let i = 0;
     let windowEnd = 0;
     while (i < n) {
       if (i === windowEnd) {
-        // Touch the next window's records and writer state ahead of the work, across record
-        // blocks, so their cache and TLB misses overlap (the work loop's body is too long for
-        // the CPU to run ahead by itself, and each block's lock is a full barrier).
+        // Touch the next window's records ahead of the work, across record blocks, so their
+        // cache and TLB misses overlap (the work loop's body is too long for the CPU to run
+        // ahead by itself, and each block's lock is a full barrier).
         windowEnd = Math.min(n, i + TOUCH_WINDOW);
         let tr = -1;
         let tu = v.u32[0];
         let tbase = 0;
         for (let k = i; k < windowEnd; k++) {
-          const item = items[k];
+          const item = log[k * L_STRIDE + L_ITEM];
           if (item >>> RECORD_BITS !== tr) {
             tr = item >>> RECORD_BITS;
             const trb = this.blockFor(item);
             tu = v.u32[trb >>> v.chunkBits];
             tbase = trb & v.chunkMask;
           }
-          this.touched +=
-            tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE] + w[item * W_STRIDE + W_AUX];
+          this.touched += tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE];
         }
       }
-      const r = items[i] >>> RECORD_BITS;
-      const rb = this.blockFor(items[i]);
+      const r = log[i * L_STRIDE + L_ITEM] >>> RECORD_BITS;
+      const rb = this.blockFor(log[i * L_STRIDE + L_ITEM]);
       const u = v.u32[rb >>> v.chunkBits];
       const base = rb & v.chunkMask;
       let runEnd = i;
-      while (runEnd < windowEnd && items[runEnd] >>> RECORD_BITS === r) runEnd++;
+      while (runEnd < windowEnd && log[runEnd * L_STRIDE + L_ITEM] >>> RECORD_BITS === r) runEnd++;
       // Odd: readers of this block retry until the matching even store below.
       Atomics.add(u, base + RB_SEQ, 1);
       for (; i < runEnd; i++) {
-        const item = items[i];
+        const l = i * L_STRIDE;
+        const item = log[l + L_ITEM];
         const ro = base + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
-        const wi = item * W_STRIDE;
         const oldHead = u[ro + REC_HEAD];
         const oldCount = u[ro + REC_COUNT];
         const oldX = u[ro + REC_X];
-        const aux = w[wi + W_AUX];
-        w[wi + W_AUX] = aux & ~(AUX_DIRTY | AUX_PRIVATE);
-        const del = (aux & AUX_STAMPED) !== 0 ? (this.writerDel.get(item) ?? 0) : 0;
+        const del = (log[l + L_AUX] & AUX_STAMPED) !== 0 ? (this.writerDel.get(item) ?? 0) : 0;
         let x = 0;
         if (
           oldX !== 0 ||
@@ -252,8 +309,8 @@ export class RecordTable {
           nu[no + NODE_PREV] = oldX;
           versions.push(epoch, this.id, item, x);
         }
-        u[ro + REC_HEAD] = w[wi + W_HEAD];
-        u[ro + REC_COUNT] = w[wi + W_COUNT] | (del !== 0 ? REC_STAMPED : 0);
+        u[ro + REC_HEAD] = log[l + L_HEAD];
+        u[ro + REC_COUNT] = log[l + L_COUNT] | (del !== 0 ? REC_STAMPED : 0);
         u[ro + REC_X] = x;
       }
       u[base + RB_MAX_EPOCH] = epoch;
@@ -261,26 +318,36 @@ export class RecordTable {
       Atomics.add(u, base + RB_SEQ, 1);
     }
     this.dirtyCount = 0;
+    this.gen = (this.gen + 1) & GEN_MASK;
     return n;
   }
 
-  private sorted = new Uint32Array(1024);
+  private sorted = new Uint32Array(1024 * L_STRIDE);
 
   /**
-   * Dirty items grouped by record block (a counting sort on the block), so the seal takes a
-   * block's sequence lock once per touch window. Within a block the order is the order of change: sorting it
-   * too (a bitmap pass) cost more in small seals than it saved in bulk ones.
+   * The dirty log's entries grouped by record block (a counting sort on the block), so the
+   * seal takes a block's sequence lock once per touch window. Within a block the order is the
+   * order of change: sorting it too (a bitmap pass) cost more in small seals than it saved in
+   * bulk ones.
    */
   private groupByBlock(n: number): Uint32Array {
-    const list = this.dirtyList;
+    const log = this.log;
     const blocks = (this.capacity >>> RECORD_BITS) + 1;
     const counts = new Uint32Array(blocks + 1);
-    for (let i = 0; i < n; i++) counts[(list[i] >>> RECORD_BITS) + 1]++;
+    for (let l = 0; l < n * L_STRIDE; l += L_STRIDE) counts[(log[l + L_ITEM] >>> RECORD_BITS) + 1]++;
     for (let b = 0; b < blocks; b++) counts[b + 1] += counts[b];
-    if (this.sorted.length < n) this.sorted = new Uint32Array(Math.max(n, this.sorted.length * 2));
+    if (this.sorted.length < n * L_STRIDE) {
+      this.sorted = new Uint32Array(Math.max(n * L_STRIDE, this.sorted.length * 2));
+    }
     const out = this.sorted;
-    for (let i = 0; i < n; i++) out[counts[list[i] >>> RECORD_BITS]++] = list[i];
-    return out.subarray(0, n);
+    for (let l = 0; l < n * L_STRIDE; l += L_STRIDE) {
+      const o = counts[log[l + L_ITEM] >>> RECORD_BITS]++ * L_STRIDE;
+      out[o + L_ITEM] = log[l + L_ITEM];
+      out[o + L_HEAD] = log[l + L_HEAD];
+      out[o + L_COUNT] = log[l + L_COUNT];
+      out[o + L_AUX] = log[l + L_AUX];
+    }
+    return out;
   }
 
   /**

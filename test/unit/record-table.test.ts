@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { RB_HEADER, REC_COUNT, REC_HEAD, REC_STRIDE, RECORD_MASK } from '../../src/storage/layout.js';
+import { W_COUNT, W_HEAD, W_STRIDE } from '../../src/storage/record-table.js';
+import { resolveLimits } from '../../src/storage/shared-pool.js';
+import { StoreCore } from '../../src/storage/store-core.js';
+
+const small = { chunkWords: 1 << 16, maxChunks: 8, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
+
+/** A record table on its own arena, and the record readers see for an item. */
+function table() {
+  const core = new StoreCore(0, 1, resolveLimits(small));
+  const t = core.registry.create();
+  t.ensureItems(10_000);
+  const record = (item: number): [number, number] => {
+    const rb = t.blockFor(item);
+    const v = core.arena.views;
+    const ro = rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE;
+    return [v.word(ro + REC_HEAD), v.word(ro + REC_COUNT)];
+  };
+  const set = (item: number, head: number, count: number, fresh?: boolean) => {
+    t.w[item * W_STRIDE + W_HEAD] = head;
+    t.w[item * W_STRIDE + W_COUNT] = count;
+    t.markDirty(item, fresh);
+  };
+  return { core, t, record, set };
+}
+
+describe('record table dirty log', () => {
+  it('publishes the last state an item had in the epoch, and forgets the epoch at the seal', () => {
+    const { core, t, record, set } = table();
+    set(7, 100, 1);
+    set(9000, 300, 1, true);
+    set(7, 200, 2);
+    expect(t.dirtyItems).toBe(2);
+    expect(t.isDirty(7) && t.isDirty(9000) && !t.isDirty(8)).toBe(true);
+    expect(t.isPrivate(9000) && !t.isPrivate(7)).toBe(true);
+    expect(t.seal(1, core.versions)).toBe(2);
+    expect(record(7)).toEqual([200, 2]);
+    expect(record(9000)).toEqual([300, 1]);
+    expect(t.isDirty(7) || t.isDirty(9000) || t.isPrivate(9000)).toBe(false);
+    // A change in the next epoch that does not move the block: not private any more.
+    set(9000, 300, 2);
+    expect(t.isDirty(9000) && !t.isPrivate(9000)).toBe(true);
+    expect(t.isDirty(7)).toBe(false);
+  });
+
+  it('stays exact when the seal generation wraps around', () => {
+    const { core, t, record, set } = table();
+    // The generation is 22 bits: start just below the wrap.
+    (t as unknown as { gen: number }).gen = (1 << 22) - 2;
+    for (let e = 1; e <= 4; e++) {
+      // Items dirty in the previous epoch keep stale slots and generations: none is dirty now.
+      for (let item = 0; item < 50; item++) expect(t.isDirty(item)).toBe(false);
+      for (let item = e % 2; item < 50; item += 2) set(item, 1000 * e + item, e);
+      expect(t.dirtyItems).toBe(25);
+      // Neither last epoch's items nor items never changed (generation 0 in their writer
+      // state, which is the current generation once it wraps) are dirty.
+      for (let item = 1 - (e % 2); item < 60; item += item < 50 ? 2 : 1) expect(t.isDirty(item)).toBe(false);
+      t.seal(e, core.versions);
+      expect(record(e % 2)).toEqual([1000 * e + (e % 2), e]);
+    }
+  });
+});
