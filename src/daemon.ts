@@ -219,6 +219,8 @@ export class Daemon {
       const pool = new AnalyticsService({
         descriptors: m.descriptors(),
         poolSize: config.analyticsWorkers,
+        // Run metrics go to the app's registry, which /metrics serves.
+        registry: server.epochgraph.metrics.registry,
         // Each run keeps its epoch pinned from admission to completion.
         pinEpoch: (e: number, ttlMs: number) => {
           const p = m.pin(e, ttlMs);

@@ -51,6 +51,16 @@ describe('daemon over HTTP', () => {
     const r = await fetch(`${base}/v1/snapshots/${epoch}/vertices/1/neighbors`);
     expect(r.headers.get('x-epoch')).toBe(String(epoch));
     expect(((await r.json()) as { neighbors: unknown[] }).neighbors).toEqual([2, 'b']);
+    // An analytics run shows in the daemon's /metrics (the pool reports to the app's registry).
+    const run = await fetch(`${base}/v1/snapshots/${epoch}/algorithms/wcc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(run.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/epochgraph_analytics_runs_finished_total\{algorithm="wcc",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/epochgraph_analytics_runs_active 0/);
     await d.close();
     await expect(fetch(`${base}/v1/health`)).rejects.toThrow();
     const d2 = await restart(config);
