@@ -12,9 +12,13 @@
 import { EpochgraphError } from '../errors.js';
 import { type AdjacencyStore, EXACT_CLASS } from './adjacency.js';
 import { BLOOM_MIN } from './bloom.js';
-import { RECORD_BITS, RECORDS_PER_BLOCK } from './layout.js';
-import { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
+import * as layout from './layout.js';
+import * as recordTable from './record-table.js';
 import { RETIRE_EXTENT } from './retire-queue.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { RECORD_BITS, RECORDS_PER_BLOCK } = layout;
+const { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } = recordTable;
 
 /**
  * Bulk-load rows (increasing vertex order) into vertices that have no list yet, one exact

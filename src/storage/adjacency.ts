@@ -23,18 +23,15 @@ import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
 import { BLOOM_MIN, bloomAdd, bloomHas, newBloom } from './bloom.js';
 import type { EdgeColumn } from './edge-columns.js';
 import type { LidMark } from './id-index.js';
-import { NODE_DEL, RECORD_BITS } from './layout.js';
-import {
-  AUX_CLASS,
-  AUX_STAMPED,
-  type RecordTable,
-  W_AUX,
-  W_COUNT,
-  W_HEAD,
-  W_STRIDE,
-} from './record-table.js';
+import * as layout from './layout.js';
+import type { RecordTable } from './record-table.js';
+import * as recordTable from './record-table.js';
 import { RETIRE_BLOCK } from './retire-queue.js';
 import type { VersionQueue } from './version-queue.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { NODE_DEL, RECORD_BITS } = layout;
+const { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } = recordTable;
 
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
 export const EXACT_CLASS = 127;

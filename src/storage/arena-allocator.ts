@@ -14,10 +14,13 @@
  *   unlinked has finished (grace).
  */
 import { EpochgraphError } from '../errors.js';
-import { CTL_CHUNKS_USED } from './layout.js';
+import * as layout from './layout.js';
 import { NodePool } from './node-pool.js';
 import { RETIRE_BLOCK, RETIRE_EXTENT, RetireQueue } from './retire-queue.js';
 import { type ArenaViews, growSlot } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CTL_CHUNKS_USED } = layout;
 
 /** Words reserved at the start of chunk 0, so that address 0 can mean null. */
 const ARENA_RESERVED = 16;

@@ -26,8 +26,11 @@ import {
   type PropValue,
   SchemaModel,
 } from '../model/schema.js';
-import { W_COUNT, W_STRIDE } from './record-table.js';
+import * as recordTable from './record-table.js';
 import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { W_COUNT, W_STRIDE } = recordTable;
 
 /** Edges per group in the bulk path's touch-then-work loops (a power of two). */
 const BULK_GROUP = 128;

@@ -13,18 +13,13 @@
  * decide; a touch reads only addresses inside this reader's views.
  */
 import type { ExternalId } from '../model/ids.js';
-import {
-  CORE_LABEL,
-  CORE_WIDTH,
-  PAGE_BITS,
-  PAGE_MASK,
-  RB_HEADER,
-  REC_STRIDE,
-  RECORD_MASK,
-} from './layout.js';
+import * as layout from './layout.js';
 import { recordBlock, tableDir } from './record-read.js';
 import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CORE_LABEL, CORE_WIDTH, PAGE_BITS, PAGE_MASK, RB_HEADER, REC_STRIDE, RECORD_MASK } = layout;
 
 let tseg = new Int32Array(0);
 let tslot = new Int32Array(0);

@@ -7,12 +7,19 @@
  * is immutable and is retired when the value that references it is overwritten.
  */
 import { type Arena, type BlockPool, sizeClass } from './arena-allocator.js';
-import { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } from './layout.js';
-import { newVersionOut, readRecord, recordBlock, tableDir, V_HEAD } from './record-read.js';
-import { type RecordTable, W_COUNT, W_HEAD, W_STRIDE } from './record-table.js';
+import * as layout from './layout.js';
+import * as recordRead from './record-read.js';
+import { newVersionOut, readRecord, recordBlock, tableDir } from './record-read.js';
+import type { RecordTable } from './record-table.js';
+import * as recordTable from './record-table.js';
 import { RETIRE_BLOCK } from './retire-queue.js';
 import type { ArenaViews } from './shared-pool.js';
 import type { VersionQueue } from './version-queue.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { PAGE_BITS, PAGE_ITEMS, PAGE_MASK } = layout;
+const { V_HEAD } = recordRead;
+const { W_COUNT, W_HEAD, W_STRIDE } = recordTable;
 
 export const COLUMN_KINDS = ['f64', 'u32'] as const;
 export type ColumnKind = (typeof COLUMN_KINDS)[number];

@@ -11,8 +11,11 @@
  * new entry, so old epochs keep their values without copies.
  */
 import { EpochgraphError } from '../errors.js';
-import { CTL_ECOL_DIR, ECOL_CHUNKS_MAX } from './layout.js';
+import * as layout from './layout.js';
 import { type ArenaViews, ColumnChunkViews, growSlot, type StoreDescriptor } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CTL_ECOL_DIR, ECOL_CHUNKS_MAX } = layout;
 
 const COLUMN_GROW_STEP = 32 << 20;
 export const EDGE_COLUMN_KINDS = ['f64', 'u32'] as const;

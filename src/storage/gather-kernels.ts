@@ -7,7 +7,13 @@
  */
 
 import { rangeEnd } from './kernels.js';
-import {
+import * as layout from './layout.js';
+import * as recordRead from './record-read.js';
+import { newVersionOut, tableDir, walkHistory } from './record-read.js';
+import type { Snapshot } from './snapshot.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   COUNT_MASK,
   DIR_CAPACITY,
   DIR_HEADER,
@@ -21,9 +27,8 @@ import {
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
   RECORDS_PER_BLOCK,
-} from './layout.js';
-import { newVersionOut, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-read.js';
-import type { Snapshot } from './snapshot.js';
+} = layout;
+const { V_COUNT, V_DEL, V_HEAD } = recordRead;
 
 const version = newVersionOut();
 const cursorSave = new Float64Array(RECORDS_PER_BLOCK);

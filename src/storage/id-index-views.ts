@@ -8,8 +8,12 @@
  */
 import { EpochgraphError } from '../errors.js';
 import { type ExternalId, fmix32, highHalf, intIdHash, stringIdHash, utf8 } from '../model/ids.js';
-import { ID_EXACT, ID_LID_MASK, SEG_HEADER, SEG_SEQ, SEG_SIZE, type StoreLimits } from './layout.js';
+import type { StoreLimits } from './layout.js';
+import * as layout from './layout.js';
 import type { StoreDescriptor } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { ID_EXACT, ID_LID_MASK, SEG_HEADER, SEG_SEQ, SEG_SIZE } = layout;
 
 /** Mixed into an id's hash before the hash picks a segment and a slot (writer and readers alike). */
 export const INDEX_MIX = 0x2545f491;

@@ -41,18 +41,15 @@ import {
   stringIdHash,
   utf8,
 } from '../model/ids.js';
-import { IdIndexViews, INDEX_MIX, INV_2_32 } from './id-index-views.js';
-import {
-  ID_EXACT,
-  ID_LID_MASK,
-  RECORD_BITS,
-  RECORDS_PER_BLOCK,
-  SEG_COUNT,
-  SEG_HEADER,
-  SEG_SEQ,
-  SEG_SIZE,
-} from './layout.js';
+import * as idIndexViews from './id-index-views.js';
+import { IdIndexViews } from './id-index-views.js';
+import * as layout from './layout.js';
 import { growSlot, type StoreDescriptor } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { INDEX_MIX, INV_2_32 } = idIndexViews;
+const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
+  layout;
 
 const INITIAL_SEGMENT_SLOTS = 64;
 const MAX_LOAD = 0.8;

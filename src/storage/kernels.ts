@@ -21,7 +21,13 @@
  * analytics-gather and storage-kernels compare each of them with per-vertex reads, and the
  * concurrency test checks pullSum and degrees against them while a writer seals.
  */
-import {
+import * as layout from './layout.js';
+import * as recordRead from './record-read.js';
+import { newVersionOut, readRecord, tableDir, walkHistory } from './record-read.js';
+import type { Snapshot } from './snapshot.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   CORE_LABEL,
   CORE_WIDTH,
   COUNT_MASK,
@@ -39,9 +45,8 @@ import {
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
   RECORDS_PER_BLOCK,
-} from './layout.js';
-import { newVersionOut, readRecord, tableDir, V_COUNT, V_DEL, V_HEAD, walkHistory } from './record-read.js';
-import type { Snapshot } from './snapshot.js';
+} = layout;
+const { V_COUNT, V_DEL, V_HEAD } = recordRead;
 
 /** degrees: a range's counts, kept until the range's sequence lock confirms them. */
 const scratch = new Float64Array(RECORDS_PER_BLOCK);

@@ -16,7 +16,10 @@
  * scratch/free-micro.mjs.)
  */
 import type { Arena } from './arena-allocator.js';
-import { NODE_WORDS } from './layout.js';
+import * as layout from './layout.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { NODE_WORDS } = layout;
 
 /** Nodes per extent; a multiple of 32 × 32, so extents own whole summary words. */
 const PER_EXTENT = 8192;

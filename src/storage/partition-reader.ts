@@ -7,11 +7,14 @@
 import { threadId } from 'node:worker_threads';
 import { ColumnReader, readString } from './columns.js';
 import { IdIndexViews } from './id-index-views.js';
-import { CORE_WIDTH, CTL_OLDEST, CTL_PUBLISHED, CTL_SCHEMA_PTR } from './layout.js';
+import * as layout from './layout.js';
 import { type PublishedSchema, parsePublishedSchema } from './published-schema.js';
 import { beginRead, endRead } from './reader-registry.js';
 import { ArenaViews, ColumnChunkViews, checkDescriptor, type StoreDescriptor } from './shared-pool.js';
 import { Snapshot } from './snapshot.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CORE_WIDTH, CTL_OLDEST, CTL_PUBLISHED, CTL_SCHEMA_PTR } = layout;
 
 export class PartitionReader {
   readonly descriptor: StoreDescriptor;

@@ -10,21 +10,17 @@ import type { PropertySpec, PropValue, SchemaView } from '../model/schema.js';
 import type { AdjacencyStore } from './adjacency.js';
 import { type ApplyResult, applyBatch } from './batch-apply.js';
 import type { LidMark } from './id-index.js';
-import {
-  CTL_LIDS,
-  CTL_OLDEST,
-  CTL_PUBLISHED,
-  CTL_SCHEMA_PTR,
-  CTL_SEALS,
-  NODE_WORDS,
-  type StoreLimits,
-} from './layout.js';
+import type { StoreLimits } from './layout.js';
+import * as layout from './layout.js';
 import type { PublishedSchema } from './published-schema.js';
 import { scanReaders } from './reader-registry.js';
 import type { StoreDescriptor } from './shared-pool.js';
 import { resolveLimits } from './shared-pool.js';
 import { StoreCore } from './store-core.js';
 import * as restore from './store-restore.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CTL_LIDS, CTL_OLDEST, CTL_PUBLISHED, CTL_SCHEMA_PTR, CTL_SEALS, NODE_WORDS } = layout;
 
 export type { ApplyResult } from './batch-apply.js';
 

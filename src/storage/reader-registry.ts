@@ -16,7 +16,10 @@
  * of OLDEST comes after the writer's store (so the reader sees the new floor and refuses).
  */
 import { EpochgraphError, epochGone, epochNotFound } from '../errors.js';
-import {
+import * as layout from './layout.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   CTL_OLDEST,
   CTL_PUBLISHED,
   CTL_REGISTRY,
@@ -25,7 +28,7 @@ import {
   REG_START,
   REGISTRY_SLOTS,
   REGISTRY_STRIDE,
-} from './layout.js';
+} = layout;
 
 let nextHint = 0;
 

@@ -4,7 +4,11 @@
  * version of an item visible at an epoch, lock-free, from any thread.
  */
 import { EpochgraphError } from '../errors.js';
-import {
+import * as layout from './layout.js';
+import type { ArenaViews } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   COUNT_MASK,
   CTL_TABLE_DIR,
   DIR_CAPACITY,
@@ -24,8 +28,7 @@ import {
   REC_X,
   RECORD_BITS,
   RECORD_MASK,
-} from './layout.js';
-import type { ArenaViews } from './shared-pool.js';
+} = layout;
 
 const SPIN_LIMIT = 50_000_000;
 

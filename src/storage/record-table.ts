@@ -36,7 +36,12 @@
 import { EpochgraphError } from '../errors.js';
 import type { Arena } from './arena-allocator.js';
 import type { LidMark } from './id-index.js';
-import {
+import * as layout from './layout.js';
+import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
+import type { VersionQueue } from './version-queue.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   CTL_PUBLISHED,
   CTL_TABLE_DIR,
   DIR_CAPACITY,
@@ -58,9 +63,7 @@ import {
   RECORD_BLOCK_WORDS,
   RECORD_MASK,
   TABLES_MAX,
-} from './layout.js';
-import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
-import type { VersionQueue } from './version-queue.js';
+} = layout;
 
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
 const TOUCH_WINDOW = 512;

@@ -7,8 +7,11 @@
  * the published epoch and then refreshes its views sees every byte it may need.
  */
 import { EpochgraphError, invalid } from '../errors.js';
-import {
-  arenaBase,
+import * as layout from './layout.js';
+import { arenaBase, columnBase, type StoreLimits } from './layout.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const {
   CTL_CHUNKS_USED,
   CTL_ECOL_DIR,
   CTL_END,
@@ -17,14 +20,12 @@ import {
   CTL_PARTITIONS,
   CTL_VERSION,
   CTL_WORDS,
-  columnBase,
   DEFAULT_LIMITS,
   ECOL_CHUNKS_MAX,
   ECOL_MAX,
   STORE_MAGIC,
   STORE_VERSION,
-  type StoreLimits,
-} from './layout.js';
+} = layout;
 
 /** Everything a thread needs to read a partition: post it once; it never changes. */
 export interface StoreDescriptor {

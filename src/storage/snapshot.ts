@@ -8,11 +8,16 @@ import { EpochgraphError } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import { readString, readVector } from './columns.js';
 import { decodeF64 } from './edge-columns.js';
-import { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH, CTL_LIDS, RECORD_BITS } from './layout.js';
+import * as layout from './layout.js';
 import type { PartitionReader } from './partition-reader.js';
 import type { PublishedSchema } from './published-schema.js';
 import { endRead } from './reader-registry.js';
-import { newVersionOut, readRecord, recordBlock, tableDir, V_COUNT, V_DEL, V_HEAD } from './record-read.js';
+import * as recordRead from './record-read.js';
+import { newVersionOut, readRecord, recordBlock, tableDir } from './record-read.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH, CTL_LIDS, RECORD_BITS } = layout;
+const { V_COUNT, V_DEL, V_HEAD } = recordRead;
 
 export const DIRECTIONS = ['out', 'in', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];

@@ -12,11 +12,15 @@ import { Arena, type BlockPool } from './arena-allocator.js';
 import { BlobStore, readString, readVector } from './columns.js';
 import { EdgeColumn } from './edge-columns.js';
 import { IdIndex } from './id-index.js';
-import { columnBase, ECOL_MAX, type StoreLimits } from './layout.js';
+import * as layout from './layout.js';
+import { columnBase, type StoreLimits } from './layout.js';
 import { TableRegistry } from './record-table.js';
 import { ArenaViews, createDescriptor, type StoreDescriptor } from './shared-pool.js';
 import { VersionQueue } from './version-queue.js';
 import { VertexTable } from './vertex-table.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { ECOL_MAX } = layout;
 
 export interface EdgeProp {
   readonly spec: PropertySpec;

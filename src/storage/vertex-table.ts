@@ -9,9 +9,12 @@
 import type { PropertySpec, Props, PropValue } from '../model/schema.js';
 import type { Arena, BlockPool } from './arena-allocator.js';
 import { type BlobStore, PageColumn } from './columns.js';
-import { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH } from './layout.js';
+import * as layout from './layout.js';
 import type { TableRegistry } from './record-table.js';
 import type { VersionQueue } from './version-queue.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH } = layout;
 
 export interface VertexProp {
   readonly spec: PropertySpec;
