@@ -15,14 +15,14 @@
  *   [columnBase, poolSize)              edge-property columns, parallel to arena chunks,
  *                                       assigned on demand (ECOL_DIR in the control block)
  *
- * Modules with hot loops take these constants (and record-table.ts's and record-read.ts's)
- * as module-local copies, `import * as layout` then `const { ... } = layout`, not as named
- * imports. V8 in Node 20 does not fold an imported binding into optimized code (each use
- * loads it and checks it is initialized), but it folds a module's own consts: a loop that
- * indexes with an imported stride ran ~1.4x slower than with a local one in a
- * micro-benchmark, and the local copies made bulk inserts 9-10% and seals 14-25% faster
- * and compacted PageRank's pull 5% faster, in same-process A/Bs (scratch/insert-ab.mjs,
- * seal-ab.mjs, pull-ab2.mjs).
+ * Storage modules take these constants (and those of record-table.ts, record-read.ts and
+ * id-index-views.ts) as module-local copies, `import * as layout` then `const { ... } =
+ * layout`, not as named imports. V8 in Node 20 does not fold an imported binding into
+ * optimized code (each use loads it and checks it is initialized), but it folds a module's
+ * own consts: a loop that indexes with an imported stride ran ~1.4x slower than with a local
+ * one in a micro-benchmark, and the local copies made bulk inserts 9-10% and seals 14-25%
+ * faster and compacted PageRank's pull 5% faster, in same-process A/Bs
+ * (scratch/insert-ab.mjs, seal-ab.mjs, pull-ab2.mjs).
  */
 
 /** Words (u32) in the control block. */
