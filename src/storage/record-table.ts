@@ -98,6 +98,8 @@ const L_HEAD = 1;
 const L_COUNT = 2;
 const L_AUX = 3;
 const L_STRIDE = 4;
+/** Words of dirty log (and of its sorted copy) a table keeps however small its epochs. */
+const LOG_KEEP_WORDS = (1 << 16) * L_STRIDE;
 
 /** Writer side of one record table. */
 export class RecordTable {
@@ -322,6 +324,13 @@ export class RecordTable {
     }
     this.dirtyCount = 0;
     this.gen = (this.gen + 1) & GEN_MASK;
+    // A large epoch (a bulk load, a restore) grew the log and its sorted copy; give the memory
+    // back once an epoch uses under a quarter of them. (Stale slots past the new end are
+    // never read: membership tests the slot against the entry count first.)
+    if (this.log.length > LOG_KEEP_WORDS && n * L_STRIDE * 4 < this.log.length) {
+      this.log = new Uint32Array(Math.max(LOG_KEEP_WORDS, 2 * n * L_STRIDE));
+      this.sorted = new Uint32Array(this.log.length);
+    }
     return n;
   }
 

@@ -7,8 +7,8 @@ import { StoreCore } from '../../src/storage/store-core.js';
 const small = { chunkWords: 1 << 16, maxChunks: 8, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
 
 /** A record table on its own arena, and the record readers see for an item. */
-function table() {
-  const core = new StoreCore(0, 1, resolveLimits(small));
+function table(limits = small) {
+  const core = new StoreCore(0, 1, resolveLimits(limits));
   const t = core.registry.create();
   t.ensureItems(10_000);
   const record = (item: number): [number, number] => {
@@ -42,6 +42,26 @@ describe('record table dirty log', () => {
     set(9000, 300, 2);
     expect(t.isDirty(9000) && !t.isPrivate(9000)).toBe(true);
     expect(t.isDirty(7)).toBe(false);
+  });
+
+  it('gives back the memory of a large epoch once epochs are small again', () => {
+    const { core, t, record, set } = table({ ...small, chunkWords: 1 << 20, slotMaxBytes: 1 << 23 });
+    t.ensureItems(300_000);
+    const held = () => (t as unknown as { log: Uint32Array }).log.length;
+    for (let item = 0; item < 300_000; item++) set(item, item + 1, 1);
+    t.seal(1, core.versions);
+    const large = held();
+    expect(large).toBeGreaterThanOrEqual(300_000 * 4);
+    for (let item = 0; item < 10; item++) set(item, 7, 2);
+    t.seal(2, core.versions);
+    expect(held()).toBeLessThan(large / 4);
+    // The log still works after shrinking, and stale slots past its end are not members.
+    expect(t.isDirty(299_999)).toBe(false);
+    set(299_999, 9, 3);
+    expect(t.isDirty(299_999) && t.dirtyItems === 1).toBe(true);
+    t.seal(3, core.versions);
+    expect(record(299_999)).toEqual([9, 3]);
+    expect(record(5)).toEqual([7, 2]);
   });
 
   it('stays exact when the seal generation wraps around', () => {
