@@ -109,6 +109,8 @@ export class RecordTable {
   readonly writerDel = new Map<number, number>();
   /** The items changed in the open epoch, L_STRIDE words each (see the file comment). */
   private log = new Uint32Array(1024 * L_STRIDE);
+  /** The log's entries grouped by record block, for the seal (groupByBlock). */
+  private sorted = new Uint32Array(1024 * L_STRIDE);
   private dirtyCount = 0;
   /** The open epoch's generation (see GEN_SHIFT); it moves on when a seal empties the log. */
   private gen = 1;
@@ -333,8 +335,6 @@ export class RecordTable {
     }
     return n;
   }
-
-  private sorted = new Uint32Array(1024 * L_STRIDE);
 
   /**
    * The dirty log's entries grouped by record block (a counting sort on the block), so the
