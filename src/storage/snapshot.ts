@@ -39,7 +39,7 @@ export interface LocalCsr {
   neighbors: Uint32Array;
 }
 
-/** A growable column of id keys (see Snapshot.appendNeighborKeys): buf[0 .. length). */
+/** A growable column of local ids or id keys (see Snapshot.appendNeighborLids): buf[0 .. length). */
 export interface KeyColumn {
   buf: Float64Array;
   length: number;
@@ -265,17 +265,12 @@ export class Snapshot {
   }
 
   /**
-   * Append lid's `dir` neighbours (label -1 = all labels), as id keys (`keys` from idKeys),
-   * to `col`, growing its buffer as needed: forEachNeighbor without a call per entry, for
-   * answers built from many lists (batch neighbours). A negative key is a string id.
+   * Append lid's `dir` neighbours (label -1 = all labels), as local ids, to `col`, growing its
+   * buffer as needed: forEachNeighbor without a call per entry, for answers built from many
+   * lists (batch neighbours). Map them to id keys afterwards, many lists at once (idKeys):
+   * the random key loads then overlap instead of waiting on each list.
    */
-  appendNeighborKeys(
-    lid: number,
-    dir: 'out' | 'in',
-    labelIdx: number,
-    keys: Float64Array,
-    col: KeyColumn,
-  ): void {
+  appendNeighborLids(lid: number, dir: 'out' | 'in', labelIdx: number, col: KeyColumn): void {
     const a = this.reader.arena;
     const e = this.epoch;
     const labels = this.schema.edgeLabels.length;
@@ -296,11 +291,11 @@ export class Snapshot {
       const A = a.chunk(head + count - 1);
       const o = head & a.chunkMask;
       if (del === 0) {
-        for (let i = 0; i < count; i++) out[pos++] = keys[A[o + i]];
+        for (let i = 0; i < count; i++) out[pos++] = A[o + i];
       } else {
         for (let i = 0; i < count; i++) {
           const s = a.word(del + i);
-          if (s === 0 || s > e) out[pos++] = keys[A[o + i]];
+          if (s === 0 || s > e) out[pos++] = A[o + i];
         }
       }
       col.length = pos;
