@@ -252,7 +252,7 @@ function gather(
         if (Atomics.load(u, base + RB_SEQ) === s1) {
           for (let i = 0; i < runs; i++) {
             const h = runsH[i];
-            const Ar = a.u32[h >>> bits];
+            const Ar = a.chunk(h + runsN[i] - 1);
             const o0 = h & cmask;
             if (toKeys) copyKeys(Ar, o0, runsN[i], keys, keyOut, runsW[i]);
             else targets.set(Ar.subarray(o0, o0 + runsN[i]), runsW[i]);
