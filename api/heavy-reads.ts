@@ -8,47 +8,11 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EpochgraphError } from '../src/errors.js';
+import { IdColumnBuilder } from '../src/model/id-column.js';
 import { type ExternalId, partitionOf } from '../src/model/ids.js';
+import { keysOfLids } from '../src/storage/gather-kernels.js';
 import type { GraphSnapshot, NeighborDirection } from '../src/storage/graph-snapshot.js';
-import { type KeyColumn, neighborTables, resolveMany, type Snapshot } from '../src/storage/index.js';
-
-/**
- * An append-only column of ids: a Float64Array while every id is an integer, a plain array
- * once a string id arrives.
- */
-export class IdColumnBuilder {
-  private nums: Float64Array;
-  private mixed: ExternalId[] | null = null;
-  length = 0;
-
-  constructor(capacity = 1024) {
-    this.nums = new Float64Array(Math.max(16, capacity));
-  }
-
-  push(x: ExternalId): void {
-    if (this.mixed === null) {
-      if (typeof x === 'number') {
-        if (this.length === this.nums.length) this.grow();
-        this.nums[this.length++] = x;
-        return;
-      }
-      this.mixed = Array.from(this.nums.subarray(0, this.length));
-    }
-    this.mixed.push(x);
-    this.length++;
-  }
-
-  private grow(): void {
-    const next = new Float64Array(this.nums.length * 2);
-    next.set(this.nums);
-    this.nums = next;
-  }
-
-  /** The column: a Float64Array (trimmed view) when all ids are integers, else an array. */
-  done(): Float64Array | ExternalId[] {
-    return this.mixed ?? this.nums.subarray(0, this.length);
-  }
-}
+import { type LidColumn, neighborTables, resolveMany, type Snapshot } from '../src/storage/index.js';
 
 export interface NeighborRows {
   /** offsets[i]..offsets[i+1] delimit row i's neighbours. */
@@ -80,34 +44,6 @@ function tooManyNeighbors(limit: number): EpochgraphError {
 const RESOLVE_GROUP = 256;
 
 /**
- * buf[from .. to) = keys[buf[from .. to)], unrolled by 8: V8 (Node 20) checks a typed-array
- * argument's map at every access in a loop, so the checks are paid once per 8 entries (see
- * copyKeys in storage/gather-kernels.ts).
- */
-function lidsToKeys(buf: Float64Array, from: number, to: number, keys: Float64Array): void {
-  let k = from;
-  for (; k + 8 <= to; k += 8) {
-    const a0 = buf[k];
-    const a1 = buf[k + 1];
-    const a2 = buf[k + 2];
-    const a3 = buf[k + 3];
-    const a4 = buf[k + 4];
-    const a5 = buf[k + 5];
-    const a6 = buf[k + 6];
-    const a7 = buf[k + 7];
-    buf[k] = keys[a0];
-    buf[k + 1] = keys[a1];
-    buf[k + 2] = keys[a2];
-    buf[k + 3] = keys[a3];
-    buf[k + 4] = keys[a4];
-    buf[k + 5] = keys[a5];
-    buf[k + 6] = keys[a6];
-    buf[k + 7] = keys[a7];
-  }
-  for (; k < to; k++) buf[k] = keys[buf[k]];
-}
-
-/**
  * The state of one batch-neighbour answer, built a run of groups at a time by `fill`. The hot
  * loop lives in this synchronous method, not in the async function that yields between runs:
  * V8 optimized the async version only by on-stack replacement inside the loop, then threw that
@@ -121,7 +57,9 @@ class RowsBuilder {
   private readonly keys: Float64Array[];
   private readonly tables: number[][];
   private readonly dirs: ('out' | 'in')[];
-  private readonly col: KeyColumn;
+  /** The answer's neighbours as local ids (of the row's partition), then as id keys in `keyCol`. */
+  private readonly lids: LidColumn;
+  private keyCol: Float64Array;
   readonly offsets: Float64Array;
   readonly missing: number[] = [];
   private readonly owner = new Uint8Array(RESOLVE_GROUP);
@@ -145,7 +83,9 @@ class RowsBuilder {
     this.tables = this.parts.map((s, p) =>
       label !== undefined && this.labelIdx[p] < 0 ? [] : neighborTables(s, this.dirs, this.labelIdx[p]),
     );
-    this.col = { buf: new Float64Array(Math.min(ids.length * 8, 1 << 20) + 16), length: 0 };
+    const capacity = Math.min(ids.length * 8, 1 << 20) + 16;
+    this.lids = { buf: new Uint32Array(capacity), length: 0 };
+    this.keyCol = new Float64Array(capacity);
     this.offsets = new Float64Array(ids.length + 1);
   }
 
@@ -154,7 +94,7 @@ class RowsBuilder {
    * done or every position is answered; true when every position is answered.
    */
   fill(): boolean {
-    const { ids, parts, labelIdx, keys, tables, dirs, col, offsets, missing, owner, lid, sel, found } = this;
+    const { ids, parts, labelIdx, keys, tables, dirs, lids, offsets, missing, owner, lid, sel, found } = this;
     const { maxBatchNeighbors, yieldEveryEntries } = this.limits;
     const all = this.label === undefined;
     const P = parts.length;
@@ -175,16 +115,25 @@ class RowsBuilder {
         const v = lid[i - g];
         if (v < 0) missing.push(i);
         else if (all || labelIdx[p] >= 0) {
-          const before = col.length;
-          for (let d = 0; d < dirs.length; d++) parts[p].appendNeighborLids(v, dirs[d], labelIdx[p], col);
-          work += col.length - before;
-          if (col.length > maxBatchNeighbors) throw tooManyNeighbors(maxBatchNeighbors);
+          const before = lids.length;
+          for (let d = 0; d < dirs.length; d++) parts[p].appendNeighborLids(v, dirs[d], labelIdx[p], lids);
+          work += lids.length - before;
+          if (lids.length > maxBatchNeighbors) throw tooManyNeighbors(maxBatchNeighbors);
         }
-        offsets[i + 1] = col.length;
+        offsets[i + 1] = lids.length;
         work++;
       }
       // The group's local ids become id keys in one pass (its rows' key loads overlap).
-      for (let i = g; i < end; i++) lidsToKeys(col.buf, offsets[i], offsets[i + 1], keys[owner[i - g]]);
+      if (this.keyCol.length < lids.length) {
+        const grown = new Float64Array(lids.buf.length);
+        grown.set(this.keyCol.subarray(0, offsets[g]));
+        this.keyCol = grown;
+      }
+      const out = this.keyCol;
+      for (let i = g; i < end; i++) {
+        const from = offsets[i];
+        keysOfLids(lids.buf, from, offsets[i + 1] - from, keys[owner[i - g]], out, from);
+      }
     }
     this.next = g;
     return g >= ids.length;
@@ -192,7 +141,7 @@ class RowsBuilder {
 
   /** The answer's neighbour column (keys resolved to string ids where there are any). */
   neighbors(): Float64Array | ExternalId[] {
-    return withStringIds(this.col.buf.subarray(0, this.col.length), this.ids, this.offsets, this.parts);
+    return withStringIds(this.keyCol.subarray(0, this.lids.length), this.ids, this.offsets, this.parts);
   }
 }
 

@@ -5,7 +5,8 @@
  *
  * - A random key gather, out[i] = keys[lids[i]] over 1M entries into 200K keys (the CSR
  *   export's and batch reads' key mapping): typed arrays as arguments in a plain loop, the
- *   same loop unrolled by 8, and the same over module-level const arrays. In a loop, V8
+ *   storage kernel keysOfLids (the same loop unrolled by 8), and the same loop over
+ *   module-level const arrays. In a loop, V8
  *   checks each argument array's map and reloads its data pointer at every access; a const
  *   array's checks fold away; unrolled, they are paid once per 8 entries.
  * - Copying 1M neighbour ids laid out back to back: list by list (100K lists of 10, a loop
@@ -14,6 +15,7 @@
  * Run: `npm run bench -- v8-loops`.
  */
 import { pathToFileURL } from 'node:url';
+import { keysOfLids } from '../src/storage/gather-kernels.js';
 import { percentile, report } from './report.js';
 
 const KEYS = 200_000;
@@ -35,29 +37,6 @@ function fill(): void {
 
 function gatherArgs(lids: Uint32Array, keys: Float64Array, out: Float64Array, n: number): void {
   for (let j = 0; j < n; j++) out[j] = keys[lids[j]];
-}
-
-function gatherArgsUnrolled(lids: Uint32Array, keys: Float64Array, out: Float64Array, n: number): void {
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const a0 = lids[j];
-    const a1 = lids[j + 1];
-    const a2 = lids[j + 2];
-    const a3 = lids[j + 3];
-    const a4 = lids[j + 4];
-    const a5 = lids[j + 5];
-    const a6 = lids[j + 6];
-    const a7 = lids[j + 7];
-    out[j] = keys[a0];
-    out[j + 1] = keys[a1];
-    out[j + 2] = keys[a2];
-    out[j + 3] = keys[a3];
-    out[j + 4] = keys[a4];
-    out[j + 5] = keys[a5];
-    out[j + 6] = keys[a6];
-    out[j + 7] = keys[a7];
-  }
-  for (; j < n; j++) out[j] = keys[lids[j]];
 }
 
 function gatherConst(): void {
@@ -103,7 +82,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   const g = race(
     {
       args: () => gatherArgs(constLids, constKeys, out, N),
-      unrolled: () => gatherArgsUnrolled(constLids, constKeys, out, N),
+      unrolled: () => keysOfLids(constLids, 0, N, constKeys, out, 0),
       consts: gatherConst,
     },
     rounds,

@@ -5,14 +5,9 @@
  * EdgeListSink are the line formats (CsvSink, in csv-sink.ts, is the CSV one).
  */
 import { EpochgraphError } from '../errors.js';
+import { IdColumnBuilder } from '../model/id-column.js';
 import { type ExternalId, MAX_STRING_ID_BYTES, utf8ByteLength } from '../model/ids.js';
-import {
-  DEFAULT_CHUNK_SIZE,
-  type GraphChunk,
-  type GraphFileOptions,
-  type IdColumn,
-  lineError,
-} from './graph-file-types.js';
+import { DEFAULT_CHUNK_SIZE, type GraphChunk, type GraphFileOptions, lineError } from './graph-file-types.js';
 
 const CH_TAB = 9;
 const CH_SPACE = 32;
@@ -49,36 +44,6 @@ export function chunkSizeOf(options: GraphFileOptions): number {
     throw new EpochgraphError('INVALID_REQUEST', `chunkSize must be a positive integer, got ${size}`);
   }
   return size;
-}
-
-/** A growable id column that stays a Float64Array until the first string id arrives. */
-class IdColumnBuilder {
-  private nums = new Float64Array(1024);
-  private mixed: ExternalId[] | null = null;
-  length = 0;
-
-  push(id: ExternalId): void {
-    if (this.mixed !== null) this.mixed.push(id);
-    else if (typeof id === 'number') {
-      if (this.length === this.nums.length) {
-        const grown = new Float64Array(this.nums.length * 2);
-        grown.set(this.nums);
-        this.nums = grown;
-      }
-      this.nums[this.length] = id;
-    } else {
-      this.mixed = Array.from(this.nums.subarray(0, this.length));
-      this.mixed.push(id);
-    }
-    this.length++;
-  }
-
-  take(): IdColumn {
-    const out = this.mixed ?? this.nums.slice(0, this.length);
-    this.mixed = null;
-    this.length = 0;
-    return out;
-  }
 }
 
 /** A growable weight column; NaN marks an edge without a weight. */

@@ -48,13 +48,13 @@ const NONE_U32 = new Uint32Array(0);
 const NONE_F64 = new Float64Array(0);
 
 /**
- * out[w ..] = keys of the n local ids at A[o ..]: the keys gathered in one loop unrolled by 8.
- * V8 (Node 20) checks each typed array argument's map and reloads its data pointer on every
- * access in a loop; unrolled, the checks are paid once per 8 entries. A random key gather
- * over 1M entries took 1.6 ms unrolled, 3.9 ms rolled, and 1.2 ms over module-level const
- * arrays, whose checks fold away.
+ * out[w ..] = keys of the n local ids at A[o ..] (keys from Snapshot.idKeys): one loop unrolled
+ * by 8. V8 (Node 20) checks each typed-array argument's map and reloads its data pointer at
+ * every access in a loop; unrolled, the checks are paid once per 8 entries. A random key
+ * gather over 1M entries took 1.6 ms unrolled, 3.9 ms rolled, and 1.2 ms over module-level
+ * const arrays, whose checks fold away (`npm run bench -- v8-loops`).
  */
-function copyKeys(
+export function keysOfLids(
   A: Uint32Array,
   o: number,
   n: number,
@@ -254,7 +254,7 @@ function gather(
             const h = runsH[i];
             const Ar = a.chunk(h + runsN[i] - 1);
             const o0 = h & cmask;
-            if (toKeys) copyKeys(Ar, o0, runsN[i], keys, keyOut, runsW[i]);
+            if (toKeys) keysOfLids(Ar, o0, runsN[i], keys, keyOut, runsW[i]);
             else targets.set(Ar.subarray(o0, o0 + runsN[i]), runsW[i]);
           }
           break;

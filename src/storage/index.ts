@@ -34,4 +34,4 @@ export type { StoreDescriptor } from './shared-pool.js';
 export { checkDescriptor } from './shared-pool.js';
 export type { Direction, LocalCsr, PropOut, VertexRecord } from './snapshot.js';
 /** One partition at one epoch (close it when done). */
-export { DIRECTIONS, type KeyColumn, Snapshot } from './snapshot.js';
+export { DIRECTIONS, type LidColumn, Snapshot } from './snapshot.js';

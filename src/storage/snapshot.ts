@@ -39,9 +39,9 @@ export interface LocalCsr {
   neighbors: Uint32Array;
 }
 
-/** A growable column of local ids or id keys (see Snapshot.appendNeighborLids): buf[0 .. length). */
-export interface KeyColumn {
-  buf: Float64Array;
+/** A growable column of local ids (see Snapshot.appendNeighborLids): buf[0 .. length). */
+export interface LidColumn {
+  buf: Uint32Array;
   length: number;
 }
 
@@ -267,10 +267,10 @@ export class Snapshot {
   /**
    * Append lid's `dir` neighbours (label -1 = all labels), as local ids, to `col`, growing its
    * buffer as needed: forEachNeighbor without a call per entry, for answers built from many
-   * lists (batch neighbours). Map them to id keys afterwards, many lists at once (idKeys):
-   * the random key loads then overlap instead of waiting on each list.
+   * lists (batch neighbours). Map them to id keys afterwards, many lists at once (idKeys and
+   * keysOfLids): the random key loads then overlap instead of waiting on each list.
    */
-  appendNeighborLids(lid: number, dir: 'out' | 'in', labelIdx: number, col: KeyColumn): void {
+  appendNeighborLids(lid: number, dir: 'out' | 'in', labelIdx: number, col: LidColumn): void {
     const a = this.reader.arena;
     const e = this.epoch;
     const labels = this.schema.edgeLabels.length;
@@ -281,7 +281,7 @@ export class Snapshot {
       const del = this.out[V_DEL];
       let pos = col.length;
       if (pos + count > col.buf.length) {
-        const next = new Float64Array(Math.max(col.buf.length * 2, pos + count));
+        const next = new Uint32Array(Math.max(col.buf.length * 2, pos + count));
         next.set(col.buf.subarray(0, pos));
         col.buf = next;
       }
