@@ -38,6 +38,28 @@ const slowRows = new Int32Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
 
 /**
+ * Σ x[A[o]] for o in [o, end), summed in order (so bit for bit the plain loop's sum), with the
+ * loads unrolled by 4: V8 (Node 20) checks a typed-array argument's map and reloads its data
+ * pointer at every access in a loop, and unrolled those checks are paid once per 4 entries
+ * (`npm run bench -- v8-loops`).
+ */
+function listSum(x: Float64Array, A: Uint32Array, o: number, end: number): number {
+  let sum = 0;
+  for (; o + 4 <= end; o += 4) {
+    const a0 = A[o];
+    const a1 = A[o + 1];
+    const a2 = A[o + 2];
+    const a3 = A[o + 3];
+    sum += x[a0];
+    sum += x[a1];
+    sum += x[a2];
+    sum += x[a3];
+  }
+  for (; o < end; o++) sum += x[A[o]];
+  return sum;
+}
+
+/**
  * Σ x[u] over the entries alive at epoch e of a record with deletion stamps (u32 view `u`,
  * record at `ro`), in a range no seal changed after e: pullSum's fresh loop leaves these out.
  */
@@ -174,11 +196,8 @@ function sumRangeTight(
       chunkNo = h >>> bits;
       A = a.u32[chunkNo];
     }
-    let o = h & cmask;
-    const end = o + (cw & COUNT_MASK);
-    let sum = 0;
-    for (; o < end; o++) sum += x[A[o]];
-    out[v] = sum;
+    const o = h & cmask;
+    out[v] = listSum(x, A, o, o + (cw & COUNT_MASK));
   }
   return noted;
 }
@@ -219,11 +238,8 @@ function sumRangeAssign(
       chunkNo = h >>> bits;
       A = a.u32[chunkNo];
     }
-    let o = h & cmask;
-    const end = o + (cw & COUNT_MASK);
-    let sum = 0;
-    for (; o < end; o++) sum += x[A[o]];
-    out[v] = sum;
+    const o = h & cmask;
+    out[v] = listSum(x, A, o, o + (cw & COUNT_MASK));
   }
   return noted;
 }
@@ -267,11 +283,8 @@ function sumRangeFresh(
       chunkNo = h >>> bits;
       A = a.u32[chunkNo];
     }
-    let o = h & cmask;
-    const end = o + (cw & COUNT_MASK);
-    let sum = 0;
-    for (; o < end; o++) sum += x[A[o]];
-    out[v] = before + sum;
+    const o = h & cmask;
+    out[v] = before + listSum(x, A, o, o + (cw & COUNT_MASK));
   }
   return noted;
 }
@@ -324,9 +337,8 @@ function sumRangeAtEpoch(
     let o = h & cmask;
     const end = o + c;
     let sum = 0;
-    if (del === 0) {
-      for (; o < end; o++) sum += x[A[o]];
-    } else {
+    if (del === 0) sum = listSum(x, A, o, end);
+    else {
       for (let j = 0; o < end; o++, j++) {
         const s = a.word(del + j);
         if (s === 0 || s > e) sum += x[A[o]];
