@@ -134,7 +134,40 @@ export function lcc(g: CsrGraph): Float64Array {
       const mru = oMul[i];
       let cu = 0;
       const uEnd = oOff[u + 1];
-      for (let j = oOff[u]; j < uEnd; j++) {
+      let j = oOff[u];
+      // Four entries per step: their mark loads overlap, and most marks are 0.
+      for (; j + 4 <= uEnd; j += 4) {
+        const w0 = oTgt[j];
+        const w1 = oTgt[j + 1];
+        const w2 = oTgt[j + 2];
+        const w3 = oTgt[j + 3];
+        const m0 = mark[w0];
+        const m1 = mark[w1];
+        const m2 = mark[w2];
+        const m3 = mark[w3];
+        if ((m0 | m1 | m2 | m3) === 0) continue;
+        if (m0 !== 0) {
+          cr += oMul[j];
+          cu += m0;
+          seen[w0] += mru;
+        }
+        if (m1 !== 0) {
+          cr += oMul[j + 1];
+          cu += m1;
+          seen[w1] += mru;
+        }
+        if (m2 !== 0) {
+          cr += oMul[j + 2];
+          cu += m2;
+          seen[w2] += mru;
+        }
+        if (m3 !== 0) {
+          cr += oMul[j + 3];
+          cu += m3;
+          seen[w3] += mru;
+        }
+      }
+      for (; j < uEnd; j++) {
         const w = oTgt[j];
         const mrw = mark[w];
         if (mrw !== 0) {
