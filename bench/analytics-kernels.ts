@@ -7,7 +7,7 @@
  * the times of BFS, WCC, CDLP, LCC, SSSP and top-k. Two baselines run in the same process on
  * the same arrays, because absolute times on a shared machine are noise:
  * - `gather`: one pass of `sum += x[inTargets[i]]` over all edges (each row summed by
- *   csrRowSum, as PageRank's rows are), the memory-bound floor of a pull PageRank iteration;
+ *   listSum, as PageRank's rows are), the memory-bound floor of a pull PageRank iteration;
  *   `pagerankOverGather` is how close the kernel comes to it;
  * - a plain top-down BFS from the same source; `bfsSpeedupOverTopDown` is what direction
  *   optimisation buys.
@@ -18,7 +18,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { csrRowSum } from '../src/analytics/algorithms/pagerank.js';
 import {
   bfs,
   type CsrGraph,
@@ -31,6 +30,7 @@ import {
   undirectedView,
   wcc,
 } from '../src/analytics/index.js';
+import { listSum } from '../src/storage/pull-kernel.js';
 
 const PR_ITERATIONS = 10;
 
@@ -123,11 +123,11 @@ function time<T>(reps: number, fn: () => T): { ms: number; value: T } {
 
 /**
  * The memory-bound floor of one pull iteration: a gather over every in-edge, each row summed
- * by the same unrolled loop as PageRank's (csrRowSum), so the ratio is PageRank's other work.
+ * by the same unrolled loop as PageRank's (listSum), so the ratio is PageRank's other work.
  */
 function gather(g: CsrGraph, x: Float64Array, out: Float64Array): void {
   const { n, inOffsets, inTargets } = g;
-  for (let v = 0; v < n; v++) out[v] = csrRowSum(x, inTargets, inOffsets[v], inOffsets[v + 1]);
+  for (let v = 0; v < n; v++) out[v] = listSum(x, inTargets, inOffsets[v], inOffsets[v + 1]);
 }
 
 /** Baseline BFS: top-down only, a queue in a typed array. */

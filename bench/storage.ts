@@ -8,10 +8,9 @@
  *  - seal p99 with 5K updates per epoch at ~1M and ~50M edges, apply p99 of 5K-edge batches
  *    (after 20 warm-up epochs, whose worst seal is reported apart).
  */
-import { csrRowSum } from '../src/analytics/algorithms/pagerank.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../src/storage/index.js';
 import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
-import { pullSum } from '../src/storage/pull-kernel.js';
+import { listSum, pullSum } from '../src/storage/pull-kernel.js';
 import { inTurn, percentile, report, rng } from './report.js';
 
 const BATCH = 50_000;
@@ -196,8 +195,8 @@ function pagerankRatio(snap: Snapshot): { ratio: number; edgesPerSecPerIter: num
 
 /**
  * The static-CSR baseline: a plain top-level loop over u32 offsets and neighbours, each row
- * summed like the analytics CSR PageRank's (csrRowSum: loads unrolled by 4, as the store's
- * pull also does, so the ratio compares layouts, not loop shapes).
+ * summed by the same listSum as the store's pull (loads unrolled by 4), so the ratio compares
+ * layouts, not loop shapes.
  */
 function csrPullSum(
   n: number,
@@ -206,7 +205,7 @@ function csrPullSum(
   x: Float64Array,
   out: Float64Array,
 ): void {
-  for (let v = 0; v < n; v++) out[v] = csrRowSum(x, nbrs, offsets[v], offsets[v + 1]);
+  for (let v = 0; v < n; v++) out[v] = listSum(x, nbrs, offsets[v], offsets[v + 1]);
 }
 
 function memory(store: PartitionStore, snap: Snapshot) {

@@ -41,9 +41,10 @@ const version = newVersionOut();
  * Σ x[A[o]] for o in [o, end), summed in order (so bit for bit the plain loop's sum), with the
  * loads unrolled by 4: V8 (Node 20) checks a typed-array argument's map and reloads its data
  * pointer at every access in a loop, and unrolled those checks are paid once per 4 entries
- * (`npm run bench -- v8-loops`).
+ * (`npm run bench -- v8-loops`). The row sum of every PageRank pull: this store's, and the
+ * CSR one the analytics pool runs (algorithms/pagerank.ts).
  */
-function listSum(x: Float64Array, A: Uint32Array, o: number, end: number): number {
+export function listSum(x: Float64Array, A: Uint32Array, o: number, end: number): number {
   let sum = 0;
   for (; o + 4 <= end; o += 4) {
     const a0 = A[o];

@@ -10,6 +10,7 @@
  * inTargets and one random read of contributions per edge, and the writes are sequential.
  */
 import { invalid } from '../../errors.js';
+import { listSum } from '../../storage/pull-kernel.js';
 import type { CsrGraph } from '../csr-graph.js';
 
 /** Graphalytics' default number of iterations, as in DESIGN.md §7. */
@@ -39,30 +40,6 @@ export function pagerank(
     if (d > 0) invOut[v] = 1 / d;
   }
   return pagerankSweeps(n, inOffsets, inTargets, invOut, iterations, damping);
-}
-
-/**
- * Σ x[targets[i]] for i in [i, end), summed in order (bit for bit the plain loop's sum), with
- * the loads unrolled by 4: in a loop, V8 (Node 20) checks a typed-array argument's map and
- * reloads its data pointer at every access, and unrolled it pays that once per 4 entries
- * (`npm run bench -- v8-loops`). The store's pull has its own copy (listSum in
- * storage/pull-kernel.ts) so that each sees one kind of array. Also the storage benchmark's
- * plain-CSR baseline.
- */
-export function csrRowSum(x: Float64Array, targets: Uint32Array, i: number, end: number): number {
-  let sum = 0;
-  for (; i + 4 <= end; i += 4) {
-    const a0 = targets[i];
-    const a1 = targets[i + 1];
-    const a2 = targets[i + 2];
-    const a3 = targets[i + 3];
-    sum += x[a0];
-    sum += x[a1];
-    sum += x[a2];
-    sum += x[a3];
-  }
-  for (; i < end; i++) sum += x[targets[i]];
-  return sum;
 }
 
 /**
@@ -97,7 +74,7 @@ export function pagerankSweeps(
     const base = teleport + (damping * dangling) / n;
     let nextDangling = 0;
     for (let v = 0; v < n; v++) {
-      const sum = csrRowSum(contrib, inTargets, inOffsets[v], inOffsets[v + 1]);
+      const sum = listSum(contrib, inTargets, inOffsets[v], inOffsets[v + 1]);
       const r = base + damping * sum;
       rank[v] = r;
       const inv = invOut[v];
