@@ -8,6 +8,13 @@
  * an integer as its 64-bit little-endian value (mixed with murmur3's fmix32 on both halves),
  * a string as murmur3_32 of its UTF-8 bytes. The function is part of the on-disk and etcd
  * contract (P is fixed per cluster), so it must never change.
+ *
+ * Hash words: the mixing functions below return their 32 bits as an int32, and only idHash
+ * (the public hash) reads them as unsigned. On Node 20, V8 keeps an int32 as a small integer
+ * wherever it goes, but a uint32 of 2^31 or more, passed to or returned from a call that is
+ * not inlined, is boxed in a new heap number: half of all hashes. Passing hashes and key words
+ * as int32 took a cache-resident id-index lookup from ~55 to ~35 ns and bulk inserts' apply
+ * 5-10% faster. Consumers that need the unsigned value (shifts, hashMod) get the same bits.
  */
 import { invalid } from '../errors.js';
 
@@ -18,20 +25,19 @@ const SEED_INT = 0x9e3779b9;
 const SEED_STR = 0x85ebca6b;
 const encoder = new TextEncoder();
 
-/** murmur3's 32-bit finalizer: a bijective avalanche mix. */
+/** murmur3's 32-bit finalizer: a bijective avalanche mix (a hash word: int32). */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return h ^ (h >>> 16);
 }
 
 /** fmix32(SEED_INT): the mixed high half of every id below 2^32. */
 const MIXED_HI_ZERO = fmix32(SEED_INT);
 
-/** Hash of an integer id given as its low and high 32-bit halves. */
+/** Hash word of an integer id given as its low and high 32-bit halves (either sign). */
 export function intIdHash(lo: number, hi: number): number {
   return fmix32(lo ^ (hi === 0 ? MIXED_HI_ZERO : fmix32(hi ^ SEED_INT)));
 }
@@ -41,7 +47,7 @@ export function highHalf(n: number): number {
   return n > 0xffffffff ? Math.floor(n / 4294967296) >>> 0 : 0;
 }
 
-/** murmur3_32 over bytes[start, end). */
+/** murmur3_32 over bytes[start, end), as a hash word. */
 export function murmur3Bytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
   let h = seed | 0;
   let i = start;
@@ -77,10 +83,10 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-/** The canonical hash of an external id (see the module comment). */
+/** The canonical hash of an external id (see the module comment), unsigned. */
 export function idHash(id: ExternalId): number {
-  if (typeof id === 'number') return intIdHash(id >>> 0, highHalf(id));
-  return stringIdHash(utf8(id));
+  if (typeof id === 'number') return intIdHash(id | 0, highHalf(id)) >>> 0;
+  return stringIdHash(utf8(id)) >>> 0;
 }
 
 /** The partition that owns an id, for a cluster of P partitions. */
@@ -89,7 +95,8 @@ export function partitionOf(id: ExternalId, partitions: number): number {
 }
 
 /**
- * h % m for a 32-bit unsigned hash h and a positive integer m below 2^30, in int32
+ * h % m for the unsigned value of a 32-bit hash h (of either sign) and a positive integer m
+ * below 2^30, in int32
  * arithmetic. (h % m itself is a double modulo once h ≥ 2^31, a call into the runtime in V8:
  * ~20 ns, 4× the whole owner computation of a bulk edge column.) With h = 2q + b,
  * h mod m = (2 (q mod m) + b) mod m, and q < 2^31.

@@ -107,7 +107,7 @@ export function resolveMany(
   }
   clampToViews(a, m);
   acc += touchAll(a, m);
-  if (acc < 0) throw new Error('unreachable'); // keeps the touch loads observable (they are unsigned)
+  if (acc < 0) throw new Error('unreachable'); // keeps the touch loads observable (never negative)
   // The real existence checks.
   for (let k = 0; k < count; k++) {
     const lid = lidsOut[k];

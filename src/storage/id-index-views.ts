@@ -21,10 +21,27 @@ const SPIN_LIMIT = 50_000_000;
 /** 2^-32: fastrange position = floor(x * size * 2^-32), a multiply instead of a division. */
 export const INV_2_32 = 2.3283064365386963e-10;
 
-/** Shared views over the index; one per thread, refreshed when buffers grow. */
+/** The segment of hash word `h`: its top segBits bits (0 for a one-segment index). */
+export function segmentOf(h: number, segBits: number): number {
+  return segBits === 0 ? 0 : h >>> (32 - segBits);
+}
+
+/**
+ * Where hash word `h` starts probing in a segment of `size` slots (fastrange over the hash bits
+ * below the segment bits). `h` may be of either sign (ids.ts: hash words).
+ */
+export function firstProbe(h: number, segBits: number, size: number): number {
+  return (((h << segBits) >>> 0) * size * INV_2_32) >>> 0;
+}
+
+/**
+ * Shared views over the index; one per thread, refreshed when buffers grow. Segment words are
+ * read as int32, the form hash words and key words take (ids.ts), so a slot's key compares
+ * with a computed key32 without conversion.
+ */
 export class IdIndexViews {
   readonly segBits: number;
-  segs: Uint32Array[] = [];
+  segs: Int32Array[] = [];
   extKeys: Float64Array = new Float64Array(0);
   keyHeap: Uint8Array = new Uint8Array(0);
   private readonly segSabs: SharedArrayBuffer[];
@@ -37,7 +54,7 @@ export class IdIndexViews {
     this.segSabs = desc.slots.slice(0, l.indexSegments);
     this.keySab = desc.slots[l.indexSegments];
     this.heapSab = desc.slots[l.indexSegments + 1];
-    for (let i = 0; i < this.segSabs.length; i++) this.segs.push(new Uint32Array(0));
+    for (let i = 0; i < this.segSabs.length; i++) this.segs.push(new Int32Array(0));
     this.refresh();
   }
 
@@ -45,7 +62,7 @@ export class IdIndexViews {
     for (let i = 0; i < this.segSabs.length; i++) {
       const sab = this.segSabs[i];
       if (sab.byteLength !== this.segs[i].byteLength)
-        this.segs[i] = new Uint32Array(sab, 0, sab.byteLength >>> 2);
+        this.segs[i] = new Int32Array(sab, 0, sab.byteLength >>> 2);
     }
     if (this.keySab.byteLength !== this.extKeys.byteLength) {
       this.extKeys = new Float64Array(this.keySab, 0, this.keySab.byteLength >>> 3);
@@ -95,12 +112,11 @@ export class IdIndexViews {
    * cache, read without the sequence lock.
    */
   firstSlot(n: number, k: number, tseg: Int32Array, tslot: Int32Array): boolean {
-    const h = fmix32(intIdHash(n >>> 0, highHalf(n)) ^ INDEX_MIX);
-    const segIdx = this.segBits === 0 ? 0 : h >>> (32 - this.segBits);
-    const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
+    const h = fmix32(intIdHash(n | 0, highHalf(n)) ^ INDEX_MIX);
+    const segIdx = segmentOf(h, this.segBits);
     const seg = this.segs[segIdx];
     if (seg.length < SEG_HEADER) return false;
-    const word = SEG_HEADER + 2 * ((x * seg[SEG_SIZE] * INV_2_32) >>> 0) + 1;
+    const word = SEG_HEADER + 2 * firstProbe(h, this.segBits, seg[SEG_SIZE]) + 1;
     tseg[k] = segIdx;
     tslot[k] = word < seg.length ? word : SEG_HEADER;
     return true;
@@ -109,13 +125,14 @@ export class IdIndexViews {
   /**
    * Load the slots (tseg[k], tslot[k]), k < m, and return a value that depends on them: the
    * second pass of a touch. A loop that only loads keeps many cache misses in flight; one that
-   * also hashed kept few (70-100 ns per id against ~37, scratch/touch-ab.mjs).
+   * also hashed kept few (70-100 ns per id against ~37, scratch/touch-ab.mjs). The value is
+   * never negative, so callers can sink it in a test that never passes.
    */
   loadSlots(m: number, tseg: Int32Array, tslot: Int32Array): number {
     const segs = this.segs;
     let acc = 0;
-    for (let k = 0; k < m; k++) acc += segs[tseg[k]][tslot[k]];
-    return acc;
+    for (let k = 0; k < m; k++) acc = (acc + segs[tseg[k]][tslot[k]]) | 0;
+    return acc & 0x7fffffff;
   }
 
   /** Touch the first probe slot of each integer id ids[sel[k]], k < count (others skipped). */
@@ -141,21 +158,30 @@ export class IdIndexViews {
   }
 
   lookupInt(n: number): number {
-    const lo = n >>> 0;
+    const lo = n | 0;
     const hi = highHalf(n);
-    const h = fmix32(intIdHash(lo, hi) ^ INDEX_MIX);
-    const exact = hi === 0;
-    return this.probe(h, exact ? lo : intIdHash(lo, hi), exact, n, null);
+    const ph = intIdHash(lo, hi);
+    return this.probe(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
   }
 
   lookupString(bytes: Uint8Array): number {
     const fp = stringIdHash(bytes);
-    return this.probe(fmix32(fp ^ INDEX_MIX), fp, false, -1, bytes);
+    return this.probe(fmix32(fp ^ INDEX_MIX), fp, false, 0, 0, bytes);
   }
 
-  private probe(h: number, key32: number, exact: boolean, num: number, bytes: Uint8Array | null): number {
-    const segIdx = h >>> (32 - this.segBits);
-    const x = this.segBits === 0 ? h : (h << this.segBits) >>> 0;
+  /**
+   * The probe, for hash word h and key word key32; an integer id comes as its 32-bit halves
+   * (lo, hi: int32 like every argument here, see ids.ts), a string id as its bytes.
+   */
+  private probe(
+    h: number,
+    key32: number,
+    exact: boolean,
+    lo: number,
+    hi: number,
+    bytes: Uint8Array | null,
+  ): number {
+    const segIdx = segmentOf(h, this.segBits);
     for (let spins = 0; ; spins++) {
       let seg = this.segs[segIdx];
       if (seg.length < SEG_HEADER) {
@@ -176,13 +202,13 @@ export class IdIndexViews {
       }
       let found = -1;
       if (size > 0) {
-        let i = (x * size * INV_2_32) >>> 0;
+        let i = firstProbe(h, this.segBits, size);
         for (let n = 0; n < size; n++) {
           const idw = seg[SEG_HEADER + 2 * i + 1];
           if (idw === 0) break;
           if (seg[SEG_HEADER + 2 * i] === key32 && ((idw & ID_EXACT) !== 0) === exact) {
             const lid = (idw & ID_LID_MASK) - 1;
-            if (exact || this.verify(lid, num, bytes)) {
+            if (exact || this.verify(lid, lo, hi, bytes)) {
               found = lid;
               break;
             }
@@ -195,10 +221,10 @@ export class IdIndexViews {
     }
   }
 
-  private verify(lid: number, num: number, bytes: Uint8Array | null): boolean {
+  private verify(lid: number, lo: number, hi: number, bytes: Uint8Array | null): boolean {
     if (lid >= this.extKeys.length) this.refresh();
     const k = this.extKeys[lid];
-    if (bytes === null) return k === num;
+    if (bytes === null) return k === joinHalves(lo, hi);
     if (!(k < 0)) return false;
     const off = -k - 1;
     const h = this.keyHeap;
@@ -211,3 +237,8 @@ export class IdIndexViews {
 }
 
 const decoder = new TextDecoder();
+
+/** The integer whose 32-bit halves are lo and hi (either sign). */
+export function joinHalves(lo: number, hi: number): number {
+  return (hi >>> 0) * 4294967296 + (lo >>> 0);
+}

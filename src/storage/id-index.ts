@@ -47,7 +47,8 @@ import * as layout from './layout.js';
 import { growSlot, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { INDEX_MIX, INV_2_32 } = idIndexViews;
+const { INDEX_MIX } = idIndexViews;
+const { firstProbe, joinHalves, segmentOf } = idIndexViews;
 const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
   layout;
 
@@ -108,7 +109,7 @@ export class IdIndex {
   private heapUsed = 0;
   /** True when the last lookupOrInsert created the id. */
   created = false;
-  /** The partition hash (idHash) of the last id looked up or inserted. */
+  /** The partition hash of the last id looked up or inserted (idHash's bits, as an int32). */
   lastHash = 0;
   private readonly segCounts: Uint32Array;
   private readonly segSizes: Uint32Array;
@@ -154,34 +155,42 @@ export class IdIndex {
   }
 
   intId(n: number): number {
-    const lo = n >>> 0;
+    const lo = n | 0;
     const hi = highHalf(n);
     const ph = intIdHash(lo, hi);
     this.lastHash = ph;
-    const h = fmix32(ph ^ INDEX_MIX);
-    if (hi === 0) return this.findOrAdd(h, lo, true, n, null);
-    return this.findOrAdd(h, ph, false, n, null);
+    return this.findOrAdd(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
   }
 
   stringId(bytes: Uint8Array): number {
     const fp = stringIdHash(bytes);
     this.lastHash = fp;
-    return this.findOrAdd(fmix32(fp ^ INDEX_MIX), fp, false, -1, bytes);
+    return this.findOrAdd(fmix32(fp ^ INDEX_MIX), fp, false, 0, 0, bytes);
   }
 
-  private findOrAdd(h: number, key32: number, exact: boolean, num: number, bytes: Uint8Array | null): number {
+  /**
+   * Find or insert, for hash word h and key word key32; an integer id comes as its 32-bit
+   * halves (lo, hi), a string id as its bytes. Every argument is an int32 (ids.ts: hash words).
+   */
+  private findOrAdd(
+    h: number,
+    key32: number,
+    exact: boolean,
+    lo: number,
+    hi: number,
+    bytes: Uint8Array | null,
+  ): number {
     const v = this.views;
-    const segIdx = h >>> (32 - v.segBits);
-    const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
+    const segIdx = segmentOf(h, v.segBits);
     let seg = v.segs[segIdx];
     let size = this.segSizes[segIdx];
-    let i = (x * size * INV_2_32) >>> 0;
+    let i = firstProbe(h, v.segBits, size);
     for (;;) {
       const idw = seg[SEG_HEADER + 2 * i + 1];
       if (idw === 0) break;
       if (seg[SEG_HEADER + 2 * i] === key32 && ((idw & ID_EXACT) !== 0) === exact) {
         const lid = (idw & ID_LID_MASK) - 1;
-        if (exact || this.verifyWriter(lid, num, bytes)) {
+        if (exact || this.verifyWriter(lid, lo, hi, bytes)) {
           this.created = false;
           return lid;
         }
@@ -193,11 +202,11 @@ export class IdIndex {
       this.rehash(segIdx, Math.ceil(size * GROWTH));
       seg = v.segs[segIdx];
       size = this.segSizes[segIdx];
-      i = (x * size * INV_2_32) >>> 0;
+      i = firstProbe(h, v.segBits, size);
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === size) i = 0;
     }
     const lid = this.nextLid(this.ownsHash(this.lastHash));
-    this.storeKey(lid, num, bytes);
+    this.storeKey(lid, bytes === null ? joinHalves(lo, hi) : -1, bytes);
     this.count++;
     if (lid >= this.bound) this.bound = lid + 1;
     // key32 before idWord: a reader that sees the idWord sees the key.
@@ -310,9 +319,9 @@ export class IdIndex {
     }
   }
 
-  private verifyWriter(lid: number, num: number, bytes: Uint8Array | null): boolean {
+  private verifyWriter(lid: number, lo: number, hi: number, bytes: Uint8Array | null): boolean {
     const k = this.views.extKeys[lid];
-    if (bytes === null) return k === num;
+    if (bytes === null) return k === joinHalves(lo, hi);
     if (!(k < 0)) return false;
     const off = -k - 1;
     const heap = this.views.keyHeap;
@@ -364,8 +373,7 @@ export class IdIndex {
       // The slot's hash comes from its own key word, with no read of the external key (a
       // cache miss per entry: it was most of a rehash, and rehashes most of a fresh load).
       const h = indexHashOfSlot(key32, (idw & ID_EXACT) !== 0);
-      const x = v.segBits === 0 ? h : (h << v.segBits) >>> 0;
-      let i = (x * newSize * INV_2_32) >>> 0;
+      let i = firstProbe(h, v.segBits, newSize);
       while (seg[SEG_HEADER + 2 * i + 1] !== 0) if (++i === newSize) i = 0;
       seg[SEG_HEADER + 2 * i] = key32;
       seg[SEG_HEADER + 2 * i + 1] = idw;
