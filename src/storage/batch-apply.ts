@@ -289,6 +289,8 @@ function applyEdgeColumns(
   const names = e.props === undefined ? [] : Object.keys(e.props);
   const cols = names.map((k) => (e.props as Record<string, ArrayLike<PropValue>>)[k]);
   const props = names.map((k) => L.props.get(k) as EdgeProp);
+  // The label's other properties: a new edge has none of them.
+  const unset = L.propList.filter((q) => !names.includes(q.spec.name));
   // Phase 1: ids -> local ids, and ownership (bit 1: src here, bit 2: dst here).
   const sl = new Uint32Array(n);
   const dl = new Uint32Array(n);
@@ -353,7 +355,7 @@ function applyEdgeColumns(
       if ((o & 1) !== 0) {
         const a = out.append(s, d, O, pub);
         for (let j = 0; j < props.length; j++) core.writeEdgeProp(props[j], a, cols[j][i]);
-        for (const q of L.propList) if (!names.includes(q.spec.name)) q.column.clear(a);
+        for (let j = 0; j < unset.length; j++) unset[j].column.clear(a);
         core.edgeCount++;
       }
       if ((o & 2) !== 0) inn.append(d, s, O, pub);
