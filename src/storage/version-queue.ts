@@ -23,8 +23,8 @@ export class VersionQueue {
   // versions while they are all still retained). Drained segments are kept for reuse (up to
   // SPARE_MAX): a new one is 1 MiB of fresh pages, and faulting them in (2-10 us a page on
   // this VM) slowed the seal that crossed into it, one in seven at 5K updates per epoch.
-  // Reuse took seal p50 from 1.41 to 1.27 ms and p99 from 1.74 to 1.61 ms at 1M/10M
-  // (scratch/seal-ab.mjs, two stores in one process).
+  // Reuse made seals at 1M/10M about 5-8% faster at p50 and 8-10% at p99 (scratch/seal-ab.mjs:
+  // two stores in one process, in both orders, since the second store runs ~5% faster).
   private segs: Uint32Array[] = [];
   private spare: Uint32Array[] = [];
   private head = 0;
