@@ -75,6 +75,8 @@ export class PartitionStore {
   private compactCursor = 0;
   /** Where id allocation stood at the last seal: ids assigned since are born in the open epoch. */
   private idsAtSeal: LidMark;
+  /** The epoch up to which the last retain could free versions (readers included). */
+  private reclaimFloor = 0;
   /** Metadata of sealed epochs still retained (oldest first). */
   readonly epochs: EpochMeta[] = [];
 
@@ -243,9 +245,11 @@ export class PartitionStore {
 
   /**
    * Advance the oldest retained epoch (never backwards, never past the published epoch) and
-   * free what no reader can reach any more. Returns the number of items freed.
+   * free what no reader can reach any more: all of it, or about `budget` versions when given
+   * (then `reclaimBehind` says whether more is due, and `reclaim` goes on). Returns the number
+   * of items freed.
    */
-  retain(oldest: number): number {
+  retain(oldest: number, budget = Number.POSITIVE_INFINITY): number {
     const core = this.core;
     const cur = Atomics.load(core.ctl, CTL_OLDEST);
     const floor = Math.min(Math.max(oldest, cur), core.pub);
@@ -254,10 +258,27 @@ export class PartitionStore {
     Atomics.store(core.ctl, CTL_OLDEST, floor);
     const readers = scanReaders(core.ctl);
     const effective = Math.min(floor, readers.minSnap);
-    let n = core.versions.drain(effective, core.registry.tables, core.pub);
+    this.reclaimFloor = effective;
+    let n = core.versions.drain(effective, core.registry.tables, core.pub, budget);
     n += core.arena.reclaim(effective, readers.minStart);
     while (this.epochs.length > 1 && this.epochs[0].epoch < floor) this.epochs.shift();
     return n;
+  }
+
+  /**
+   * Go on freeing what the last retain left for later (at most about `budget` versions), at
+   * the same oldest retained epoch. Returns the number of items freed.
+   */
+  reclaim(budget: number): number {
+    return this.retain(0, budget);
+  }
+
+  /**
+   * Whether versions that no reader can reach are still waiting to be freed (a retain or
+   * reclaim with a budget stopped short of them).
+   */
+  get reclaimBehind(): boolean {
+    return this.core.versions.oldestEpoch() <= this.reclaimFloor;
   }
 
   /**

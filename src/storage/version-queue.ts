@@ -46,16 +46,31 @@ export class VersionQueue {
     this.tail++;
   }
 
-  /** Process every entry whose epoch ≤ oldest, in runs of one table. */
-  drain(oldest: number, tables: readonly (RecordTable | undefined)[], pub: number): number {
+  /** The epoch of the oldest pending entry (Infinity when none). */
+  oldestEpoch(): number {
+    if (this.head === this.tail) return Number.POSITIVE_INFINITY;
+    return this.segs[this.head >>> SEG_BITS][(this.head & (SEG - 1)) * 4];
+  }
+
+  /**
+   * Process the entries whose epoch ≤ oldest, oldest first, in runs of one table: all of them,
+   * or about `budget` (whole runs of at most `budget` entries) when given. Returns how many.
+   */
+  drain(
+    oldest: number,
+    tables: readonly (RecordTable | undefined)[],
+    pub: number,
+    budget = Number.POSITIVE_INFINITY,
+  ): number {
     let drained = 0;
     const items = this.runItems;
     const nodes = this.runNodes;
-    while (this.head < this.tail) {
-      // Collect a run of entries of one table (at most one segment's worth).
+    while (this.head < this.tail && drained < budget) {
+      // Collect a run of entries of one table (at most one segment's worth, and the budget).
+      const most = Math.min(items.length, budget - drained);
       let n = 0;
       let t = -1;
-      while (this.head < this.tail && n < items.length) {
+      while (this.head < this.tail && n < most) {
         const seg = this.segs[this.head >>> SEG_BITS];
         const o = (this.head & (SEG - 1)) * 4;
         if (seg[o] > oldest) break;
