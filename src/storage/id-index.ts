@@ -47,8 +47,7 @@ import * as layout from './layout.js';
 import { growSlot, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { INDEX_MIX } = idIndexViews;
-const { firstProbe, joinHalves, segmentOf } = idIndexViews;
+const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
 const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
   layout;
 
