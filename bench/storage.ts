@@ -23,13 +23,13 @@ const ROUNDS = 200;
  */
 const WARMUP_ROUNDS = 20;
 
-interface Sizes {
+export interface Sizes {
   n: number;
   degree: number;
 }
 
 /** Unique random edges: each source gets `degree` distinct random targets; order shuffled. */
-function uniqueEdges({ n, degree }: Sizes, seed: number): { src: Uint32Array; dst: Uint32Array } {
+export function uniqueEdges({ n, degree }: Sizes, seed: number): { src: Uint32Array; dst: Uint32Array } {
   const r = rng(seed);
   const m = n * degree;
   const src = new Uint32Array(m);
@@ -90,7 +90,7 @@ function load(
   return { withSeals: m / ((performance.now() - t0) / 1000), applyOnly: m / (applyMs / 1000) };
 }
 
-function randomUpdates(n: number, r: (n: number) => number): { src: Uint32Array; dst: Uint32Array } {
+export function randomUpdates(n: number, r: (n: number) => number): { src: Uint32Array; dst: Uint32Array } {
   const src = new Uint32Array(UPDATES_PER_EPOCH);
   const dst = new Uint32Array(UPDATES_PER_EPOCH);
   for (let i = 0; i < UPDATES_PER_EPOCH; i++) {
