@@ -1,6 +1,7 @@
 /**
  * Applying a batch to a partition's open epoch: whole-batch schema validation first (nothing
- * is applied on a conflict), then the ops in order, then the columnar bulk edges.
+ * is applied on a conflict), then the ops in order, then the columnar bulk edges
+ * (bulk-edges.ts).
  *
  * Ownership: with P partitions, a vertex belongs to partitionOf(id, P). A partition stores its
  * vertices' out-edges (with their properties) and in-edges; the other endpoint of an edge may
@@ -9,35 +10,17 @@
  * other partitions must apply in the same epoch.
  */
 import type { ExternalId } from '../model/ids.js';
-import { utf8 } from '../model/ids.js';
 import {
   type AppliedCounts,
   type Batch,
   type DeleteEdgeOp,
   type DeleteVertexOp,
-  type EdgeColumns,
   emptyCounts,
   type UpsertVertexOp,
 } from '../model/ops.js';
-import {
-  DEFAULT_EDGE_LABEL,
-  DEFAULT_VERTEX_LABEL,
-  type Props,
-  type PropValue,
-  SchemaModel,
-} from '../model/schema.js';
-import * as recordTable from './record-table.js';
-import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
-
-// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { W_COUNT, W_STRIDE } = recordTable;
-
-/** Edges per group in the bulk path's touch-then-work loops (a power of two). */
-const BULK_GROUP = 128;
-
-function isNumericColumn(c: ArrayLike<unknown>): boolean {
-  return c instanceof Float64Array || c instanceof Uint32Array || c instanceof Int32Array;
-}
+import { DEFAULT_EDGE_LABEL, DEFAULT_VERTEX_LABEL, type Props, SchemaModel } from '../model/schema.js';
+import { applyEdgeColumns } from './bulk-edges.js';
+import type { StoreCore } from './store-core.js';
 
 export interface ApplyResult {
   applied: AppliedCounts;
@@ -269,120 +252,4 @@ function deleteEdge(core: StoreCore, op: DeleteEdgeOp, O: number, counts: Applie
       core.changed = true;
     }
   }
-}
-
-/**
- * The columnar bulk form, in phases (DESIGN §11.4): map every id first, create missing
- * vertices, then process groups of edges with a tight loop that touches the writer records
- * and block tails before the real work, so their cache misses overlap.
- */
-function applyEdgeColumns(
-  core: StoreCore,
-  e: EdgeColumns,
-  O: number,
-  pub: number,
-  counts: AppliedCounts,
-): void {
-  const n = e.src.length;
-  if (n === 0) return;
-  const L = core.edgeLabel(e.label ?? DEFAULT_EDGE_LABEL);
-  const names = e.props === undefined ? [] : Object.keys(e.props);
-  const cols = names.map((k) => (e.props as Record<string, ArrayLike<PropValue>>)[k]);
-  const props = names.map((k) => L.props.get(k) as EdgeProp);
-  // The label's other properties: a new edge has none of them.
-  const unset = L.propList.filter((q) => !names.includes(q.spec.name));
-  // Phase 1: ids -> local ids, and ownership (bit 1: src here, bit 2: dst here).
-  const sl = new Uint32Array(n);
-  const dl = new Uint32Array(n);
-  const own = new Uint8Array(n);
-  const ids = core.ids;
-  const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
-  let touched = 0;
-  for (let i = 0; i < n; i++) {
-    if (numeric && (i & (BULK_GROUP - 1)) === 0) {
-      const end = Math.min(n, i + BULK_GROUP);
-      touched +=
-        ids.touchInts(e.src as ArrayLike<number>, i, end) + ids.touchInts(e.dst as ArrayLike<number>, i, end);
-    }
-    const s = e.src[i];
-    sl[i] = typeof s === 'number' ? ids.intId(s) : ids.stringId(utf8(s));
-    const os = ids.ownsHash(ids.lastHash) ? 1 : 0;
-    const d = e.dst[i];
-    dl[i] = typeof d === 'number' ? ids.intId(d) : ids.stringId(utf8(d));
-    const od = ids.ownsHash(ids.lastHash) ? 2 : 0;
-    own[i] = os | od;
-  }
-  const top = ids.bound - 1;
-  core.ensureLid(top);
-  core.ensureStores(L, top);
-  // Phase 2: endpoints this partition owns must exist.
-  const vt = core.vertices;
-  const defaultLabel = vt.labelId(DEFAULT_VERTEX_LABEL);
-  for (let i = 0; i < n; i++) {
-    if ((own[i] & 1) !== 0 && !vt.isAlive(sl[i])) vt.create(sl[i], defaultLabel, O, pub);
-    if ((own[i] & 2) !== 0 && !vt.isAlive(dl[i])) vt.create(dl[i], defaultLabel, O, pub);
-  }
-  // Phase 3: groups of edges.
-  const out = L.out;
-  const inn = L.in;
-  const row: Props = {};
-  let upserted = 0;
-  for (let g = 0; g < n; g += BULK_GROUP) {
-    const end = Math.min(n, g + BULK_GROUP);
-    const ow = out.table.w;
-    const iw = inn.table.w;
-    // Touch: the writer records of both endpoints (independent loads, overlapped misses).
-    for (let i = g; i < end; i++) touched += ow[sl[i] * W_STRIDE + W_COUNT] + iw[dl[i] * W_STRIDE + W_COUNT];
-    // Touch: the tails of the blocks the appends will write.
-    touched += out.touchTails(sl, g, end) + inn.touchTails(dl, g, end);
-    for (let i = g; i < end; i++) {
-      const s = sl[i];
-      const d = dl[i];
-      const o = own[i];
-      let exists: boolean;
-      if (o === 3) {
-        exists = inn.length(d) < out.length(s) ? inn.find(d, s) !== 0 : out.find(s, d) !== 0;
-      } else if (o === 1) exists = out.find(s, d) !== 0;
-      else if (o === 2) exists = inn.find(d, s) !== 0;
-      else continue;
-      if ((o & 1) !== 0) upserted++;
-      if (exists) {
-        // Rare in bulk loads: replace the properties through the general path.
-        for (let j = 0; j < names.length; j++) row[names[j]] = cols[j][i];
-        replaceExistingEdge(core, L, s, d, o, names.length > 0 ? row : undefined, O, pub);
-        continue;
-      }
-      if ((o & 1) !== 0) {
-        const a = out.append(s, d, O, pub);
-        for (let j = 0; j < props.length; j++) core.writeEdgeProp(props[j], a, cols[j][i]);
-        for (let j = 0; j < unset.length; j++) unset[j].column.clear(a);
-        core.edgeCount++;
-      }
-      if ((o & 2) !== 0) inn.append(d, s, O, pub);
-      core.changed = true;
-    }
-  }
-  counts.upsertedEdges += upserted;
-  if (touched < 0) throw new Error('unreachable'); // keeps the touch loads observable
-}
-
-/** An upsert of an edge that exists: replace its properties unless they are equal. */
-function replaceExistingEdge(
-  core: StoreCore,
-  L: EdgeLabel,
-  s: number,
-  d: number,
-  own: number,
-  props: Props | undefined,
-  O: number,
-  pub: number,
-) {
-  if ((own & 1) === 0) return;
-  const outAddr = L.out.find(s, d);
-  if (core.sameEdgeProps(L, outAddr, props)) return;
-  core.retireEdgeBlobs(L, outAddr, O, pub);
-  L.out.deleteEntry(s, outAddr, O);
-  const a = L.out.append(s, d, O, pub);
-  core.writeEdgeProps(L, a, props);
-  core.changed = true;
 }

@@ -219,3 +219,37 @@ describe('block slack', () => {
     });
   });
 });
+
+describe('columnar edges', () => {
+  it("keep each repeated edge's last properties, in a batch the bulk path reorders", () => {
+    const s = store();
+    const n = 20_000;
+    const src: number[] = [];
+    const dst: number[] = [];
+    const weight: number[] = [];
+    const last = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      // Sources across three vertex ranges (of 4096), in no order; each pair comes 2-3 times.
+      const a = (i * 7919) % 9000;
+      const b = i % 40;
+      src.push(a);
+      dst.push(b + 100_000);
+      weight.push(i);
+      last.set(`${a}>${b + 100_000}`, i);
+    }
+    s.apply(decodeBatch({ edges: { src, dst, props: { weight } } }));
+    s.seal();
+    new PartitionReader(s.descriptor).read(undefined, (snap) => {
+      const got = new Map<string, number>();
+      let inEntries = 0;
+      for (const a of new Set(src)) {
+        snap.forEachNeighbor(snap.lookup(a), 'out', -1, (d, addr, l) => {
+          got.set(`${a}>${snap.externalId(d)}`, snap.edgeProps(l, addr).weight as number);
+        });
+      }
+      for (const b of new Set(dst)) inEntries += snap.degree(snap.lookup(b), 'in');
+      expect(got).toEqual(last);
+      expect(inEntries).toBe(last.size);
+    });
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * The columnar bulk form of edge upserts (a batch's `edges`), applied to a partition's open
+ * epoch after the batch's ops (batch-apply.ts): ids mapped first, missing endpoints created,
+ * then groups of edges whose cache misses are taken together before the real work.
+ */
+import { utf8 } from '../model/ids.js';
+import type { AppliedCounts, EdgeColumns } from '../model/ops.js';
+import { DEFAULT_EDGE_LABEL, DEFAULT_VERTEX_LABEL, type Props, type PropValue } from '../model/schema.js';
+import * as layout from './layout.js';
+import * as recordTable from './record-table.js';
+import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { W_COUNT, W_STRIDE } = recordTable;
+const { RECORD_BITS } = layout;
+
+/** Edges per group in the bulk path's touch-then-work loops (a power of two). */
+const BULK_GROUP = 128;
+/** Edges per source vertex range, on average, from which a bulk batch is ordered by range. */
+const SORT_EDGES_PER_RANGE = 8;
+
+/** A bulk batch's endpoint columns in the order phase 3 takes them, with each row's index. */
+interface EdgeRows {
+  sl: Uint32Array;
+  dl: Uint32Array;
+  own: Uint8Array;
+  /** Row k's index in the batch (its property values), or null when the order is the batch's. */
+  row: Uint32Array | null;
+}
+
+/**
+ * The rows ordered by their source's vertex range (a stable counting sort), so that the out
+ * side's writer state, block tails and records (kept by vertex range) are visited range by
+ * range instead of at random: bulk inserts 1.7-2.5% faster at 1M vertices / 10M edges and
+ * 3.9-4.7% at 3M / 30M (`npm run ab -- insert`, geometric mean of both orders). A source's edges keep their order, so
+ * a repeated edge's last properties still win; in-lists get their entries in the new order.
+ */
+function bySourceRange(rows: EdgeRows, n: number, ranges: number): EdgeRows {
+  const { sl, dl, own } = rows;
+  const counts = new Uint32Array(ranges + 1);
+  for (let i = 0; i < n; i++) counts[(sl[i] >>> RECORD_BITS) + 1]++;
+  for (let r = 0; r < ranges; r++) counts[r + 1] += counts[r];
+  const out: EdgeRows = {
+    sl: new Uint32Array(n),
+    dl: new Uint32Array(n),
+    own: new Uint8Array(n),
+    row: new Uint32Array(n),
+  };
+  const row = out.row as Uint32Array;
+  for (let i = 0; i < n; i++) {
+    const k = counts[sl[i] >>> RECORD_BITS]++;
+    out.sl[k] = sl[i];
+    out.dl[k] = dl[i];
+    out.own[k] = own[i];
+    row[k] = i;
+  }
+  return out;
+}
+
+function isNumericColumn(c: ArrayLike<unknown>): boolean {
+  return c instanceof Float64Array || c instanceof Uint32Array || c instanceof Int32Array;
+}
+
+/**
+ * The columnar bulk form, in phases (DESIGN §11.4): map every id first, create missing
+ * vertices, then process groups of edges with a tight loop that touches the writer records
+ * and block tails before the real work, so their cache misses overlap.
+ */
+export function applyEdgeColumns(
+  core: StoreCore,
+  e: EdgeColumns,
+  O: number,
+  pub: number,
+  counts: AppliedCounts,
+): void {
+  const n = e.src.length;
+  if (n === 0) return;
+  const L = core.edgeLabel(e.label ?? DEFAULT_EDGE_LABEL);
+  const names = e.props === undefined ? [] : Object.keys(e.props);
+  const cols = names.map((k) => (e.props as Record<string, ArrayLike<PropValue>>)[k]);
+  const props = names.map((k) => L.props.get(k) as EdgeProp);
+  // The label's other properties: a new edge has none of them.
+  const unset = L.propList.filter((q) => !names.includes(q.spec.name));
+  // Phase 1: ids -> local ids, and ownership (bit 1: src here, bit 2: dst here).
+  const sl = new Uint32Array(n);
+  const dl = new Uint32Array(n);
+  const own = new Uint8Array(n);
+  const ids = core.ids;
+  const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
+  let touched = 0;
+  for (let i = 0; i < n; i++) {
+    if (numeric && (i & (BULK_GROUP - 1)) === 0) {
+      const end = Math.min(n, i + BULK_GROUP);
+      touched +=
+        ids.touchInts(e.src as ArrayLike<number>, i, end) + ids.touchInts(e.dst as ArrayLike<number>, i, end);
+    }
+    const s = e.src[i];
+    sl[i] = typeof s === 'number' ? ids.intId(s) : ids.stringId(utf8(s));
+    const os = ids.ownsHash(ids.lastHash) ? 1 : 0;
+    const d = e.dst[i];
+    dl[i] = typeof d === 'number' ? ids.intId(d) : ids.stringId(utf8(d));
+    const od = ids.ownsHash(ids.lastHash) ? 2 : 0;
+    own[i] = os | od;
+  }
+  const top = ids.bound - 1;
+  core.ensureLid(top);
+  core.ensureStores(L, top);
+  // Phase 2: endpoints this partition owns must exist.
+  const vt = core.vertices;
+  const defaultLabel = vt.labelId(DEFAULT_VERTEX_LABEL);
+  for (let i = 0; i < n; i++) {
+    if ((own[i] & 1) !== 0 && !vt.isAlive(sl[i])) vt.create(sl[i], defaultLabel, O, pub);
+    if ((own[i] & 2) !== 0 && !vt.isAlive(dl[i])) vt.create(dl[i], defaultLabel, O, pub);
+  }
+  // Phase 3: groups of edges (a bulk batch's ordered by source range, bySourceRange).
+  const ranges = (top >>> RECORD_BITS) + 1;
+  const batchOrder: EdgeRows = { sl, dl, own, row: null };
+  const rows = n >= SORT_EDGES_PER_RANGE * ranges ? bySourceRange(batchOrder, n, ranges) : batchOrder;
+  const srcs = rows.sl;
+  const dsts = rows.dl;
+  const owners = rows.own;
+  const rowOf = rows.row;
+  const out = L.out;
+  const inn = L.in;
+  const propRow: Props = {};
+  let upserted = 0;
+  for (let g = 0; g < n; g += BULK_GROUP) {
+    const end = Math.min(n, g + BULK_GROUP);
+    const ow = out.table.w;
+    const iw = inn.table.w;
+    // Touch: the writer records of both endpoints (independent loads, overlapped misses).
+    for (let k = g; k < end; k++)
+      touched += ow[srcs[k] * W_STRIDE + W_COUNT] + iw[dsts[k] * W_STRIDE + W_COUNT];
+    // Touch: the tails of the blocks the appends will write.
+    touched += out.touchTails(srcs, g, end) + inn.touchTails(dsts, g, end);
+    for (let k = g; k < end; k++) {
+      const s = srcs[k];
+      const d = dsts[k];
+      const o = owners[k];
+      let exists: boolean;
+      if (o === 3) {
+        exists = inn.length(d) < out.length(s) ? inn.find(d, s) !== 0 : out.find(s, d) !== 0;
+      } else if (o === 1) exists = out.find(s, d) !== 0;
+      else if (o === 2) exists = inn.find(d, s) !== 0;
+      else continue;
+      if ((o & 1) !== 0) upserted++;
+      const i = rowOf === null ? k : rowOf[k];
+      if (exists) {
+        // Rare in bulk loads: replace the properties through the general path.
+        for (let j = 0; j < names.length; j++) propRow[names[j]] = cols[j][i];
+        replaceExistingEdge(core, L, s, d, o, names.length > 0 ? propRow : undefined, O, pub);
+        continue;
+      }
+      if ((o & 1) !== 0) {
+        const a = out.append(s, d, O, pub);
+        for (let j = 0; j < props.length; j++) core.writeEdgeProp(props[j], a, cols[j][i]);
+        for (let j = 0; j < unset.length; j++) unset[j].column.clear(a);
+        core.edgeCount++;
+      }
+      if ((o & 2) !== 0) inn.append(d, s, O, pub);
+      core.changed = true;
+    }
+  }
+  counts.upsertedEdges += upserted;
+  if (touched < 0) throw new Error('unreachable'); // keeps the touch loads observable
+}
+
+/** An upsert of an edge that exists: replace its properties unless they are equal. */
+function replaceExistingEdge(
+  core: StoreCore,
+  L: EdgeLabel,
+  s: number,
+  d: number,
+  own: number,
+  props: Props | undefined,
+  O: number,
+  pub: number,
+) {
+  if ((own & 1) === 0) return;
+  const outAddr = L.out.find(s, d);
+  if (core.sameEdgeProps(L, outAddr, props)) return;
+  core.retireEdgeBlobs(L, outAddr, O, pub);
+  L.out.deleteEntry(s, outAddr, O);
+  const a = L.out.append(s, d, O, pub);
+  core.writeEdgeProps(L, a, props);
+  core.changed = true;
+}
