@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PartitionStore } from '../src/storage/index.js';
 import { percentile, rng } from './report.js';
-import { randomUpdates, uniqueEdges } from './storage.js';
+import { randomUpdates, uniqueEdges, updateEpoch, WARMUP_ROUNDS } from './storage.js';
 
 type StoreClass = typeof PartitionStore;
 type Edges = { src: Uint32Array; dst: Uint32Array };
@@ -52,24 +52,18 @@ interface Times {
   retain: number[];
 }
 
+/** The storage bench's update epochs on both stores in turns (after its warm-up rounds). */
 function rounds(stores: PartitionStore[]): Times[] {
   const r = rng(7);
   const out: Times[] = [0, 1].map(() => ({ seal: [], apply: [], retain: [] }));
-  for (let k = 0; k < 20 + ROUNDS; k++) {
+  for (let k = 0; k < WARMUP_ROUNDS + ROUNDS; k++) {
     const u = randomUpdates(VERTICES, r);
     for (const s of k % 2 === 0 ? [0, 1] : [1, 0]) {
-      const store = stores[s];
-      const t0 = performance.now();
-      store.apply({ ops: [], edges: u });
-      const t1 = performance.now();
-      store.seal();
-      const t2 = performance.now();
-      store.retain(store.published - 20);
-      const t3 = performance.now();
-      if (k < 20) continue;
-      out[s].apply.push(t1 - t0);
-      out[s].seal.push(t2 - t1);
-      out[s].retain.push(t3 - t2);
+      const t = updateEpoch(stores[s], u);
+      if (k < WARMUP_ROUNDS) continue;
+      out[s].apply.push(t.apply);
+      out[s].seal.push(t.seal);
+      out[s].retain.push(t.retain);
     }
   }
   return out;

@@ -354,21 +354,20 @@ function stats(): WorkerStats {
 function retain(oldest: number): { freed: number } {
   const s = must(store, 'store');
   const freed = s.retain(oldest, RECLAIM_STEP);
-  if (s.reclaimBehind && !reclaiming) {
-    reclaiming = true;
-    setImmediate(reclaimMore);
-  }
+  queueReclaim(s);
   return { freed };
 }
 
-function reclaimMore(): void {
-  reclaiming = false;
-  if (closing || store === null) return;
-  store.reclaim(RECLAIM_STEP);
-  if (store.reclaimBehind) {
-    reclaiming = true;
-    setImmediate(reclaimMore);
-  }
+/** Queue the next reclamation step when one is due and none is queued. */
+function queueReclaim(s: PartitionStore): void {
+  if (!s.reclaimBehind || reclaiming) return;
+  reclaiming = true;
+  setImmediate(() => {
+    reclaiming = false;
+    if (closing) return;
+    s.reclaim(RECLAIM_STEP);
+    queueReclaim(s);
+  });
 }
 
 async function handle(req: WorkerRequest): Promise<unknown> {

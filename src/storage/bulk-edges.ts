@@ -32,8 +32,9 @@ interface EdgeRows {
  * The rows ordered by their source's vertex range (a stable counting sort), so that the out
  * side's writer state, block tails and records (kept by vertex range) are visited range by
  * range instead of at random: bulk inserts 1.7-2.5% faster at 1M vertices / 10M edges and
- * 3.9-4.7% at 3M / 30M (`npm run ab -- insert`, geometric mean of both orders). A source's edges keep their order, so
- * a repeated edge's last properties still win; in-lists get their entries in the new order.
+ * 3.9-4.7% at 3M / 30M (`npm run ab -- insert`, geometric mean of both orders). A source's
+ * edges keep their order, so a repeated edge's last properties still win; in-lists get their
+ * entries in the new order.
  */
 function bySourceRange(rows: EdgeRows, n: number, ranges: number): EdgeRows {
   const { sl, dl, own } = rows;

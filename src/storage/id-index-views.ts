@@ -221,7 +221,11 @@ export class IdIndexViews {
     }
   }
 
-  private verify(lid: number, lo: number, hi: number, bytes: Uint8Array | null): boolean {
+  /**
+   * Whether local id `lid` has the integer id with halves (lo, hi), or the string id `bytes`:
+   * the check behind a slot that holds a hash, for the probe and the writer's insert alike.
+   */
+  verify(lid: number, lo: number, hi: number, bytes: Uint8Array | null): boolean {
     if (lid >= this.extKeys.length) this.refresh();
     const k = this.extKeys[lid];
     if (bytes === null) return k === joinHalves(lo, hi);

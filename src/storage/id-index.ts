@@ -189,7 +189,7 @@ export class IdIndex {
       if (idw === 0) break;
       if (seg[SEG_HEADER + 2 * i] === key32 && ((idw & ID_EXACT) !== 0) === exact) {
         const lid = (idw & ID_LID_MASK) - 1;
-        if (exact || this.verifyWriter(lid, lo, hi, bytes)) {
+        if (exact || v.verify(lid, lo, hi, bytes)) {
           this.created = false;
           return lid;
         }
@@ -316,18 +316,6 @@ export class IdIndex {
         ghostDone = true;
       }
     }
-  }
-
-  private verifyWriter(lid: number, lo: number, hi: number, bytes: Uint8Array | null): boolean {
-    const k = this.views.extKeys[lid];
-    if (bytes === null) return k === joinHalves(lo, hi);
-    if (!(k < 0)) return false;
-    const off = -k - 1;
-    const heap = this.views.keyHeap;
-    const len = heap[off] | (heap[off + 1] << 8);
-    if (len !== bytes.length) return false;
-    for (let j = 0; j < len; j++) if (heap[off + 2 + j] !== bytes[j]) return false;
-    return true;
   }
 
   private storeKey(lid: number, num: number, bytes: Uint8Array | null): void {

@@ -88,15 +88,20 @@ export class VersionQueue {
     // Drop fully consumed segments.
     const done = this.head >>> SEG_BITS;
     if (done > 0) {
-      for (const seg of this.segs.splice(0, done)) if (this.spare.length < SPARE_MAX) this.spare.push(seg);
+      this.keepSpare(this.segs.splice(0, done));
       this.head -= done * SEG;
       this.tail -= done * SEG;
     }
     if (this.head === this.tail) {
       this.head = this.tail = 0;
-      for (const seg of this.segs.splice(1)) if (this.spare.length < SPARE_MAX) this.spare.push(seg);
+      this.keepSpare(this.segs.splice(1));
     }
     return drained;
+  }
+
+  /** Keep drained segments for reuse, up to SPARE_MAX. */
+  private keepSpare(drained: Uint32Array[]): void {
+    for (const seg of drained) if (this.spare.length < SPARE_MAX) this.spare.push(seg);
   }
 
   private readonly runItems = new Uint32Array(SEG);
