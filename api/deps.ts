@@ -8,10 +8,11 @@ import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { EpochInfo, Pin } from '../partitions/epoch-ledger.js';
 import type { SealEvent, SubmitResult } from '../partitions/machine.js';
 import type { EpochgraphError } from '../src/errors.js';
+import type { ExternalId } from '../src/model/ids.js';
 import type { Batch } from '../src/model/ops.js';
 import type { SchemaView } from '../src/model/schema.js';
-import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
-import type { StoreDescriptor } from '../src/storage/index.js';
+import type { GraphSnapshot, NeighborDirection } from '../src/storage/graph-snapshot.js';
+import type { BatchNeighborLimits, NeighborRows, StoreDescriptor } from '../src/storage/index.js';
 
 /** The part of a Machine the API uses. A Machine is one; so is any test double of it. */
 export interface ApiMachine {
@@ -57,6 +58,16 @@ export interface ApiAnalytics {
     epoch: number,
     opts: { signal?: AbortSignal },
   ): Promise<{ epoch: number; algorithm: string; ids: ArrayLike<unknown>; values: ArrayLike<unknown> }>;
+  /** Threads of the read pool behind neighborRows (0 or absent: batch reads stay on the main thread). */
+  readonly readWorkers?: number;
+  /** A batch-neighbour read in the read pool, at an epoch the caller keeps open. */
+  neighborRows?(
+    epoch: number,
+    ids: Float64Array | ExternalId[],
+    direction: NeighborDirection,
+    label: string | undefined,
+    limits: BatchNeighborLimits,
+  ): Promise<NeighborRows>;
 }
 
 /** Request limits. Every one is configurable; see DEFAULT_API_LIMITS for the defaults. */
@@ -77,6 +88,8 @@ export interface ApiLimits {
   readonly maxSubgraphEdges: number;
   /** Largest `hops` of a subgraph. */
   readonly maxSubgraphHops: number;
+  /** Batch-neighbour reads of at least this many ids go to the read pool, when there is one. */
+  readonly readPoolMinIds: number;
   /** Heavy reads (batch neighbours, subgraph, CSR export) yield to the event loop after about this many neighbour visits. */
   readonly yieldEveryEntries: number;
   /** Size of one streamed CSR export chunk, in bytes. */
@@ -92,6 +105,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = Object.freeze({
   maxSubgraphVertices: 100_000,
   maxSubgraphEdges: 10_000_000,
   maxSubgraphHops: 16,
+  readPoolMinIds: 256,
   yieldEveryEntries: 1 << 18,
   csrChunkBytes: 1 << 20,
 });

@@ -5,7 +5,8 @@
  * - neighborGetRatio: single-vertex neighbour GET req/s divided by a bare Fastify route's
  *   req/s (same process, same port kind, same load generator, same run; alternated rounds).
  * - batchNeighborIdsPerSec: neighbour ids answered per second by `POST .../neighbors` in
- *   msgpack (typed arrays both ways); next to it, the same request in process with no HTTP,
+ *   msgpack (typed arrays both ways), read in the read pool as the daemon does (one thread per
+ *   core; `readWorkers`); next to it, the same figure with the read on the main thread, and the same request in process with no HTTP,
  *   by the store and by a plain CSR copy (batch-floor.ts).
  * - csrExportBytesPerSec: bytes per second of the streamed msgpack CSR export of a partition.
  * - httpIngestEdgesPerSec: edges per second through `POST /v1/batches` in the msgpack
@@ -30,6 +31,7 @@ import type autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { Machine } from '../partitions/machine.js';
+import { AnalyticsService } from '../src/analytics/index.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { batchFloor } from './batch-floor.js';
@@ -88,7 +90,12 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     : { vertices: 200_000, edges: 2_000_000, seconds: 8, rounds: 15, roundSeconds: 2, ingestBodies: 120 };
   const dir = await mkdtemp(join(tmpdir(), 'epochgraph-bench-api-'));
   const machine = await Machine.open({ dataDir: join(dir, 'data'), partitions: 2 });
-  const app = await buildApp({ machine, logger: false });
+  // The daemon's read pool: batch reads of 256 ids or more run in these threads.
+  const readWorkers = cpus().length;
+  const service = new AnalyticsService({ descriptors: machine.descriptors(), poolSize: 1, readWorkers });
+  const app = await buildApp({ machine, logger: false, analytics: service });
+  // The same routes with every read on the main thread (no read pool), for comparison.
+  const mainOnly = await buildApp({ machine, logger: false });
   const bare = Fastify({ logger: false });
   try {
     const loadedEpoch = await loadGraph(machine, s);
@@ -162,6 +169,10 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const batchRequest = { method: 'POST', headers: msgpackHeaders, body: batchBody };
     await drain(batchUrl, 4, 2000, batchRequest);
     const batch = await drain(batchUrl, 4, s.seconds * 1000, batchRequest);
+    const mainBase = await listen(mainOnly);
+    const mainBatchUrl = `${mainBase}/v1/snapshots/${epoch}/neighbors`;
+    await drain(mainBatchUrl, 4, 1000, batchRequest);
+    const mainBatch = await drain(mainBatchUrl, 4, Math.min(4, s.seconds) * 1000, batchRequest);
     // The same requests through autocannon, for reference (its workers get the binary body
     // back as a Buffer through a setupRequest module).
     const setupBinary = join(dir, 'binary-body.cjs');
@@ -230,6 +241,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const edgesAfter = machine.epochInfo(machine.latestEpoch).edges;
 
     const batchNeighborIdsPerSec = (batch.requests * neighborsPerAnswer) / batch.seconds;
+    const batchNeighborIdsPerSecMainThread = (mainBatch.requests * neighborsPerAnswer) / mainBatch.seconds;
     const batchNeighborIdsPerSecAutocannon =
       (batchCannon.requests * neighborsPerAnswer) / batchCannon.seconds;
     const csrExportBytesPerSec = csr.bytes / csr.seconds;
@@ -252,6 +264,12 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
           ok: batchNeighborIdsPerSec >= 20e6,
         },
         { metric: 'batchNeighborReqPerSec', value: batch.reqPerSec, unit: 'req/s' },
+        { metric: 'batchNeighborReadWorkers', value: readWorkers },
+        {
+          metric: 'batchNeighborIdsPerSecMainThread',
+          value: batchNeighborIdsPerSecMainThread,
+          unit: 'ids/s',
+        },
         { metric: 'batchNeighborInProcessIdsPerSec', value: floor.storeIdsPerSec, unit: 'ids/s' },
         { metric: 'batchNeighborPlainCsrIdsPerSec', value: floor.floorIdsPerSec, unit: 'ids/s' },
         { metric: 'batchNeighborStoreVsPlainCsr', value: floor.storeVsFloor, unit: '×' },
@@ -291,6 +309,8 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   } finally {
     await bare.close();
     await app.close();
+    await mainOnly.close();
+    await service.close();
     await machine.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,9 +7,10 @@
  * It says how much of the HTTP figure the store's own reads cost, and what a plain layout
  * reaches in JavaScript on this machine (a reference, not a proven bound).
  */
-import { batchNeighborRows, type HeavyReadLimits } from '../api/heavy-reads.js';
+import type { HeavyReadLimits } from '../api/heavy-reads.js';
 import { project, projectCsr } from '../src/analytics/projection.js';
 import type { GraphSnapshot } from '../src/storage/index.js';
+import { batchNeighborRows } from '../src/storage/index.js';
 import { percentile } from './report.js';
 
 export interface BatchFloor {

@@ -54,6 +54,7 @@ export const serveConfigSchema = z
     etcdKeyFile: z.string().min(1).optional(),
     leaseTtlSec: int(1, 3600).default(10),
     analyticsWorkers: int(1, 256).default(Math.max(1, os.availableParallelism())),
+    readWorkers: int(0, 256).default(Math.max(1, os.availableParallelism())),
     bodyLimitBytes: int(1024, 2 ** 31 - 1).default(256 << 20),
     logLevel: z.enum(LOG_LEVELS).default('info'),
   })
@@ -80,6 +81,7 @@ const NUMERIC = new Set<string>([
   'checkpointWalBytes',
   'leaseTtlSec',
   'analyticsWorkers',
+  'readWorkers',
   'bodyLimitBytes',
 ]);
 

@@ -137,6 +137,12 @@ class LateAnalytics implements ApiAnalytics {
   runTyped(name: string, params: unknown, epoch: number, opts: { signal?: AbortSignal }) {
     return this.a.runTyped(name, params, epoch, opts);
   }
+  get readWorkers(): number {
+    return this.target?.readWorkers ?? 0;
+  }
+  neighborRows(...args: Parameters<AnalyticsService['neighborRows']>) {
+    return this.a.neighborRows(...args);
+  }
 }
 
 export class Daemon {
@@ -219,6 +225,7 @@ export class Daemon {
       const pool = new AnalyticsService({
         descriptors: m.descriptors(),
         poolSize: config.analyticsWorkers,
+        readWorkers: config.readWorkers,
         // Run metrics go to the app's registry, which /metrics serves.
         registry: server.epochgraph.metrics.registry,
         // Each run keeps its epoch pinned from admission to completion.

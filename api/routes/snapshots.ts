@@ -9,9 +9,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EpochgraphError, invalid } from '../../src/errors.js';
 import { type ExternalId, externalIdProblem, parsePathId } from '../../src/model/ids.js';
+import { batchNeighborRows } from '../../src/storage/index.js';
 import { idColumn, sendBody, wantsMsgpack } from '../encoding.js';
 import { openSnapshot, resolveEpoch } from '../epoch-arg.js';
-import { batchNeighborRows, subgraphOf } from '../heavy-reads.js';
+import { subgraphOf } from '../heavy-reads.js';
 import { smallNeighborList } from '../owner-reads.js';
 import {
   asOfArg,
@@ -59,6 +60,14 @@ function checkIds(ids: ArrayLike<ExternalId>, where: string, max: number): void 
   }
 }
 
+/**
+ * An id column that owns its memory, for a message to another thread: a typed array decoded
+ * from msgpack may be a view of the whole request body, which a structured clone would copy.
+ */
+function ownColumn(ids: ArrayLike<number> | ExternalId[]): Float64Array | ExternalId[] {
+  return Array.isArray(ids) ? ids : Float64Array.from(ids as ArrayLike<number>);
+}
+
 function commaList(s: string | undefined): string[] | undefined {
   if (s === undefined) return undefined;
   const names = s.split(',').filter((x) => x.length > 0);
@@ -66,7 +75,7 @@ function commaList(s: string | undefined): string[] | undefined {
 }
 
 export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { machine, limits, owners } = app.epochgraph;
+  const { machine, limits, owners, analytics } = app.epochgraph;
 
   app.get(
     '/v1/snapshots/:epoch/vertices/:id',
@@ -236,7 +245,16 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
       checkIds(ids, 'ids', limits.maxBatchIds);
       const snap = openSnapshot(machine, req.params.epoch, req.query.asOf);
       try {
-        const rows = await batchNeighborRows(snap, ids, dir, lbl, limits);
+        // Big reads go to the read pool (other cores; this thread stays free for requests)
+        // while this snapshot keeps their epoch open; small ones cost less here than a hop.
+        const pooled =
+          (analytics?.readWorkers ?? 0) > 0 && ids.length >= limits.readPoolMinIds
+            ? analytics?.neighborRows
+            : undefined;
+        const rows =
+          pooled !== undefined
+            ? await pooled.call(analytics, snap.epoch, ownColumn(ids), dir, lbl, limits)
+            : await batchNeighborRows(snap, ids, dir, lbl, limits);
         reply.header('x-epoch', String(snap.epoch));
         return sendBody(req, reply, {
           epoch: snap.epoch,

@@ -1,10 +1,18 @@
 /**
  * The messages between the analytics service and its pool workers, and their checked
- * decoders: the worker's init data (descriptors, once), a task, and a reply. Both ends parse
- * what they receive, since it crosses a thread boundary.
+ * decoders: the worker's init data (descriptors, once), a task (an algorithm run, or a
+ * batch-neighbour read for the read pool), and a reply. Both ends parse what they receive,
+ * since it crosses a thread boundary.
  */
 import { EpochgraphError, type ErrorData, errorFromData, invalid } from '../errors.js';
-import { checkDescriptor, type StoreDescriptor } from '../storage/index.js';
+import { type ExternalId, externalIdProblem } from '../model/ids.js';
+import { NEIGHBOR_DIRECTIONS, type NeighborDirection } from '../storage/graph-snapshot.js';
+import {
+  type BatchNeighborLimits,
+  checkDescriptor,
+  type NeighborRows,
+  type StoreDescriptor,
+} from '../storage/index.js';
 import { type AlgorithmCall, parseAlgorithmCall } from './algorithm-params.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
 
@@ -21,8 +29,25 @@ export interface AnalyticsTask {
   call: AlgorithmCall;
 }
 
+/** A batch-neighbour read (storage batchNeighborRows) at one epoch, for the read pool. */
+export interface RowsTask {
+  kind: 'rows';
+  epoch: number;
+  partitions: number;
+  ids: Float64Array | ExternalId[];
+  direction: NeighborDirection;
+  label?: string;
+  limits: BatchNeighborLimits;
+}
+
+/** What a worker runs. */
+export type PoolTask = AnalyticsTask | RowsTask;
+
 /** A worker's answer: the result, or an error as data. */
-export type WorkerReply = { ok: true; result: TypedAlgorithmResult } | { ok: false; error: ErrorData };
+export type WorkerReply =
+  | { ok: true; result: TypedAlgorithmResult }
+  | { ok: true; rows: NeighborRows }
+  | { ok: false; error: ErrorData };
 
 /**
  * Check a set of descriptors: one per partition 0..P-1 of the same P. Returns them in
@@ -53,16 +78,22 @@ export function parseWorkerInit(raw: unknown): WorkerInit {
   return { descriptors: checkDescriptorSet((raw as { descriptors?: unknown }).descriptors) };
 }
 
-/** Parse a task received from another thread (the parameters through their zod schema). */
-export function parseTask(raw: unknown): AnalyticsTask {
-  if (raw === null || typeof raw !== 'object') throw invalid('analytics task: not an object');
-  const t = raw as { epoch?: unknown; partitions?: unknown; call?: unknown };
+/** Check a task's epoch and partition count (every kind has them). */
+function checkEpochAndPartitions(t: { epoch?: unknown; partitions?: unknown }): void {
   if (!Number.isSafeInteger(t.epoch) || (t.epoch as number) < 0) {
     throw invalid(`analytics task: epoch must be a non-negative integer, got ${String(t.epoch)}`);
   }
   if (!Number.isSafeInteger(t.partitions) || (t.partitions as number) < 1) {
     throw invalid(`analytics task: bad partition count ${String(t.partitions)}`);
   }
+}
+
+/** Parse a task received from another thread (an algorithm's parameters through their zod schema). */
+export function parseTask(raw: unknown): PoolTask {
+  if (raw === null || typeof raw !== 'object') throw invalid('analytics task: not an object');
+  if ((raw as { kind?: unknown }).kind === 'rows') return parseRowsTask(raw as Record<string, unknown>);
+  const t = raw as { epoch?: unknown; partitions?: unknown; call?: unknown };
+  checkEpochAndPartitions(t);
   const c = t.call as { algorithm?: unknown; params?: unknown } | null | undefined;
   if (c === null || typeof c !== 'object' || typeof c.algorithm !== 'string') {
     throw invalid('analytics task: missing algorithm');
@@ -71,6 +102,42 @@ export function parseTask(raw: unknown): AnalyticsTask {
     epoch: t.epoch as number,
     partitions: t.partitions as number,
     call: parseAlgorithmCall(c.algorithm, c.params),
+  };
+}
+
+const isPositiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
+
+function parseRowsTask(t: Record<string, unknown>): RowsTask {
+  checkEpochAndPartitions(t);
+  const ids = t.ids;
+  if (!(ids instanceof Float64Array) && !Array.isArray(ids))
+    throw invalid('rows task: ids must be an id column');
+  for (let i = 0; i < ids.length; i++) {
+    const problem = externalIdProblem(ids[i]);
+    if (problem !== null) throw invalid(`rows task: ids[${i}]: ${problem}`);
+  }
+  if (!(NEIGHBOR_DIRECTIONS as readonly unknown[]).includes(t.direction)) {
+    throw invalid(`rows task: bad direction ${String(t.direction)}`);
+  }
+  if (t.label !== undefined && typeof t.label !== 'string')
+    throw invalid('rows task: label must be a string');
+  const l = t.limits as Partial<BatchNeighborLimits> | null | undefined;
+  if (
+    l === null ||
+    typeof l !== 'object' ||
+    !isPositiveInt(l.maxBatchNeighbors) ||
+    !isPositiveInt(l.yieldEveryEntries)
+  ) {
+    throw invalid('rows task: limits must be positive integers');
+  }
+  return {
+    kind: 'rows',
+    epoch: t.epoch as number,
+    partitions: t.partitions as number,
+    ids,
+    direction: t.direction as NeighborDirection,
+    label: t.label,
+    limits: { maxBatchNeighbors: l.maxBatchNeighbors, yieldEveryEntries: l.yieldEveryEntries },
   };
 }
 
@@ -100,4 +167,27 @@ export function parseReply(raw: unknown): TypedAlgorithmResult {
     }
   }
   throw new EpochgraphError('INTERNAL', 'analytics worker sent a malformed reply');
+}
+
+/**
+ * Parse a read worker's reply to a rows task: the rows, or throw the typed error it carries
+ * (TOO_LARGE, EPOCH_GONE, ...). A reply of any other shape is an INTERNAL error.
+ */
+export function parseRowsReply(raw: unknown): NeighborRows {
+  const r = raw as { ok?: unknown; rows?: unknown; error?: unknown } | null;
+  if (r !== null && typeof r === 'object') {
+    if (r.ok === false) throw errorFromData(r.error);
+    const x = r.rows as Partial<NeighborRows> | undefined;
+    if (
+      r.ok === true &&
+      x !== undefined &&
+      x.offsets instanceof Float64Array &&
+      x.missing instanceof Float64Array &&
+      isColumn(x.neighbors) &&
+      x.offsets[x.offsets.length - 1] === x.neighbors.length
+    ) {
+      return x as NeighborRows;
+    }
+  }
+  throw new EpochgraphError('INTERNAL', 'read worker sent a malformed reply');
 }

@@ -3,6 +3,9 @@
  * descriptors once, in `workerData` (their SharedArrayBuffers are shared, not copied), builds
  * a PartitionReader per partition, and runs each task in this thread over shared memory.
  *
+ * The same worker serves the read pool: a rows task is a batch-neighbour read
+ * (storage batchNeighborRows) at an epoch the caller keeps open.
+ *
  * Everything that crosses the thread boundary is checked: the descriptors by checkDescriptor,
  * a task by parseTask (the algorithm's zod schema again). Errors go back as data
  * ({ ok: false, error: { code, message, details } }) and the pool rebuilds them as typed
@@ -11,8 +14,15 @@
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { invalid, toErrorData } from '../errors.js';
-import { PartitionReader } from '../storage/index.js';
-import { type AnalyticsTask, parseTask, parseWorkerInit, type WorkerReply } from './pool-protocol.js';
+import { GraphSnapshot } from '../storage/graph-snapshot.js';
+import { batchNeighborRows, PartitionReader } from '../storage/index.js';
+import {
+  type PoolTask,
+  parseTask,
+  parseWorkerInit,
+  type RowsTask,
+  type WorkerReply,
+} from './pool-protocol.js';
 import { ProjectionCache, runAlgorithm } from './run-algorithm.js';
 
 const init = parseWorkerInit(workerData);
@@ -20,9 +30,32 @@ const readers = init.descriptors.map((d) => new PartitionReader(d));
 /** The last epoch's projection: repeated runs at one epoch skip the numbering. */
 const projections = new ProjectionCache(1);
 
+/** The reply with its columns' buffers as piscina's transfer list (moved, not copied). */
+function moved(reply: WorkerReply, cols: readonly unknown[]): unknown {
+  const transfer: ArrayBuffer[] = [];
+  for (const col of cols) {
+    if (!(col instanceof Float64Array)) continue;
+    const buf = col.buffer as ArrayBuffer;
+    if (!transfer.includes(buf)) transfer.push(buf);
+  }
+  // move() marks the reply so piscina posts it with `transfer` as the transfer list.
+  return move({ [transferableSymbol]: transfer, [valueSymbol]: reply });
+}
+
+/** A batch-neighbour read at the task's epoch (the caller holds that epoch open). */
+async function runRows(task: RowsTask): Promise<unknown> {
+  const snap = new GraphSnapshot(readers, task.epoch);
+  try {
+    const rows = await batchNeighborRows(snap, task.ids, task.direction, task.label, task.limits);
+    return moved({ ok: true, rows }, [rows.offsets, rows.neighbors, rows.missing]);
+  } finally {
+    snap.close();
+  }
+}
+
 /** Run one task; never throws (errors are data in the reply). */
-export default function runTask(raw: unknown): unknown {
-  let task: AnalyticsTask;
+export default async function runTask(raw: unknown): Promise<unknown> {
+  let task: PoolTask;
   try {
     task = parseTask(raw);
     if (task.partitions !== readers.length) {
@@ -32,16 +65,9 @@ export default function runTask(raw: unknown): unknown {
     return { ok: false, error: toErrorData(err) } satisfies WorkerReply;
   }
   try {
+    if ('kind' in task) return await runRows(task);
     const r = runAlgorithm(readers, task.epoch, task.call, projections);
-    const reply: WorkerReply = { ok: true, result: r };
-    const transfer: ArrayBuffer[] = [];
-    for (const col of [r.ids, r.values]) {
-      if (!(col instanceof Float64Array)) continue;
-      const buf = col.buffer as ArrayBuffer;
-      if (!transfer.includes(buf)) transfer.push(buf);
-    }
-    // move() marks the reply so piscina posts it with `transfer` as the transfer list.
-    return move({ [transferableSymbol]: transfer, [valueSymbol]: reply });
+    return moved({ ok: true, result: r }, [r.ids, r.values]);
   } catch (err) {
     return { ok: false, error: toErrorData(err) } satisfies WorkerReply;
   }

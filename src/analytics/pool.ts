@@ -15,9 +15,16 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { StoreDescriptor } from '../storage/index.js';
+import type { NeighborRows, StoreDescriptor } from '../storage/index.js';
 import { releaseOwner } from '../storage/reader-registry.js';
-import { type AnalyticsTask, checkDescriptorSet, parseReply, type WorkerInit } from './pool-protocol.js';
+import {
+  type AnalyticsTask,
+  checkDescriptorSet,
+  parseReply,
+  parseRowsReply,
+  type RowsTask,
+  type WorkerInit,
+} from './pool-protocol.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
 
 /**
@@ -96,6 +103,11 @@ export class AnalyticsPool {
   async run(task: AnalyticsTask, signal?: AbortSignal): Promise<TypedAlgorithmResult> {
     const reply: unknown = await this.piscina.run(task, signal === undefined ? {} : { signal });
     return parseReply(reply);
+  }
+
+  /** Run a batch-neighbour read in a worker. Rejects with the worker's typed error. */
+  async rows(task: RowsTask): Promise<NeighborRows> {
+    return parseRowsReply(await this.piscina.run(task));
   }
 
   /** Tasks waiting for a worker. */

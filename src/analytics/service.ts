@@ -20,6 +20,10 @@
  * `details.reason` `timeout` or `cancelled`: the error codes of errors.ts have no 504 or
  * "client closed" code, and both conditions are transient from the server's side.
  *
+ * Reads. With `readWorkers` > 0 the service also keeps a second pool of that many threads for
+ * heavy snapshot reads (batch neighbours, `neighborRows`), apart from the algorithm runs so a
+ * long run never queues a read. The caller keeps the read's epoch open until it settles.
+ *
  * Metrics. The service counts admissions, refusals and outcomes; the shapes of its `stats()`
  * and its Prometheus metrics are in run-metrics.ts.
  *
@@ -29,7 +33,8 @@ import { availableParallelism } from 'node:os';
 import type { Registry } from 'prom-client';
 import { EpochgraphError, invalid } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
-import type { StoreDescriptor } from '../storage/index.js';
+import type { NeighborDirection } from '../storage/graph-snapshot.js';
+import type { BatchNeighborLimits, NeighborRows, StoreDescriptor } from '../storage/index.js';
 import {
   ALGORITHMS,
   type AlgorithmCall,
@@ -68,6 +73,8 @@ export interface AnalyticsServiceOptions {
   maxQueued?: number;
   /** Default timeout of a run, queueing included; default 60 s. */
   timeoutMs?: number;
+  /** Threads of the read pool (batch-neighbour reads); default 0: none, reads stay with the caller. */
+  readWorkers?: number;
   /** Register Prometheus metrics here (see {@link AnalyticsService} for their names). */
   registry?: Registry;
   /**
@@ -113,6 +120,7 @@ export class AnalyticsService {
   readonly maxQueued: number;
   readonly timeoutMs: number;
   private readonly pool: AnalyticsPool;
+  private readonly readPool: AnalyticsPool | null;
   private readonly pinEpoch: AnalyticsServiceOptions['pinEpoch'];
   private readonly counters = new Map<AlgorithmName, AlgorithmStats>();
   private readonly recent: number[] = [];
@@ -130,6 +138,9 @@ export class AnalyticsService {
     }
     checkTimeout(this.timeoutMs);
     this.pool = new AnalyticsPool({ descriptors: options.descriptors, size: this.poolSize });
+    const readWorkers = options.readWorkers ?? 0;
+    this.readPool =
+      readWorkers === 0 ? null : new AnalyticsPool({ descriptors: options.descriptors, size: readWorkers });
     this.pinEpoch = options.pinEpoch;
     for (const a of ALGORITHMS) this.counters.set(a, emptyStats());
     this.prom =
@@ -251,6 +262,38 @@ export class AnalyticsService {
   }
 
   /** Abort every run (they reject with NOT_READY) and stop the workers. */
+  /** Threads of the read pool (0: neighborRows is not offered). */
+  get readWorkers(): number {
+    return this.readPool?.size ?? 0;
+  }
+
+  /**
+   * The batch-neighbour rows of `ids` at `epoch` (storage batchNeighborRows), read in the read
+   * pool. The caller keeps the epoch open (a snapshot) until this settles. Rejects with the
+   * read's typed error (TOO_LARGE, EPOCH_GONE) or NOT_READY when there is no read pool or the
+   * service is closed.
+   */
+  async neighborRows(
+    epoch: number,
+    ids: Float64Array | ExternalId[],
+    direction: NeighborDirection,
+    label: string | undefined,
+    limits: BatchNeighborLimits,
+  ): Promise<NeighborRows> {
+    if (this.readPool === null || this.closed) {
+      throw new EpochgraphError('NOT_READY', 'the read pool is not running');
+    }
+    return this.readPool.rows({
+      kind: 'rows',
+      epoch,
+      partitions: this.readPool.partitions,
+      ids,
+      direction,
+      label,
+      limits: { maxBatchNeighbors: limits.maxBatchNeighbors, yieldEveryEntries: limits.yieldEveryEntries },
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -259,7 +302,7 @@ export class AnalyticsService {
         new EpochgraphError('NOT_READY', 'the analytics service is shutting down', { reason: 'cancelled' }),
       );
     }
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.readPool?.close()]);
   }
 
   private stat(a: AlgorithmName): AlgorithmStats {

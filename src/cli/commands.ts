@@ -46,6 +46,11 @@ const SERVE_OPTION_HELP: Readonly<
   etcdKeyFile: { value: 'FILE', description: 'client key for etcd' },
   leaseTtlSec: { value: 'S', description: 'registration lease TTL in seconds', default: '10' },
   analyticsWorkers: { value: 'N', description: 'analytics worker threads', default: 'the number of cores' },
+  readWorkers: {
+    value: 'N',
+    description: 'read pool threads for big batch-neighbour reads (0: the main thread reads)',
+    default: 'the number of cores',
+  },
   bodyLimitBytes: { value: 'BYTES', description: 'largest HTTP request body', default: '268435456' },
   logLevel: { value: 'LEVEL', description: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
 };

@@ -5,6 +5,7 @@
 
 /** Many lookups in one partition, with the memory of their neighbour reads brought in on the way. */
 export { neighborTables, resolveMany } from './batch-lookup.js';
+export { type BatchNeighborLimits, batchNeighborRows, type NeighborRows } from './batch-neighbors.js';
 export type {
   BatchNeighbors,
   CsrChunk,

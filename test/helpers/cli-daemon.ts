@@ -28,6 +28,7 @@ export async function startTestDaemon(
         epochMs: 10,
         port: 0,
         analyticsWorkers: 1,
+        readWorkers: 1,
         ...config,
       }),
       { ...opts, limits: TEST_STORE_LIMITS, path: '/nonexistent' },

@@ -41,6 +41,8 @@ describe('serve configuration', () => {
       /^--checkpoint-wal-bytes: .*1048576/,
     );
     expect(() => loadServeConfig({ flags: { etcdUsername: 'u' } })).toThrow(/username and password/);
+    expect(() => loadServeConfig({ flags: { readWorkers: '-1' } })).toThrow(/^--read-workers: /);
+    expect(loadServeConfig({ flags: { readWorkers: '0' } }).readWorkers).toBe(0);
     expect(() => loadServeConfig({ flags: { dataDir: 'd', backupDir: 'd' } })).toThrow(/^--backup-dir: /);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
     const file = path.join(dir, 'bad.json');
