@@ -9,10 +9,10 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Machine } from '../../partitions/machine.js';
 import { AnalyticsService, type EpochPin } from '../../src/analytics/index.js';
-import { EpochgraphError } from '../../src/errors.js';
 import { decodeBatch } from '../../src/model/ops.js';
 import { scanReaders } from '../../src/storage/reader-registry.js';
 import { loadGraph, openTestMachine, randomGraph } from '../helpers/analytics-machine.js';
+import { rejection } from '../helpers/rejection.js';
 
 /** Registered readers in each partition (open snapshots anywhere). */
 function openReaders(m: Machine): number[] {
@@ -25,16 +25,6 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<EpochgraphError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(EpochgraphError);
-    return err as EpochgraphError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A run that takes many seconds: PageRank with 10 000 iterations over 300 K edges. */

@@ -9,12 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiAnalytics } from '../../api/deps.js';
 import { AnalyticsService } from '../../src/analytics/index.js';
-import { EpochgraphError } from '../../src/errors.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import type { NeighborDirection } from '../../src/storage/graph-snapshot.js';
 import { batchNeighborRows, type NeighborRows } from '../../src/storage/index.js';
 import { type ApiHarness, body, errorCode, postJson, postMsgpack, startApi } from '../helpers/api-harness.js';
 import { activeReaders, settleReaders } from '../helpers/api-readers.js';
+import { rejection } from '../helpers/rejection.js';
 import { rng } from '../helpers/rng.js';
 
 let h: ApiHarness;
@@ -83,16 +83,6 @@ function plain(r: NeighborRows) {
     neighbors: Array.from(r.neighbors),
     missing: Array.from(r.missing),
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<EpochgraphError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(EpochgraphError);
-    return err as EpochgraphError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('read pool', () => {

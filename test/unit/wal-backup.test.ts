@@ -2,7 +2,7 @@ import { appendFile, mkdir, readdir, rm, stat, truncate, writeFile } from 'node:
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openWal, type WalWriter } from '../../partitions/index.js';
-import { EpochgraphError } from '../../src/errors.js';
+import { rejection } from '../helpers/rejection.js';
 import { IoProbe, ioError, readAll, sameSegments, segmentNames, tempDir } from './wal-fixtures.js';
 
 async function dirs(): Promise<{ dir: string; backupDir: string; root: string }> {
@@ -15,16 +15,6 @@ async function sealRange(wal: WalWriter, from: number, to: number, bytes = 64): 
     wal.append({ e, pad: 'b'.repeat(bytes) });
     await wal.seal(e, e);
   }
-}
-
-/** Awaits a rejection and returns it as an EpochgraphError. */
-async function rejection(p: Promise<unknown>): Promise<EpochgraphError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EpochgraphError);
-  return err as EpochgraphError;
 }
 
 async function sizes(dir: string): Promise<number[]> {
