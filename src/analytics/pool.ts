@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { EpochgraphError } from '../errors.js';
 import type { NeighborRows, StoreDescriptor } from '../storage/index.js';
 import { releaseOwner } from '../storage/reader-registry.js';
 import {
@@ -105,9 +106,21 @@ export class AnalyticsPool {
     return parseReply(reply);
   }
 
-  /** Run a batch-neighbour read in a worker. Rejects with the worker's typed error. */
+  /**
+   * Run a batch-neighbour read in a worker. Rejects with the worker's typed error, or with
+   * NOT_READY (503, retry) when the pool itself failed it (a worker died, the pool closed).
+   */
   async rows(task: RowsTask): Promise<NeighborRows> {
-    return parseRowsReply(await this.piscina.run(task));
+    let reply: unknown;
+    try {
+      reply = await this.piscina.run(task);
+    } catch (err) {
+      throw new EpochgraphError(
+        'NOT_READY',
+        `the read pool could not run the read: ${(err as Error).message}`,
+      );
+    }
+    return parseRowsReply(reply);
   }
 
   /** Tasks waiting for a worker. */

@@ -145,6 +145,28 @@ describe('read pool', () => {
     expect(await settleReaders(h.machine)).toBe(0);
   });
 
+  it('answers NOT_READY when the pool stops under a read, and releases the reader it held', async () => {
+    const s2 = new AnalyticsService({ descriptors: h.machine.descriptors(), poolSize: 1, readWorkers: 1 });
+    const snap = h.machine.snapshot(epochs[0]);
+    try {
+      await s2.neighborRows(epochs[0], [1], 'out', undefined, LIMITS); // the worker is up
+      // A read of 400K ids takes long enough to be running when the pool closes.
+      const many = new Float64Array(400_000);
+      for (let i = 0; i < many.length; i++) many[i] = i % V;
+      const read = rejection(s2.neighborRows(epochs[0], many, 'both', undefined, LIMITS));
+      await new Promise((r) => setTimeout(r, 20));
+      await s2.close();
+      const err = await read;
+      expect(err.code).toBe('NOT_READY');
+      expect((await rejection(s2.neighborRows(epochs[0], [1], 'out', undefined, LIMITS))).code).toBe(
+        'NOT_READY',
+      );
+    } finally {
+      snap.close();
+    }
+    expect(await settleReaders(h.machine)).toBe(0);
+  });
+
   it('serves POST .../neighbors from the pool at readPoolMinIds ids and more, as the main thread would', async () => {
     let pooled = 0;
     const counting: ApiAnalytics = {
