@@ -30,11 +30,12 @@ import { pathToFileURL } from 'node:url';
 import type autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { registerMsgpackParser } from '../api/encoding.js';
 import { Machine } from '../partitions/machine.js';
 import { AnalyticsService } from '../src/analytics/index.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
-import { batchFloor } from './batch-floor.js';
+import { batchFloor, plainCsrOf } from './batch-floor.js';
 import { BINARY_BODY_SETUP, type Cannon, cannon, check, drain, postAll } from './load-clients.js';
 import { report, rng, settled } from './report.js';
 
@@ -129,6 +130,31 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       id: Number((req.params as { id: string }).id),
       neighbors: sample,
     }));
+    // The ceiling of this machine's HTTP stack for this request: a plain static CSR copy of the
+    // same snapshot answering the same body on the bare Fastify instance (same msgpack codec,
+    // same load generator), in the same run.
+    const plainSnap = machine.snapshot(epoch);
+    const plain = (() => {
+      try {
+        return plainCsrOf(plainSnap, BATCH_IDS);
+      } finally {
+        plainSnap.close();
+      }
+    })();
+    registerMsgpackParser(bare);
+    bare.post('/bare/neighbors', async (req, reply) => {
+      const q = (req.body as { ids: Float64Array }).ids;
+      const count = plain.rows(q);
+      const packed = packMsgpack({
+        epoch,
+        offsets: plain.offsets.subarray(0, q.length + 1),
+        neighbors: plain.neighbors(count),
+        missing: new Float64Array(0),
+      });
+      return reply
+        .type('application/msgpack')
+        .send(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
+    });
     const bareBase = await listen(bare);
     // Short rounds, alternated, after a warm-up of both: on a shared box the load drifts, so
     // each API round is compared with the bare round next to it and the median ratio is kept.
@@ -193,6 +219,14 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       ],
     });
     check('batch neighbours', batchCannon);
+    const bareBatchUrl = `${bareBase}/bare/neighbors`;
+    const plainAnswer = unpackMsgpack(
+      new Uint8Array(await (await fetch(bareBatchUrl, batchRequest)).arrayBuffer()),
+    ) as { neighbors: Float64Array };
+    if (plainAnswer.neighbors.length !== neighborsPerAnswer)
+      throw new Error('the plain CSR route answers differently');
+    await drain(bareBatchUrl, 4, 1000, batchRequest);
+    const plainBatch = await drain(bareBatchUrl, 4, Math.min(4, s.seconds) * 1000, batchRequest);
     // The same ids in this process, no HTTP: the store against a plain CSR copy (batch-floor.ts).
     const floorSnap = machine.snapshot(epoch);
     const floor = await batchFloor(
@@ -241,6 +275,8 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const edgesAfter = machine.epochInfo(machine.latestEpoch).edges;
 
     const batchNeighborIdsPerSec = (batch.requests * neighborsPerAnswer) / batch.seconds;
+    const batchNeighborPlainCsrHttpIdsPerSec =
+      (plainBatch.requests * neighborsPerAnswer) / plainBatch.seconds;
     const batchNeighborIdsPerSecMainThread = (mainBatch.requests * neighborsPerAnswer) / mainBatch.seconds;
     const batchNeighborIdsPerSecAutocannon =
       (batchCannon.requests * neighborsPerAnswer) / batchCannon.seconds;
@@ -269,6 +305,16 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
           metric: 'batchNeighborIdsPerSecMainThread',
           value: batchNeighborIdsPerSecMainThread,
           unit: 'ids/s',
+        },
+        {
+          metric: 'batchNeighborPlainCsrHttpIdsPerSec',
+          value: batchNeighborPlainCsrHttpIdsPerSec,
+          unit: 'ids/s',
+        },
+        {
+          metric: 'batchNeighborVsPlainCsrHttp',
+          value: batchNeighborIdsPerSec / batchNeighborPlainCsrHttpIdsPerSec,
+          unit: '×',
         },
         { metric: 'batchNeighborInProcessIdsPerSec', value: floor.storeIdsPerSec, unit: 'ids/s' },
         { metric: 'batchNeighborPlainCsrIdsPerSec', value: floor.floorIdsPerSec, unit: 'ids/s' },

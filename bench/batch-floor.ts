@@ -23,7 +23,7 @@ export interface BatchFloor {
 }
 
 /** A static CSR of out-lists with an id table: the plain baseline. */
-class PlainCsr {
+export class PlainCsr {
   private readonly slotKey: Float64Array;
   private readonly slotRow: Int32Array;
   private readonly mask: number;
@@ -54,6 +54,11 @@ class PlainCsr {
     return Math.imul((k >>> 0) ^ Math.floor(k / 4294967296), 0x9e3779b1) >>> 7;
   }
 
+  /** The answer's neighbour column (a view of a reused buffer): what rows(ids) wrote. */
+  neighbors(count: number): Float64Array {
+    return this.out.subarray(0, count);
+  }
+
   /** The answer's neighbour count; offsets and the neighbour column filled as the route's. */
   rows(ids: Float64Array): number {
     const { slotKey, slotRow, mask, rowStart, targets, keys, offsets } = this;
@@ -81,6 +86,14 @@ class PlainCsr {
   }
 }
 
+/** A plain CSR copy of a snapshot's out-lists (integer ids only), answering up to maxIds ids. */
+export function plainCsrOf(snap: GraphSnapshot, maxIds: number): PlainCsr {
+  const proj = project(snap);
+  if (proj.numericIds === null) throw new Error('batch floor: the bench graph has integer ids only');
+  const g = projectCsr(proj, snap);
+  return new PlainCsr(proj.numericIds, g.outOffsets, g.outTargets, maxIds);
+}
+
 /** Store vs plain CSR on one request's ids (integer ids), `rounds` alternating rounds of `ms`. */
 export async function batchFloor(
   snap: GraphSnapshot,
@@ -89,10 +102,7 @@ export async function batchFloor(
   rounds: number,
   ms: number,
 ): Promise<BatchFloor> {
-  const proj = project(snap);
-  if (proj.numericIds === null) throw new Error('batch floor: the bench graph has integer ids only');
-  const g = projectCsr(proj, snap);
-  const plain = new PlainCsr(proj.numericIds, g.outOffsets, g.outTargets, ids.length);
+  const plain = plainCsrOf(snap, ids.length);
   const expected = (await batchNeighborRows(snap, ids, 'out', undefined, limits)).neighbors.length;
   if (plain.rows(ids) !== expected) throw new Error('batch floor: the plain copy answers differently');
   /** Neighbour ids per second of `answer` repeated for `ms`. */
