@@ -261,7 +261,6 @@ export class AnalyticsService {
     };
   }
 
-  /** Abort every run (they reject with NOT_READY) and stop the workers. */
   /** Threads of the read pool (0: neighborRows is not offered). */
   get readWorkers(): number {
     return this.readPool?.size ?? 0;
@@ -294,6 +293,7 @@ export class AnalyticsService {
     });
   }
 
+  /** Abort every run (they reject with NOT_READY) and stop the workers of both pools. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
