@@ -104,6 +104,7 @@ export class ApiMetrics {
   private readonly ingestEdges: Counter<'op'>;
   private readonly ingestVertices: Counter<'op'>;
   private readonly ingestBatches: Counter;
+  private readonly batchReads: Counter<'thread'>;
   private readonly unsubscribe: () => unknown;
 
   constructor(machine: ApiMachine, opts: { processMetrics?: boolean } = {}) {
@@ -193,6 +194,12 @@ export class ApiMetrics {
       help: 'Acknowledged batches',
       registers,
     });
+    this.batchReads = new Counter({
+      name: 'epochgraph_batch_neighbor_reads_total',
+      help: 'Batch-neighbour reads answered, by the thread that read (pool: the read pool; main: the main thread)',
+      labelNames: ['thread'],
+      registers,
+    });
     this.registry.registerMetric(this.requestSeconds as unknown as Metric);
     if (opts.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'epochgraph_' });
@@ -229,6 +236,11 @@ export class ApiMetrics {
     if (applied.deletedEdges > 0) this.ingestEdges.inc({ op: 'delete' }, applied.deletedEdges);
     if (applied.upsertedVertices > 0) this.ingestVertices.inc({ op: 'upsert' }, applied.upsertedVertices);
     if (applied.deletedVertices > 0) this.ingestVertices.inc({ op: 'delete' }, applied.deletedVertices);
+  }
+
+  /** A batch-neighbour read answered, in the read pool or on the main thread. */
+  countBatchRead(inPool: boolean): void {
+    this.batchReads.inc({ thread: inPool ? 'pool' : 'main' });
   }
 
   /** Stop listening to the machine and drop the registry. */

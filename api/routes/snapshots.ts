@@ -75,7 +75,7 @@ function commaList(s: string | undefined): string[] | undefined {
 }
 
 export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { machine, limits, owners, analytics } = app.epochgraph;
+  const { machine, limits, owners, analytics, metrics } = app.epochgraph;
 
   app.get(
     '/v1/snapshots/:epoch/vertices/:id',
@@ -255,6 +255,7 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
           pooled !== undefined
             ? await pooled.call(analytics, snap.epoch, ownColumn(ids), dir, lbl, limits)
             : await batchNeighborRows(snap, ids, dir, lbl, limits);
+        metrics.countBatchRead(pooled !== undefined);
         reply.header('x-epoch', String(snap.epoch));
         return sendBody(req, reply, {
           epoch: snap.epoch,

@@ -51,6 +51,31 @@ describe('daemon over HTTP', () => {
     const r = await fetch(`${base}/v1/snapshots/${epoch}/vertices/1/neighbors`);
     expect(r.headers.get('x-epoch')).toBe(String(epoch));
     expect(((await r.json()) as { neighbors: unknown[] }).neighbors).toEqual([2, 'b']);
+    // A batch read of 256 ids or more runs in the read pool, a smaller one on the main thread;
+    // both answer alike, and /metrics says where each ran.
+    const batchRead = async (ids: unknown[]) => {
+      const res = await fetch(`${base}/v1/snapshots/${epoch}/neighbors`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ids, direction: 'both' }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { offsets: number[]; neighbors: unknown[]; missing: number[] };
+    };
+    const many = [1, 'b', 2, ...Array.from({ length: 297 }, (_, i) => 1000 + i)];
+    const big = await batchRead(many);
+    expect(big.neighbors).toEqual([2, 'b', 1, 1]);
+    expect(big.offsets.slice(0, 4)).toEqual([0, 2, 3, 4]);
+    expect(big.missing.length).toBe(297);
+    expect(await batchRead([1, 'b'])).toEqual({
+      ...big,
+      offsets: [0, 2, 3],
+      neighbors: [2, 'b', 1],
+      missing: [],
+    });
+    const afterReads = await (await fetch(`${base}/metrics`)).text();
+    expect(afterReads).toMatch(/epochgraph_batch_neighbor_reads_total\{thread="pool"\} 1/);
+    expect(afterReads).toMatch(/epochgraph_batch_neighbor_reads_total\{thread="main"\} 1/);
     // An analytics run shows in the daemon's /metrics (the pool reports to the app's registry).
     const run = await fetch(`${base}/v1/snapshots/${epoch}/algorithms/wcc`, {
       method: 'POST',
