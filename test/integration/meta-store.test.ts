@@ -153,7 +153,10 @@ describe('metadata store over etcd', () => {
       await Promise.all([a.flush(), b.flush()]);
       expect(await get(key)).toBe('1000');
       await new Promise((r) => setTimeout(r, 200)); // let the watch deliver the last events
-      expect(seen.length).toBeGreaterThan(20);
+      // The publishers coalesce (a store writes only its newest state), so how many puts the
+      // race makes depends on timing: 14 in one loaded CI run, more on a quiet machine. Enough
+      // to have raced: several forward moves, and CAS conflicts (below).
+      expect(seen.length).toBeGreaterThan(5);
       for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
       expect(seen.at(-1)).toBe(1000);
       expect(a.stats().casConflicts + b.stats().casConflicts).toBeGreaterThan(0);
