@@ -146,25 +146,31 @@ const isColumn = (v: unknown): v is Float64Array | (number | string)[] =>
   (Array.isArray(v) && v.every((x) => typeof x === 'number' || typeof x === 'string'));
 
 /**
+ * The payload under `field` of a worker's ok reply; throws the typed error a failed reply
+ * carries; undefined for any other shape.
+ */
+function okPayload(raw: unknown, field: 'result' | 'rows'): unknown {
+  const r = raw as { ok?: unknown; result?: unknown; rows?: unknown; error?: unknown } | null;
+  if (r === null || typeof r !== 'object') return undefined;
+  if (r.ok === false) throw errorFromData(r.error);
+  return r.ok === true ? r[field] : undefined;
+}
+
+/**
  * Parse a worker's reply: the result, or throw the typed error it carries. A reply of any
  * other shape is an INTERNAL error.
  */
 export function parseReply(raw: unknown): TypedAlgorithmResult {
-  const r = raw as { ok?: unknown; result?: unknown; error?: unknown } | null;
-  if (r !== null && typeof r === 'object') {
-    if (r.ok === false) throw errorFromData(r.error);
-    const x = r.result as Partial<TypedAlgorithmResult> | undefined;
-    if (
-      r.ok === true &&
-      x !== undefined &&
-      typeof x.epoch === 'number' &&
-      typeof x.algorithm === 'string' &&
-      isColumn(x.ids) &&
-      isColumn(x.values) &&
-      x.ids.length === x.values.length
-    ) {
-      return x as TypedAlgorithmResult;
-    }
+  const x = okPayload(raw, 'result') as Partial<TypedAlgorithmResult> | undefined;
+  if (
+    x !== undefined &&
+    typeof x.epoch === 'number' &&
+    typeof x.algorithm === 'string' &&
+    isColumn(x.ids) &&
+    isColumn(x.values) &&
+    x.ids.length === x.values.length
+  ) {
+    return x as TypedAlgorithmResult;
   }
   throw new EpochgraphError('INTERNAL', 'analytics worker sent a malformed reply');
 }
@@ -174,20 +180,15 @@ export function parseReply(raw: unknown): TypedAlgorithmResult {
  * (TOO_LARGE, EPOCH_GONE, ...). A reply of any other shape is an INTERNAL error.
  */
 export function parseRowsReply(raw: unknown): NeighborRows {
-  const r = raw as { ok?: unknown; rows?: unknown; error?: unknown } | null;
-  if (r !== null && typeof r === 'object') {
-    if (r.ok === false) throw errorFromData(r.error);
-    const x = r.rows as Partial<NeighborRows> | undefined;
-    if (
-      r.ok === true &&
-      x !== undefined &&
-      x.offsets instanceof Float64Array &&
-      x.missing instanceof Float64Array &&
-      isColumn(x.neighbors) &&
-      x.offsets[x.offsets.length - 1] === x.neighbors.length
-    ) {
-      return x as NeighborRows;
-    }
+  const x = okPayload(raw, 'rows') as Partial<NeighborRows> | undefined;
+  if (
+    x !== undefined &&
+    x.offsets instanceof Float64Array &&
+    x.missing instanceof Float64Array &&
+    isColumn(x.neighbors) &&
+    x.offsets[x.offsets.length - 1] === x.neighbors.length
+  ) {
+    return x as NeighborRows;
   }
   throw new EpochgraphError('INTERNAL', 'read worker sent a malformed reply');
 }
