@@ -1,4 +1,4 @@
-/** Awaiting a promise that must reject with a typed error. */
+/** Awaiting a promise that must reject, or running a function that must throw, with a typed error. */
 import { expect } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
 
@@ -11,4 +11,15 @@ export async function rejection(p: Promise<unknown>): Promise<EpochgraphError> {
   if (!outcome.rejected) throw new Error('expected a rejection');
   expect(outcome.err).toBeInstanceOf(EpochgraphError);
   return outcome.err as EpochgraphError;
+}
+
+/** Runs a function that must throw a typed error and returns it. */
+export function failure(fn: () => unknown): EpochgraphError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(EpochgraphError);
+    return err as EpochgraphError;
+  }
+  throw new Error('expected an error');
 }

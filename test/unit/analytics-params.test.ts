@@ -11,19 +11,9 @@ import {
   TOP_ORDER,
 } from '../../src/analytics/index.js';
 import { checkDescriptorSet, parseTask } from '../../src/analytics/pool-protocol.js';
-import { EpochgraphError } from '../../src/errors.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import { PartitionStore } from '../../src/storage/index.js';
-
-function failure(fn: () => unknown): EpochgraphError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(EpochgraphError);
-    return err as EpochgraphError;
-  }
-  throw new Error('expected an error');
-}
+import { failure } from '../helpers/rejection.js';
 
 describe('algorithm parameters', () => {
   it('fills in the defaults of DESIGN.md §7', () => {

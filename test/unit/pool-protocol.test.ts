@@ -6,17 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseReply, parseRowsReply, parseTask } from '../../src/analytics/pool-protocol.js';
-import { EpochgraphError } from '../../src/errors.js';
-
-function thrown(f: () => unknown): EpochgraphError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(EpochgraphError);
-    return err as EpochgraphError;
-  }
-  throw new Error('expected a throw');
-}
+import { failure } from '../helpers/rejection.js';
 
 const rowsTask = {
   kind: 'rows',
@@ -45,7 +35,7 @@ describe('pool protocol', () => {
       [{ partitions: 0 }, /partition/],
     ];
     for (const [change, message] of bad) {
-      const err = thrown(() => parseTask({ ...rowsTask, ...change }));
+      const err = failure(() => parseTask({ ...rowsTask, ...change }));
       expect(err.code).toBe('INVALID_REQUEST');
       expect(err.message).toMatch(message);
     }
@@ -58,7 +48,7 @@ describe('pool protocol', () => {
       missing: new Float64Array(0),
     };
     expect(parseRowsReply({ ok: true, rows })).toBe(rows);
-    const tooLarge = thrown(() =>
+    const tooLarge = failure(() =>
       parseRowsReply({ ok: false, error: { code: 'TOO_LARGE', message: 'too many', details: { max: 1 } } }),
     );
     expect(tooLarge.code).toBe('TOO_LARGE');
@@ -71,13 +61,13 @@ describe('pool protocol', () => {
       { ok: true, rows: { ...rows, missing: [] } },
       { ok: true, result: rows },
     ]) {
-      expect(thrown(() => parseRowsReply(malformed)).code).toBe('INTERNAL');
+      expect(failure(() => parseRowsReply(malformed)).code).toBe('INTERNAL');
     }
     const result = { epoch: 2, algorithm: 'wcc', ids: new Float64Array([1]), values: new Float64Array([1]) };
     expect(parseReply({ ok: true, result })).toBe(result);
-    expect(thrown(() => parseReply({ ok: true, result: { ...result, values: [] } })).code).toBe('INTERNAL');
-    expect(thrown(() => parseReply({ ok: false, error: { code: 'EPOCH_GONE', message: 'gone' } })).code).toBe(
-      'EPOCH_GONE',
-    );
+    expect(failure(() => parseReply({ ok: true, result: { ...result, values: [] } })).code).toBe('INTERNAL');
+    expect(
+      failure(() => parseReply({ ok: false, error: { code: 'EPOCH_GONE', message: 'gone' } })).code,
+    ).toBe('EPOCH_GONE');
   });
 });
