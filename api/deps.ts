@@ -58,10 +58,10 @@ export interface ApiAnalytics {
     epoch: number,
     opts: { signal?: AbortSignal },
   ): Promise<{ epoch: number; algorithm: string; ids: ArrayLike<unknown>; values: ArrayLike<unknown> }>;
-  /** Threads of the read pool behind neighborRows (0 or absent: batch reads stay on the main thread). */
-  readonly readWorkers?: number;
+  /** Threads of the read pool behind neighborRows (0: batch reads stay on the main thread). */
+  readonly readWorkers: number;
   /** A batch-neighbour read in the read pool, at an epoch the caller keeps open. */
-  neighborRows?(
+  neighborRows(
     epoch: number,
     ids: Float64Array | ExternalId[],
     direction: NeighborDirection,

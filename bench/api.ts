@@ -35,7 +35,7 @@ import { Machine } from '../partitions/machine.js';
 import { AnalyticsService } from '../src/analytics/index.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
-import { batchFloor, plainCsrOf } from './batch-floor.js';
+import { batchFloor, type PlainCsr, plainCsrOf } from './batch-floor.js';
 import { BINARY_BODY_SETUP, type Cannon, cannon, check, drain, postAll } from './load-clients.js';
 import { report, rng, settled } from './report.js';
 
@@ -134,13 +134,12 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     // same snapshot answering the same body on the bare Fastify instance (same msgpack codec,
     // same load generator), in the same run.
     const plainSnap = machine.snapshot(epoch);
-    const plain = (() => {
-      try {
-        return plainCsrOf(plainSnap, BATCH_IDS);
-      } finally {
-        plainSnap.close();
-      }
-    })();
+    let plain: PlainCsr;
+    try {
+      plain = plainCsrOf(plainSnap, BATCH_IDS);
+    } finally {
+      plainSnap.close();
+    }
     registerMsgpackParser(bare);
     bare.post('/bare/neighbors', async (req, reply) => {
       const q = (req.body as { ids: Float64Array }).ids;
@@ -231,6 +230,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const floorSnap = machine.snapshot(epoch);
     const floor = await batchFloor(
       floorSnap,
+      plain,
       ids,
       app.epochgraph.limits,
       quick ? 3 : 9,

@@ -94,15 +94,18 @@ export function plainCsrOf(snap: GraphSnapshot, maxIds: number): PlainCsr {
   return new PlainCsr(proj.numericIds, g.outOffsets, g.outTargets, maxIds);
 }
 
-/** Store vs plain CSR on one request's ids (integer ids), `rounds` alternating rounds of `ms`. */
+/**
+ * Store vs plain CSR (plainCsrOf of the same snapshot, for at least ids.length ids) on one
+ * request's ids (integer ids), `rounds` alternating rounds of `ms`.
+ */
 export async function batchFloor(
   snap: GraphSnapshot,
+  plain: PlainCsr,
   ids: Float64Array,
   limits: HeavyReadLimits,
   rounds: number,
   ms: number,
 ): Promise<BatchFloor> {
-  const plain = plainCsrOf(snap, ids.length);
   const expected = (await batchNeighborRows(snap, ids, 'out', undefined, limits)).neighbors.length;
   if (plain.rows(ids) !== expected) throw new Error('batch floor: the plain copy answers differently');
   /** Neighbour ids per second of `answer` repeated for `ms`. */

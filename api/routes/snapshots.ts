@@ -65,7 +65,8 @@ function checkIds(ids: ArrayLike<ExternalId>, where: string, max: number): void 
  * from msgpack may be a view of the whole request body, which a structured clone would copy.
  */
 function ownColumn(ids: ArrayLike<number> | ExternalId[]): Float64Array | ExternalId[] {
-  return Array.isArray(ids) ? ids : Float64Array.from(ids as ArrayLike<number>);
+  if (Array.isArray(ids)) return ids;
+  return ids instanceof Float64Array ? ids.slice() : Float64Array.from(ids as ArrayLike<number>);
 }
 
 function commaList(s: string | undefined): string[] | undefined {
@@ -247,15 +248,15 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
       try {
         // Big reads go to the read pool (other cores; this thread stays free for requests)
         // while this snapshot keeps their epoch open; small ones cost less here than a hop.
-        const pooled =
-          (analytics?.readWorkers ?? 0) > 0 && ids.length >= limits.readPoolMinIds
-            ? analytics?.neighborRows
+        const pool =
+          analytics !== undefined && analytics.readWorkers > 0 && ids.length >= limits.readPoolMinIds
+            ? analytics
             : undefined;
         const rows =
-          pooled !== undefined
-            ? await pooled.call(analytics, snap.epoch, ownColumn(ids), dir, lbl, limits)
+          pool !== undefined
+            ? await pool.neighborRows(snap.epoch, ownColumn(ids), dir, lbl, limits)
             : await batchNeighborRows(snap, ids, dir, lbl, limits);
-        metrics.countBatchRead(pooled !== undefined);
+        metrics.countBatchRead(pool !== undefined);
         reply.header('x-epoch', String(snap.epoch));
         return sendBody(req, reply, {
           epoch: snap.epoch,
