@@ -13,7 +13,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { EpochgraphError } from '../src/errors.js';
 import type { ApiContext } from './context.js';
 import { type ApiDeps, resolveLimits } from './deps.js';
-import { registerMsgpackParser } from './encoding.js';
+import { registerBodyParsers } from './encoding.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { ApiMetrics } from './metrics.js';
 import { type ApiRouteConfig, TIMED_BY_HOOK } from './observe.js';
@@ -43,7 +43,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerMsgpackParser(app);
+  registerBodyParsers(app);
   installErrorHandling(app);
 
   const owners = new OwnerReads(deps.machine);

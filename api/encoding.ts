@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { invalid } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
@@ -21,8 +22,32 @@ export function wantsMsgpack(req: FastifyRequest): boolean {
   return accept.includes('msgpack') && MSGPACK_TYPES.some((t) => accept.includes(t));
 }
 
-/** Parse msgpack request bodies with the shared configuration; malformed bytes are a 400. */
-export function registerMsgpackParser(app: FastifyInstance): void {
+/**
+ * The request body parsers: JSON and msgpack, and nothing else (fastify's text/plain parser
+ * is removed, so a text body is refused for its type instead of failing validation as a
+ * string). A body that does not parse is a 400 that says why: JSON.parse's message (with the
+ * position) or msgpackr's, or the `__proto__` / `constructor.prototype` key that
+ * secure-json-parse refuses, as fastify's own JSON parser does (its message drops the cause).
+ */
+export function registerBodyParsers(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).length === 0) {
+      done(invalid('the body is empty; send a JSON object'), undefined);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = secureJson.parse(body as string, undefined, {
+        protoAction: 'error',
+        constructorAction: 'error',
+      });
+    } catch (err) {
+      done(invalid(`the body is not valid JSON: ${clip((err as Error).message)}`), undefined);
+      return;
+    }
+    done(null, value);
+  });
   app.addContentTypeParser([...MSGPACK_TYPES], { parseAs: 'buffer' }, (_req, body, done) => {
     let value: unknown;
     try {

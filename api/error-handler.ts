@@ -17,8 +17,14 @@ export interface ErrorBody {
   error: ErrorData;
 }
 
-/** Map anything thrown to the error data and status the client sees. */
-export function errorData(err: unknown): { status: number; data: ErrorData; bug: boolean } {
+/**
+ * Map anything thrown to the error data and status the client sees (`contentType`: the
+ * request's, named when it is the problem).
+ */
+export function errorData(
+  err: unknown,
+  contentType?: string,
+): { status: number; data: ErrorData; bug: boolean } {
   if (err instanceof EpochgraphError) {
     return { status: err.status, data: err.toData(), bug: err.code === 'INTERNAL' };
   }
@@ -36,6 +42,12 @@ export function errorData(err: unknown): { status: number; data: ErrorData; bug:
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return coded('TOO_LARGE', clip(String(fe.message)));
+  }
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const sent = contentType === undefined ? 'no Content-Type' : `Content-Type ${clip(contentType, 100)}`;
+    return coded('INVALID_REQUEST', `${sent} is not accepted: send application/json or application/msgpack`, {
+      reason: fe.code,
+    });
   }
   if (status >= 400 && status < 500 && typeof fe.code === 'string' && fe.code.startsWith('FST_')) {
     // Malformed JSON, empty JSON body, unsupported media type, bad content length, prototype
@@ -55,7 +67,7 @@ function coded(code: ErrorCode, message: string, details?: unknown) {
 
 /** Send an error in the negotiated encoding (503s carry Retry-After). */
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const { status, data, bug } = errorData(err);
+  const { status, data, bug } = errorData(err, req.headers['content-type']);
   if (bug) req.log.error({ err }, `internal error on ${req.method} ${req.url}`);
   else if (status >= 500) req.log.warn({ code: data.code }, data.message);
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));

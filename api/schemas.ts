@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../src/errors.js';
-import { MAX_STRING_ID_BYTES, utf8ByteLength } from '../src/model/ids.js';
+import { externalIdProblem, MAX_STRING_ID_BYTES, utf8ByteLength } from '../src/model/ids.js';
 import { NEIGHBOR_DIRECTIONS } from '../src/storage/graph-snapshot.js';
 
 /** CSR export directions (one direction per export). */
@@ -29,17 +29,33 @@ export const direction = z.enum(NEIGHBOR_DIRECTIONS);
 export const csrDirection = z.enum(CSR_DIRECTIONS);
 export const label = z.string().min(1).max(128);
 
-/** An external id in a body: a non-negative safe integer or a non-empty string. */
-export const externalId = z.union([
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z
-    .string()
-    .min(1)
-    .refine(
-      (s) => utf8ByteLength(s) <= MAX_STRING_ID_BYTES,
-      `string ids are at most ${MAX_STRING_ID_BYTES} UTF-8 bytes`,
-    ),
-]);
+/**
+ * A zod error customizer: `message` when no branch of a union matched (in place of zod's
+ * "Invalid input"), zod's own message otherwise.
+ */
+export const unionMessage = (message: string) => (iss: { code?: string }) =>
+  iss.code === 'invalid_union' ? message : undefined;
+
+/**
+ * An external id in a body: a non-negative safe integer (zod's int() is the safe range) or a
+ * non-empty string. A value of neither kind is explained as the storage layer would
+ * (externalIdProblem: "id 1.5 is not an integer"), not as a failed union.
+ */
+export const externalId = z.union(
+  [
+    z.number().int().min(0),
+    z
+      .string()
+      .min(1)
+      .refine(
+        (s) => utf8ByteLength(s) <= MAX_STRING_ID_BYTES,
+        `string ids are at most ${MAX_STRING_ID_BYTES} UTF-8 bytes`,
+      ),
+  ],
+  {
+    error: (iss) => (iss.code === 'invalid_union' ? (externalIdProblem(iss.input) ?? undefined) : undefined),
+  },
+);
 
 const isIdTypedArray = (v: unknown): v is Float64Array | Uint32Array | Int32Array =>
   v instanceof Float64Array || v instanceof Uint32Array || v instanceof Int32Array;
@@ -51,7 +67,11 @@ export const typedIds = z
 
 /** A column of ids: an array (JSON or msgpack) or a typed array (msgpack). */
 export function idList(max: number) {
-  return z.union([z.array(externalId).max(max), typedIds]);
+  return z.union([z.array(externalId).max(max), typedIds], {
+    error: unionMessage(
+      'expected an array of ids (in msgpack, also a Float64Array, Uint32Array or Int32Array)',
+    ),
+  });
 }
 
 /** A numeric column in an answer: a plain array in JSON, a Float64Array in msgpack. */

@@ -30,7 +30,7 @@ import { pathToFileURL } from 'node:url';
 import type autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
-import { registerMsgpackParser } from '../api/encoding.js';
+import { registerBodyParsers } from '../api/encoding.js';
 import { Machine } from '../partitions/machine.js';
 import { AnalyticsService } from '../src/analytics/index.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
@@ -140,7 +140,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     } finally {
       plainSnap.close();
     }
-    registerMsgpackParser(bare);
+    registerBodyParsers(bare);
     bare.post('/bare/neighbors', async (req, reply) => {
       const q = (req.body as { ids: Float64Array }).ids;
       const count = plain.rows(q);

@@ -15,10 +15,12 @@ import {
   MAX_OPS_PER_BATCH,
 } from '../../src/model/ops.js';
 import { sendBody } from '../encoding.js';
-import { errorBody, externalId, idList, label } from '../schemas.js';
+import { errorBody, externalId, idList, label, unionMessage } from '../schemas.js';
 
 const vector = z.union([z.array(z.number()), z.instanceof(Float32Array), z.instanceof(Float64Array)]);
-const propValue = z.union([z.number(), z.string(), z.boolean(), vector]);
+const propValue = z.union([z.number(), z.string(), z.boolean(), vector], {
+  error: unionMessage('a property value is a number, a string, a boolean or an array of numbers (a vector)'),
+});
 const props = z.record(z.string(), propValue);
 
 const op = z.discriminatedUnion('op', [
@@ -39,11 +41,18 @@ const op = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('deleteEdge'), src: externalId, dst: externalId, label: label.optional() }),
 ]);
 
-const propColumn = z.union([
-  z.array(propValue),
-  z.instanceof(Float64Array).meta({ description: 'msgpack only' }),
-  z.instanceof(Float32Array).meta({ description: 'msgpack only' }),
-]);
+const propColumn = z.union(
+  [
+    z.array(propValue),
+    z.instanceof(Float64Array).meta({ description: 'msgpack only' }),
+    z.instanceof(Float32Array).meta({ description: 'msgpack only' }),
+  ],
+  {
+    error: unionMessage(
+      'a property column is an array of values (in msgpack, also a Float64Array or Float32Array)',
+    ),
+  },
+);
 
 const batchBody = z
   .strictObject({
