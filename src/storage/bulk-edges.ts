@@ -16,6 +16,8 @@ const { RECORD_BITS } = layout;
 
 /** Edges per group in the bulk path's touch-then-work loops (a power of two). */
 const BULK_GROUP = 128;
+/** Every how many edges of a bulk batch the recurring share samples (AdjacencyStore.noteBatch). */
+const RECURRING_SAMPLE_STEP = 16;
 /** Edges per source vertex range, on average, from which a bulk batch is ordered by range. */
 const SORT_EDGES_PER_RANGE = 8;
 
@@ -125,6 +127,8 @@ export function applyEdgeColumns(
   const work = scratch.take(n);
   const { sl, dl, own } = work.batch;
   const ids = core.ids;
+  // Which local ids this batch creates (for the recurring share, AdjacencyStore.noteBatch).
+  const before = ids.mark();
   const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
   let touched = 0;
   for (let i = 0; i < n; i++) {
@@ -151,6 +155,14 @@ export function applyEdgeColumns(
     if ((own[i] & 1) !== 0 && !vt.isAlive(sl[i])) vt.create(sl[i], defaultLabel, O, pub);
     if ((own[i] & 2) !== 0 && !vt.isAlive(dl[i])) vt.create(dl[i], defaultLabel, O, pub);
   }
+  // The share of edges with an endpoint older than the batch, from a sample of them.
+  let sampled = 0;
+  let recurring = 0;
+  for (let i = 0; i < n; i += RECURRING_SAMPLE_STEP, sampled++) {
+    if (!before.isNew(sl[i]) || !before.isNew(dl[i])) recurring++;
+  }
+  L.out.noteBatch(sampled, recurring);
+  L.in.noteBatch(sampled, recurring);
   // Phase 3: groups of edges (a bulk batch's ordered by source range, bySourceRange).
   const ranges = (top >>> RECORD_BITS) + 1;
   const rows =

@@ -188,6 +188,39 @@ describe('block slack', () => {
     return decodeBatch({ edges: { src, dst } });
   };
 
+  it('starts new lists at 4 entries while bulk batches bring only new vertices, at 16 once they reach old ones', () => {
+    // A default store: its slack budget (512 MiB) is never the reason here.
+    const s = PartitionStore.create();
+    let next = 0;
+    const slackAfter = (batch: ReturnType<typeof edges>) => {
+      const before = s.stats().adjacency.slackBytes;
+      s.apply(batch);
+      s.seal();
+      return s.stats().adjacency.slackBytes - before;
+    };
+    // Batch 1: 1024 new out-lists and 1024 new in-lists, of one entry in 16.
+    expect(slackAfter(edges(next, (next += 1024)))).toBe(2 * 1024 * 15 * 4);
+    // Each batch of only new vertices weighs the recurring share down by a quarter: from the
+    // 14th batch on (0.75^14 < 2%) new lists start at 4 entries.
+    for (let b = 2; b <= 13; b++) expect(slackAfter(edges(next, (next += 1024)))).toBe(2 * 1024 * 15 * 4);
+    for (let b = 14; b <= 16; b++) expect(slackAfter(edges(next, (next += 1024)))).toBe(2 * 1024 * 3 * 4);
+    // A batch from batch 1's sources to new targets: every edge reaches an old vertex, so the
+    // share is back above 2% before its appends, and its new in-lists get 16 entries (each
+    // old out-list takes one more entry of its slack).
+    const src = new Float64Array(1024);
+    const dst = new Float64Array(1024);
+    for (let i = 0; i < 1024; i++) {
+      src[i] = i;
+      dst[i] = 5_000_000 + i;
+    }
+    expect(slackAfter(decodeBatch({ edges: { src, dst } }))).toBe(1024 * (15 - 1) * 4);
+    const r = new PartitionReader(s.descriptor);
+    r.read(undefined, (snap) => {
+      expect(snap.degree(snap.lookup(0), 'out')).toBe(2);
+      expect(snap.degree(snap.lookup(5_000_000), 'in')).toBe(1);
+    });
+  });
+
   it('gives new lists 16-entry blocks until the slack budget is spent, then 4-entry ones', () => {
     const s = store();
     // 1000 one-entry out-lists and 1000 one-entry in-lists: 15 words of slack each.
