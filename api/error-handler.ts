@@ -1,8 +1,9 @@
 /**
  * The one place where errors become HTTP answers: `{ error: { code, message, details? } }`
- * with the status of DESIGN §7. Typed errors keep their code; fastify's own errors (bad JSON,
- * body too large, unsupported media type, schema validation) are mapped to INVALID_REQUEST or
- * TOO_LARGE; anything else is a bug, logged and answered 500 INTERNAL in the same shape.
+ * with the status of DESIGN §7. Typed errors keep their code (the body parsers in
+ * encoding.ts throw typed errors); fastify's own errors (body too large, unsupported media
+ * type, schema validation, bad content length) are mapped to INVALID_REQUEST or TOO_LARGE;
+ * anything else is a bug, logged and answered 500 INTERNAL in the same shape.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -50,9 +51,8 @@ export function errorData(
     });
   }
   if (status >= 400 && status < 500 && typeof fe.code === 'string' && fe.code.startsWith('FST_')) {
-    // Malformed JSON, empty JSON body, unsupported media type, bad content length, prototype
-    // poisoning: the request is invalid (415 and friends are folded into 400, the one status of
-    // INVALID_REQUEST).
+    // A bad content length and fastify's other request errors: the request is invalid (their
+    // 4xx statuses are folded into 400, the one status of INVALID_REQUEST).
     return coded('INVALID_REQUEST', clip(String(fe.message)), { reason: fe.code });
   }
   if (err instanceof SyntaxError && status === 400) return coded('INVALID_REQUEST', clip(err.message));
