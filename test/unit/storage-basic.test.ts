@@ -176,6 +176,41 @@ describe('long-lived snapshots', () => {
   });
 });
 
+describe('writer state growth', () => {
+  it('keeps every list through in-place grows and a new reservation of the writer state', () => {
+    // 70K sources: the writer state doubles from 1024 items, in place up to 16 times its first
+    // size, then into a new, larger reservation (a copy), then in place again.
+    const s = PartitionStore.create();
+    const N = 70_000;
+    for (let from = 0; from < N; from += 10_000) {
+      const src = new Float64Array(10_000);
+      const dst = new Float64Array(10_000);
+      for (let i = 0; i < 10_000; i++) {
+        src[i] = from + i;
+        dst[i] = (from + i + 1) % N;
+      }
+      s.apply(decodeBatch({ edges: { src, dst } }));
+      s.seal();
+    }
+    // Lists written before the growth take more entries after it.
+    s.apply({ ops: [0, 1, 40_000, N - 1].map((v) => ({ op: 'upsertEdge' as const, src: v, dst: 5 })) });
+    s.seal();
+    const r = new PartitionReader(s.descriptor);
+    r.read(undefined, (snap) => {
+      const outIds = (v: number) => {
+        const col = { buf: new Uint32Array(8), length: 0 };
+        snap.appendNeighborLids(snap.lookup(v), 'out', -1, col);
+        return [...col.buf.subarray(0, col.length)].map((lid) => snap.externalId(lid)).sort();
+      };
+      for (const v of [0, 1, 40_000, N - 1]) expect(outIds(v)).toEqual([(v + 1) % N, 5].sort());
+      for (const v of [2, 1024, 16_383, 16_384, 32_768, 65_536]) {
+        expect(outIds(v)).toEqual([v + 1]);
+        expect(snap.degree(snap.lookup(v + 1), 'in')).toBe(1);
+      }
+    });
+  });
+});
+
 describe('block slack', () => {
   // `small` arenas span 2^19 words, so a store's slack budget is 2^19 / 32 = 16384 words.
   const edges = (from: number, to: number) => {
