@@ -67,6 +67,8 @@ const {
 
 /** How many times its current size a writer-state buffer reserves (ensureItems). */
 const W_RESERVE_GROWTH = 16;
+/** The largest reservation of a growable SharedArrayBuffer on Node 20 (4 GiB). */
+const W_RESERVE_MAX_BYTES = 2 ** 32;
 
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
 const TOUCH_WINDOW = 512;
@@ -158,8 +160,10 @@ export class RecordTable {
       this.w = new Uint32Array(this.wBuf, 0, cap * W_STRIDE);
       return;
     }
-    const buf = new SharedArrayBuffer(bytes, { maxByteLength: bytes * W_RESERVE_GROWTH });
-    const w = new Uint32Array(buf, 0, cap * W_STRIDE);
+    const reserve = Math.min(bytes * W_RESERVE_GROWTH, W_RESERVE_MAX_BYTES);
+    // Past what a growable buffer can reserve (268M items), a plain array, copied per doubling.
+    const buf = reserve >= bytes ? new SharedArrayBuffer(bytes, { maxByteLength: reserve }) : null;
+    const w = buf === null ? new Uint32Array(cap * W_STRIDE) : new Uint32Array(buf, 0, cap * W_STRIDE);
     w.set(this.w);
     this.wBuf = buf;
     this.w = w;

@@ -81,3 +81,30 @@ describe('record table dirty log', () => {
     }
   });
 });
+
+describe('record table writer state', () => {
+  it('keeps its state when it grows in place, into a new reservation, and past a quarter of 4 GiB', () => {
+    const { t } = table();
+    const mark = (items: number[]) => {
+      for (const i of items) t.w[i * W_STRIDE + W_HEAD] = i + 1;
+    };
+    const marked = (items: number[]) => items.every((i) => t.w[i * W_STRIDE + W_HEAD] === i + 1);
+    const early = [0, 1, 9_999];
+    mark(early);
+    // 10K items reserve 16 times their size: 100K grows in place, 1M needs a new reservation.
+    t.ensureItems(100_000);
+    mark([99_999]);
+    t.ensureItems(1_000_000);
+    expect(marked([...early, 99_999])).toBe(true);
+    // 17M items (512 MiB of writer state): 16 times that is more than a growable buffer may
+    // reserve, so the reservation is capped at 4 GiB rather than refused. The pages stay
+    // untouched, but for the copy.
+    t.ensureItems(17_000_000);
+    expect(t.capacity).toBeGreaterThanOrEqual(17_000_000);
+    mark([16_999_999]);
+    t.ensureItems(60_000_000);
+    expect(t.capacity).toBeGreaterThanOrEqual(60_000_000);
+    expect(marked([...early, 99_999, 16_999_999])).toBe(true);
+    expect(t.w[59_999_999 * W_STRIDE + W_HEAD]).toBe(0);
+  });
+});
