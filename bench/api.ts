@@ -6,8 +6,9 @@
  *   req/s (same process, same port kind, same load generator, same run; alternated rounds).
  * - batchNeighborIdsPerSec: neighbour ids answered per second by `POST .../neighbors` in
  *   msgpack (typed arrays both ways), read in the read pool as the daemon does (one thread per
- *   core; `readWorkers`); next to it, the same figure with the read on the main thread, and the same request in process with no HTTP,
- *   by the store and by a plain CSR copy (batch-floor.ts).
+ *   core; `readWorkers`). Next to it: the same figure with the read on the main thread; the
+ *   same request answered from a plain static CSR through the same Fastify; and the same
+ *   request in process with no HTTP, by the store and by that plain CSR (batch-floor.ts).
  * - csrExportBytesPerSec: bytes per second of the streamed msgpack CSR export of a partition.
  * - httpIngestEdgesPerSec: edges per second through `POST /v1/batches` in the msgpack
  *   columnar form, each acknowledged only once durable (fsync) and visible.
@@ -130,9 +131,9 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       id: Number((req.params as { id: string }).id),
       neighbors: sample,
     }));
-    // The ceiling of this machine's HTTP stack for this request: a plain static CSR copy of the
-    // same snapshot answering the same body on the bare Fastify instance (same msgpack codec,
-    // same load generator), in the same run.
+    // A reference for this request over HTTP: a plain static CSR copy of the same snapshot
+    // answering the same body on the bare Fastify instance (same msgpack codec, same load
+    // generator), in the same run.
     const plainSnap = machine.snapshot(epoch);
     let plain: PlainCsr;
     try {

@@ -7,10 +7,8 @@
  * It says how much of the HTTP figure the store's own reads cost, and what a plain layout
  * reaches in JavaScript on this machine (a reference, not a proven bound).
  */
-import type { HeavyReadLimits } from '../api/heavy-reads.js';
 import { project, projectCsr } from '../src/analytics/projection.js';
-import type { GraphSnapshot } from '../src/storage/index.js';
-import { batchNeighborRows } from '../src/storage/index.js';
+import { type BatchNeighborLimits, batchNeighborRows, type GraphSnapshot } from '../src/storage/index.js';
 import { percentile } from './report.js';
 
 export interface BatchFloor {
@@ -102,7 +100,7 @@ export async function batchFloor(
   snap: GraphSnapshot,
   plain: PlainCsr,
   ids: Float64Array,
-  limits: HeavyReadLimits,
+  limits: BatchNeighborLimits,
   rounds: number,
   ms: number,
 ): Promise<BatchFloor> {

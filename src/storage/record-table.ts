@@ -38,6 +38,7 @@ import type { Arena } from './arena-allocator.js';
 import type { LidMark } from './id-index.js';
 import * as layout from './layout.js';
 import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
+import { MAX_GROWABLE_BYTES } from './shared-pool.js';
 import type { VersionQueue } from './version-queue.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
@@ -67,8 +68,6 @@ const {
 
 /** How many times its current size a writer-state buffer reserves (ensureItems). */
 const W_RESERVE_GROWTH = 16;
-/** The largest reservation of a growable SharedArrayBuffer on Node 20 (4 GiB). */
-const W_RESERVE_MAX_BYTES = 2 ** 32;
 
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
 const TOUCH_WINDOW = 512;
@@ -110,8 +109,6 @@ const LOG_KEEP_WORDS = (1 << 16) * L_STRIDE;
 export class RecordTable {
   /** [head, count, aux, slot] per item: the writer's state for the open epoch. */
   w: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  /** The growable buffer under `w` (writer-private; shared only to grow in place). */
-  private wBuf: SharedArrayBuffer | null = null;
   /** Deletion stamps of the writer's current block, by item (rare, so a map). */
   readonly writerDel = new Map<number, number>();
   /** The items changed in the open epoch, L_STRIDE words each (see the file comment). */
@@ -155,17 +152,20 @@ export class RecordTable {
     let cap = Math.max(1024, this.capacity);
     while (cap < n) cap *= 2;
     const bytes = cap * W_STRIDE * 4;
-    if (this.wBuf !== null && bytes <= this.wBuf.maxByteLength) {
-      this.wBuf.grow(bytes);
-      this.w = new Uint32Array(this.wBuf, 0, cap * W_STRIDE);
+    // `w` is writer-private: its buffer is shared only so that it can grow in place.
+    const held = this.w.buffer;
+    if (held instanceof SharedArrayBuffer && held.growable && bytes <= held.maxByteLength) {
+      held.grow(bytes);
+      this.w = new Uint32Array(held, 0, cap * W_STRIDE);
       return;
     }
-    const reserve = Math.min(bytes * W_RESERVE_GROWTH, W_RESERVE_MAX_BYTES);
+    const reserve = Math.min(bytes * W_RESERVE_GROWTH, MAX_GROWABLE_BYTES);
     // Past what a growable buffer can reserve (268M items), a plain array, copied per doubling.
-    const buf = reserve >= bytes ? new SharedArrayBuffer(bytes, { maxByteLength: reserve }) : null;
-    const w = buf === null ? new Uint32Array(cap * W_STRIDE) : new Uint32Array(buf, 0, cap * W_STRIDE);
+    const w =
+      reserve >= bytes
+        ? new Uint32Array(new SharedArrayBuffer(bytes, { maxByteLength: reserve }), 0, cap * W_STRIDE)
+        : new Uint32Array(cap * W_STRIDE);
     w.set(this.w);
-    this.wBuf = buf;
     this.w = w;
   }
 

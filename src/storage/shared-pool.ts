@@ -37,6 +37,9 @@ export interface StoreDescriptor {
   readonly slots: readonly SharedArrayBuffer[];
 }
 
+/** The largest SharedArrayBuffer a growable one may reserve on Node 20 (4 GiB). */
+export const MAX_GROWABLE_BYTES = 2 ** 32;
+
 export function resolveLimits(partial: Partial<StoreLimits> = {}): StoreLimits {
   const l: StoreLimits = { ...DEFAULT_LIMITS, ...partial };
   const pow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -47,7 +50,7 @@ export function resolveLimits(partial: Partial<StoreLimits> = {}): StoreLimits {
   if (!Number.isInteger(l.maxChunks) || l.maxChunks < 1 || l.maxChunks > ECOL_CHUNKS_MAX)
     throw invalid(`maxChunks must be in [1, ${ECOL_CHUNKS_MAX}]`);
   if (l.maxChunks * l.chunkWords > 2 ** 32) throw invalid('maxChunks * chunkWords must be ≤ 2^32 words');
-  if (l.slotMaxBytes < l.chunkWords * 8 || l.slotMaxBytes > 2 ** 32)
+  if (l.slotMaxBytes < l.chunkWords * 8 || l.slotMaxBytes > MAX_GROWABLE_BYTES)
     throw invalid('slotMaxBytes must hold chunkWords * 8 bytes and be ≤ 4 GiB');
   if (!Number.isInteger(l.poolSlots) || l.poolSlots < columnBase(l))
     throw invalid(`poolSlots must be ≥ ${columnBase(l)}`);
