@@ -1,9 +1,9 @@
 /**
  * Streamed export of one partition's CSR at one epoch, as msgpack or JSON:
  * `{ epoch, partition, ids, offsets, neighbors }`. The partition is never materialized whole:
- * a counting pass over the (immutable) snapshot learns the rows, every row's length and
- * whether every id is an integer, which is all the msgpack headers need; then ids, offsets and
- * neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
+ * a counting pass over the (immutable) snapshot (csr-plan.ts, cached per snapshot) learns the
+ * rows, every row's length and whether every id is an integer, which is all the msgpack
+ * headers need; then ids, offsets and neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
  * neighbours), yielding to the event loop after each chunk. Rows are read with the storage
  * engine's range-scan kernels (gatherNeighborKeys, gatherNeighbors), confined to a window of
  * rows, not with a callback per edge. The state kept (not per edge) is a cursor per local id
@@ -21,141 +21,14 @@ import { packMsgpack } from '../src/codec/msgpack.js';
 import { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import { gatherNeighborKeys, gatherNeighbors } from '../src/storage/gather-kernels.js';
-import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
-import type { Snapshot } from '../src/storage/index.js';
-import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
-import { type ChunkBuffers, type ExportPart, uninitF64 } from './chunk-buffers.js';
+import type { ExportPart } from './chunk-buffers.js';
+import { type CsrPlan, ROW_WINDOW } from './csr-plan.js';
 
 /** Type code of Float64Array in msgpackr's typed-array extension. */
 const F64_TYPE_CODE = 8;
 /** msgpackr's ext type for typed arrays ("t"). */
 const TYPED_ARRAY_EXT = 0x74;
 const MAX_EXT32 = 0xffffffff;
-
-export interface CsrPlan {
-  readonly epoch: number;
-  readonly partition: number;
-  readonly snapshot: Snapshot;
-  /** The id key column (Snapshot.idKeys): integer external ids by local id. */
-  readonly keys: Float64Array;
-  readonly direction: 'out' | 'in';
-  /** Edge label index, -1 for every label, or null when the label does not exist (no entries). */
-  readonly labelIdx: number | null;
-  /** The rows' local ids, ascending: the vertices of this partition at the epoch. */
-  readonly rowLids: Uint32Array;
-  /** The export's offsets column: row k is neighbours [offsets[k], offsets[k + 1]). */
-  readonly offsets: Float64Array;
-  /** Per local id: row lengths while planning, then the neighbour pass's write cursors. */
-  readonly cursor: Float64Array;
-  readonly rows: number;
-  /** Total neighbour entries. */
-  readonly entries: number;
-  /** Whether every id (rows and neighbours) is an integer, so id columns can be Float64Arrays. */
-  readonly intIds: boolean;
-  readonly chunkEntries: number;
-  /** Where the plan's and the chunks' Float64Arrays come from (see CsrOptions.alloc). */
-  readonly alloc: (n: number) => Float64Array;
-}
-
-export interface CsrOptions {
-  chunkBytes: number;
-  /**
-   * Float64Arrays of n elements whose contents are unspecified (default: fresh memory). The
-   * msgpack route passes ChunkBuffers.take, and hands chunk buffers back as they are flushed.
-   */
-  alloc?: (n: number) => Float64Array;
-}
-
-/** Most chunks per export: bigger partitions get bigger chunks (see neighborChunks). */
-const MAX_CHUNKS = 64;
-/** Rows per window of the degree pass and per chunk of the ids and offsets columns. */
-const ROW_WINDOW = 1 << 16;
-
-/**
- * The counting pass: the rows (the partition's vertices), every row's length (ROW_WINDOW rows
- * at a time, with a yield in between) and from them the offsets column. The snapshot must
- * stay open until the export is consumed.
- */
-export async function planCsr(
-  snap: GraphSnapshot,
-  partition: number,
-  direction: 'out' | 'in',
-  label: string | undefined,
-  opts: CsrOptions,
-): Promise<CsrPlan> {
-  const s = snap.partition(partition);
-  const idx = label === undefined ? -1 : s.edgeLabelIndex(label);
-  const labelIdx = idx < 0 && label !== undefined ? null : idx;
-  const mask = vertexMask(s);
-  const bound = mask.length;
-  const rowLids = vertexRows(s, mask);
-  const rows = rowLids.length;
-  const alloc = opts.alloc ?? uninitF64;
-  const cursor = alloc(bound);
-  const keys = s.idKeys(bound);
-  // An unknown label: every row is empty. Otherwise the degree kernel writes every row's
-  // length, so the (possibly reused) buffer needs no zeroing.
-  if (labelIdx === null) cursor.fill(0);
-  else {
-    // Row lengths by the degree kernel (O(1) per list without deletions).
-    for (let r0 = 0; r0 < rows; r0 += ROW_WINDOW) {
-      degrees(s, direction, labelIdx, rowLids, cursor, r0, Math.min(rows, r0 + ROW_WINDOW));
-      await nextTurn();
-    }
-  }
-  const offsets = offsetsOf(rowLids, cursor, alloc);
-  const entries = offsets[rows];
-  return {
-    epoch: snap.epoch,
-    partition,
-    snapshot: s,
-    keys,
-    direction,
-    labelIdx,
-    rowLids,
-    offsets,
-    cursor,
-    rows,
-    entries,
-    intIds: allIntegerKeys(keys, bound),
-    chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(entries / MAX_CHUNKS)),
-    alloc,
-  };
-}
-
-/**
- * Give the plan's own buffers (cursor, offsets) back to the pool they came from, once the
- * export's every byte has left: the offsets parts of msgpackCsr are views of plan.offsets.
- */
-export function releasePlan(plan: CsrPlan, to: ChunkBuffers): void {
-  to.give(plan.cursor);
-  to.give(plan.offsets);
-}
-
-/** The offsets column: running sums of the rows' lengths (given by local id). */
-function offsetsOf(
-  rowLids: Uint32Array,
-  length: Float64Array,
-  alloc: (n: number) => Float64Array,
-): Float64Array {
-  const offsets = alloc(rowLids.length + 1);
-  let total = 0;
-  offsets[0] = 0;
-  for (let k = 0; k < rowLids.length; k++) {
-    total += length[rowLids[k]];
-    offsets[k + 1] = total;
-  }
-  return offsets;
-}
-
-/**
- * Whether no local id below the bound is a string id (rows and neighbours are all there; ids
- * of vertices deleted before this epoch only make this conservative).
- */
-function allIntegerKeys(keys: Float64Array, bound: number): boolean {
-  for (let lid = 0; lid < bound; lid++) if (keys[lid] < 0) return false;
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // msgpack framing

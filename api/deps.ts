@@ -94,6 +94,11 @@ export interface ApiLimits {
   readonly yieldEveryEntries: number;
   /** Size of one streamed CSR export chunk, in bytes. */
   readonly csrChunkBytes: number;
+  /**
+   * Bytes of counted rows (12 per row) kept for repeated CSR exports of the same snapshot
+   * (csr-plan.ts). A partition with more rows is counted at every export.
+   */
+  readonly csrPlanCacheBytes: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = Object.freeze({
@@ -108,6 +113,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = Object.freeze({
   readPoolMinIds: 256,
   yieldEveryEntries: 1 << 18,
   csrChunkBytes: 1 << 20,
+  csrPlanCacheBytes: 64 * 1024 * 1024,
 });
 
 /** What buildApp needs. */

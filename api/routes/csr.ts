@@ -17,7 +17,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EpochgraphError } from '../../src/errors.js';
 import { ChunkBuffers, writeParts } from '../chunk-buffers.js';
-import { type CsrPlan, jsonCsr, msgpackCsr, msgpackLength, planCsr, releasePlan } from '../csr-export.js';
+import { jsonCsr, msgpackCsr, msgpackLength } from '../csr-export.js';
+import { type CsrPlan, CsrPlans, planCsr, releasePlan } from '../csr-plan.js';
 import { JSON_TYPE, MSGPACK, sendStream, wantsMsgpack } from '../encoding.js';
 import { openSnapshot } from '../epoch-arg.js';
 import { asOfArg, csrDirection, epochArg, label, snapshotErrors } from '../schemas.js';
@@ -35,6 +36,8 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
   const { machine, limits } = app.epochgraph;
   const buffers = new ChunkBuffers(KEPT_BUFFER_BYTES);
   const take = (n: number) => buffers.take(n);
+  // Counted rows of recent exports, shared by both formats (see csr-plan.ts).
+  const plans = new CsrPlans(limits.csrPlanCacheBytes, () => machine.oldestEpoch);
 
   app.get(
     '/v1/snapshots/:epoch/partitions/:p/csr',
@@ -84,6 +87,7 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
         plan = await planCsr(snap, p, req.query.direction, req.query.label, {
           chunkBytes: limits.csrChunkBytes,
           alloc: json ? undefined : take,
+          plans,
         });
       } catch (err) {
         snap.close();
