@@ -188,6 +188,11 @@ function gather(
         const s1 = Atomics.load(u, base + RB_SEQ);
         if ((s1 & 1) !== 0) continue;
         let runs = 0;
+        // The run being extended, kept in locals (arrays cost a load and a store per list):
+        // rn = 0 while there is none. It joins runsH/W/N when a list cannot extend it.
+        let rh = 0;
+        let rw = 0;
+        let rn = 0;
         const fresh = u[base + RB_MAX_EPOCH] <= e;
         for (let k = k0; k < k1; k++) {
           const v = rows[k];
@@ -212,18 +217,17 @@ function gather(
             // A whole list: join the run when it follows the run's last list in the arena (same
             // chunk) and in the output, else start a run. Compacted lists lie in row order, so
             // a range is usually one run.
-            const end = runs > 0 ? runsH[runs - 1] + runsN[runs - 1] : -1;
-            if (
-              h === end &&
-              w === runsW[runs - 1] + runsN[runs - 1] &&
-              h >>> bits === runsH[runs - 1] >>> bits
-            )
-              runsN[runs - 1] += c;
+            if (rn > 0 && h === rh + rn && w === rw + rn && h >>> bits === rh >>> bits) rn += c;
             else {
-              runsH[runs] = h;
-              runsW[runs] = w;
-              runsN[runs] = c;
-              runs++;
+              if (rn > 0) {
+                runsH[runs] = rh;
+                runsW[runs] = rw;
+                runsN[runs] = rn;
+                runs++;
+              }
+              rh = h;
+              rw = w;
+              rn = c;
             }
             cursor[v] = w + c;
             continue;
@@ -249,6 +253,12 @@ function gather(
         // Keep the range only if no seal overlapped it; otherwise copy it again. The runs are
         // copied only once their records are known to be whole: a list's entries do not
         // change while this reader is registered, but a torn record could name any address.
+        if (rn > 0) {
+          runsH[runs] = rh;
+          runsW[runs] = rw;
+          runsN[runs] = rn;
+          runs++;
+        }
         if (Atomics.load(u, base + RB_SEQ) === s1) {
           for (let i = 0; i < runs; i++) {
             const h = runsH[i];
