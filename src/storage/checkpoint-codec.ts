@@ -26,7 +26,7 @@
 import { EpochgraphError } from '../errors.js';
 import type { PropertySpec, Props } from '../model/schema.js';
 import { gatherNeighbors } from './gather-kernels.js';
-import { degrees } from './kernels.js';
+import { degrees, vertexColumns } from './kernels.js';
 import type { PropOut, Snapshot } from './snapshot.js';
 
 export const CHECKPOINT_VERSION = 2;
@@ -98,9 +98,10 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
     const nums = new Float64Array(n);
     const strs: [number, string][] = [];
     for (let i = 0; i < n; i++) {
+      // An integer id's key is the id itself; NaN (a hole) is kept as it is.
       const k = keys[from + i];
-      if (Number.isNaN(k)) {
-        nums[i] = Number.NaN;
+      if (!(k < 0)) {
+        nums[i] = k;
         continue;
       }
       const id = snap.externalIdOfKey(k);
@@ -114,21 +115,13 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
     records++;
   }
   // Vertices and their properties, in local-id order.
-  const lids: number[] = [];
-  const labels: number[] = [];
-  snap.forEachVertex((lid, label) => {
-    lids.push(lid);
-    labels.push(label);
-  });
+  const { lids, labels, created } = vertexColumns(snap);
   for (let i = 0; i < lids.length; i += CHUNK) {
-    const part = lids.slice(i, i + CHUNK);
-    const created = new Uint32Array(part.length);
-    for (let j = 0; j < part.length; j++) created[j] = snap.createdEpoch(part[j]);
     yield {
       t: 'vertices',
-      lids: Uint32Array.from(part),
-      labels: Uint32Array.from(labels.slice(i, i + CHUNK)),
-      created,
+      lids: lids.slice(i, i + CHUNK),
+      labels: labels.slice(i, i + CHUNK),
+      created: created.slice(i, i + CHUNK),
     };
     records++;
   }
@@ -159,7 +152,7 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
   // Adjacency, per label and direction, in row chunks of about CHUNK entries. Rows are copied
   // by the range-scan kernels (a callback per edge through forEachNeighbor made a checkpoint
   // of a 10M-edge partition take ~0.7 s of its worker's time).
-  const rows = Uint32Array.from(lids);
+  const rows = lids;
   const bound = snap.localIdBound();
   const deg = new Float64Array(bound);
   const cursor = new Float64Array(bound);

@@ -28,6 +28,7 @@ import type { Snapshot } from './snapshot.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const {
+  CORE_CREATED,
   CORE_LABEL,
   CORE_WIDTH,
   COUNT_MASK,
@@ -118,6 +119,59 @@ export function vertexRows(snap: Snapshot, mask = vertexMask(snap)): Uint32Array
     k += mask[lid];
   }
   return rows.subarray(0, n);
+}
+
+/** The vertices of a partition at an epoch, with what a checkpoint records of each. */
+export interface VertexColumns {
+  /** Local ids, ascending (the `rows` of the other kernels). */
+  readonly lids: Uint32Array;
+  /** Label index of each. */
+  readonly labels: Uint32Array;
+  /** Epoch each was (last) created at. */
+  readonly created: Uint32Array;
+}
+
+/**
+ * The vertices of this partition at the snapshot's epoch with their labels and created
+ * epochs, walked as vertexMask walks them (one record read per page of 64) and written
+ * branch-free as vertexRows writes rows. For checkpoints: a callback per vertex pushing into
+ * arrays (forEachVertex) was ~45% of encoding a checkpoint of a partition under HTTP ingest.
+ */
+export function vertexColumns(snap: Snapshot): VertexColumns {
+  const bound = snap.localIdBound();
+  const lids = new Uint32Array(bound);
+  const labels = new Uint32Array(bound);
+  const created = new Uint32Array(bound);
+  let n = 0;
+  const a = snap.reader.arena;
+  const d = tableDir(snap.reader.ctl, snap.schema.core);
+  const ranges = d === 0 ? 0 : a.word(d + DIR_CAPACITY);
+  const cmask = a.chunkMask;
+  walk: for (let r = 0; r < ranges; r++) {
+    const rb = a.word(d + DIR_HEADER + r);
+    if (rb === 0) continue;
+    for (let i = 0; i < RECORDS_PER_BLOCK; i++) {
+      const page = (r << RECORD_BITS) + i;
+      const first = page << PAGE_BITS;
+      if (first >= bound) break walk;
+      if (!readRecord(a, rb, page, snap.epoch, version)) continue;
+      const head = version[V_HEAD];
+      // A page never crosses an arena chunk: a view that covers its last word covers it all.
+      const C = a.chunk(head + PAGE_ITEMS * CORE_WIDTH - 1);
+      const o = head & cmask;
+      const m = Math.min(PAGE_ITEMS, bound - first);
+      for (let j = 0; j < m; j++) {
+        // Label words are label index + 1, 0 for no vertex: the slot is kept only for a vertex
+        // (n < bound always: n counts the vertices below this local id).
+        const label = C[o + j * CORE_WIDTH + CORE_LABEL];
+        lids[n] = first + j;
+        labels[n] = label - 1;
+        created[n] = C[o + j * CORE_WIDTH + CORE_CREATED];
+        n += -label >>> 31;
+      }
+    }
+  }
+  return { lids: lids.subarray(0, n), labels: labels.subarray(0, n), created: created.subarray(0, n) };
 }
 
 /**
