@@ -54,6 +54,8 @@ export interface CsrPlan extends RowPlan {
   readonly alloc: (n: number) => Float64Array;
   /** Whether offsets came from alloc (no cache): releasePlan gives it back. */
   readonly offsetsPooled: boolean;
+  /** Whether this export counted the rows (false: they were kept, or counted by another). */
+  readonly counted: boolean;
 }
 
 export interface CsrOptions {
@@ -98,6 +100,7 @@ export async function planCsr(
       : await plans.get(`${snap.epoch}/${partition}/${direction}/${labelIdx}`, snap.epoch, () =>
           count(uninitF64),
         );
+  const counted = cursor !== undefined;
   cursor ??= alloc(rows.bound);
   return {
     ...rows,
@@ -111,6 +114,7 @@ export async function planCsr(
     chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(rows.entries / MAX_CHUNKS)),
     alloc,
     offsetsPooled: plans === undefined,
+    counted,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one app, in its own registry (several apps in one process do not
  * collide): epochs, seal durations and visibility latency (from the machine's seal events),
- * WAL bytes, ingest counts, and request latency by route.
+ * WAL bytes, ingest counts, batch reads and CSR exports, and request latency by route.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { SealEvent } from '../partitions/machine.js';
@@ -105,6 +105,7 @@ export class ApiMetrics {
   private readonly ingestVertices: Counter<'op'>;
   private readonly ingestBatches: Counter;
   private readonly batchReads: Counter<'thread'>;
+  private readonly csrExports: Counter<'rows'>;
   private readonly unsubscribe: () => unknown;
 
   constructor(machine: ApiMachine, opts: { processMetrics?: boolean } = {}) {
@@ -200,6 +201,12 @@ export class ApiMetrics {
       labelNames: ['thread'],
       registers,
     });
+    this.csrExports = new Counter({
+      name: 'epochgraph_csr_exports_total',
+      help: 'CSR exports begun, by whether they counted their rows (counted) or found them kept from an earlier export of the same snapshot (kept)',
+      labelNames: ['rows'],
+      registers,
+    });
     this.registry.registerMetric(this.requestSeconds as unknown as Metric);
     if (opts.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'epochgraph_' });
@@ -241,6 +248,11 @@ export class ApiMetrics {
   /** A batch-neighbour read answered, in the read pool or on the main thread. */
   countBatchRead(inPool: boolean): void {
     this.batchReads.inc({ thread: inPool ? 'pool' : 'main' });
+  }
+
+  /** A CSR export begun: whether it counted its rows or found them kept (csr-plan.ts). */
+  countCsrExport(counted: boolean): void {
+    this.csrExports.inc({ rows: counted ? 'counted' : 'kept' });
   }
 
   /** Stop listening to the machine and drop the registry. */

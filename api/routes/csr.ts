@@ -33,7 +33,7 @@ function exportAsJson(req: FastifyRequest): boolean {
 const KEPT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { machine, limits } = app.epochgraph;
+  const { machine, limits, metrics } = app.epochgraph;
   const buffers = new ChunkBuffers(KEPT_BUFFER_BYTES);
   const take = (n: number) => buffers.take(n);
   // Counted rows of recent exports, shared by both formats (see csr-plan.ts).
@@ -93,6 +93,7 @@ export const csrExportRoutes: FastifyPluginAsyncZod = async (app) => {
         snap.close();
         throw err;
       }
+      metrics.countCsrExport(plan.counted);
       reply.header('x-epoch', String(snap.epoch));
       if (json) {
         const stream = Readable.from(jsonCsr(plan), { objectMode: false });

@@ -131,6 +131,14 @@ describe('CSR export', () => {
       expect(Number(r.headers['content-length'])).toBe(r.rawPayload.length);
       return { raw: r.rawPayload, b: body<Csr>(r) };
     };
+    const exports = async () => {
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const count = (rows: string) =>
+        Number(new RegExp(`epochgraph_csr_exports_total\\{rows="${rows}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { kept: count('kept'), counted: count('counted') };
+    };
+    // An earlier test exported this snapshot: its rows are kept.
+    const before = await exports();
     const first = await csrAt(epoch);
     const again = await csrAt(epoch);
     expect(again.raw.equals(first.raw)).toBe(true);
@@ -154,6 +162,9 @@ describe('CSR export', () => {
     expect(now.b.ids.length).toBeGreaterThan(first.b.ids.length);
     // The old epoch still reads as it did.
     expect((await csrAt(epoch)).raw.equals(first.raw)).toBe(true);
+    const after = await exports();
+    expect(after.kept - before.kept).toBe(3);
+    expect(after.counted - before.counted).toBe(1);
   });
 });
 
