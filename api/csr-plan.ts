@@ -88,18 +88,22 @@ export async function planCsr(
   const plans = opts.plans;
   // The lengths of a count made here become this export's cursors.
   let cursor: Float64Array | undefined;
-  const count = async (offsetsAlloc: (n: number) => Float64Array): Promise<RowPlan> => {
+  let pooled = false;
+  // Offsets sent by other exports too (a kept count) are fresh memory, never given back; a
+  // count only this export sees takes them from the pool.
+  const count = (keep: (bytes: number) => boolean): Promise<RowPlan> => {
     const mask = vertexMask(s);
     cursor = alloc(mask.length);
-    return countRows(s, direction, labelIdx, mask, cursor, offsetsAlloc);
+    return countRows(s, direction, labelIdx, mask, cursor, (rows) => {
+      if (keep(rowPlanBytes(rows))) return uninitF64(rows + 1);
+      pooled = true;
+      return alloc(rows + 1);
+    });
   };
-  // A shared count's offsets are sent by every export of it: fresh memory, never pooled.
   const rows =
     plans === undefined
-      ? await count(alloc)
-      : await plans.get(`${snap.epoch}/${partition}/${direction}/${labelIdx}`, snap.epoch, () =>
-          count(uninitF64),
-        );
+      ? await count(() => false)
+      : await plans.get(`${snap.epoch}/${partition}/${direction}/${labelIdx}`, snap.epoch, count);
   const counted = cursor !== undefined;
   cursor ??= alloc(rows.bound);
   return {
@@ -113,7 +117,7 @@ export async function planCsr(
     cursor,
     chunkEntries: Math.max(1024, Math.floor(opts.chunkBytes / 8), Math.ceil(rows.entries / MAX_CHUNKS)),
     alloc,
-    offsetsPooled: plans === undefined,
+    offsetsPooled: pooled,
     counted,
   };
 }
@@ -130,6 +134,8 @@ export function releasePlan(plan: CsrPlan, to: ChunkBuffers): void {
 /**
  * The counting pass: the rows (the partition's vertices), every row's length (ROW_WINDOW rows
  * at a time, with a yield in between, into `lengths`, by local id) and from them the offsets.
+ * `offsetsFor(rows)` gives the offsets column; it is called before the first yield (CsrPlans
+ * decides there whether the count is kept).
  */
 async function countRows(
   s: Snapshot,
@@ -137,11 +143,12 @@ async function countRows(
   labelIdx: number | null,
   mask: Uint8Array,
   lengths: Float64Array,
-  offsetsAlloc: (n: number) => Float64Array,
+  offsetsFor: (rows: number) => Float64Array,
 ): Promise<RowPlan> {
   const bound = mask.length;
   const rowLids = vertexRows(s, mask);
   const rows = rowLids.length;
+  const offsets = offsetsFor(rows);
   // An unknown label: every row is empty. Otherwise the degree kernel writes every row's
   // length, so the (possibly reused) buffer needs no zeroing.
   if (labelIdx === null) lengths.fill(0);
@@ -152,28 +159,28 @@ async function countRows(
       await nextTurn();
     }
   }
-  const offsets = offsetsAlloc(rows + 1);
   let total = 0;
   offsets[0] = 0;
   for (let k = 0; k < rows; k++) {
     total += lengths[rowLids[k]];
     offsets[k + 1] = total;
   }
-  return { rowLids, offsets, rows, entries: total, intIds: allIntegerKeys(s.idKeys(bound)), bound };
+  return { rowLids, offsets, rows, entries: total, intIds: allIntegerKeys(s.idKeys(bound), bound), bound };
 }
 
 /**
  * Whether no local id below the bound is a string id (rows and neighbours are all there; ids
  * of vertices deleted before this epoch only make this conservative).
  */
-function allIntegerKeys(keys: Float64Array): boolean {
-  for (let lid = 0; lid < keys.length; lid++) if (keys[lid] < 0) return false;
+function allIntegerKeys(keys: Float64Array, bound: number): boolean {
+  // The key column may be longer than the bound (it grows in steps).
+  for (let lid = 0; lid < bound; lid++) if (keys[lid] < 0) return false;
   return true;
 }
 
-/** Bytes a RowPlan keeps: its row ids and offsets. */
-function planBytes(p: RowPlan): number {
-  return p.rowLids.byteLength + p.offsets.byteLength;
+/** Bytes a RowPlan of `rows` rows keeps: its row ids (4 each) and offsets (8 each, plus one). */
+function rowPlanBytes(rows: number): number {
+  return rows * 12 + 8;
 }
 
 interface Entry {
@@ -198,8 +205,17 @@ export class CsrPlans {
     private readonly oldestEpoch: () => number,
   ) {}
 
-  /** The rows counted for `key` (at `epoch`), counting them with `count` if none are kept. */
-  get(key: string, epoch: number, count: () => Promise<RowPlan>): Promise<RowPlan> {
+  /**
+   * The rows counted for `key` (at `epoch`), counting them with `count` if none are kept.
+   * `count` calls `keep(bytes)` before its first await: true when the count will be kept (and
+   * shared with exports that ask while it runs), false when it is too big for the budget. A
+   * count that did not ask is not kept.
+   */
+  get(
+    key: string,
+    epoch: number,
+    count: (keep: (bytes: number) => boolean) => Promise<RowPlan>,
+  ): Promise<RowPlan> {
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       // Most recently used last.
@@ -207,20 +223,26 @@ export class CsrPlans {
       this.entries.set(key, hit);
       return hit.plan;
     }
-    const entry: Entry = { epoch, plan: count(), bytes: 0 };
+    let bytes = 0;
+    const plan = count((b) => {
+      bytes = b <= this.maxBytes ? b : 0;
+      return bytes > 0;
+    });
+    if (bytes === 0) return plan;
+    const entry: Entry = { epoch, plan, bytes: 0 };
     this.entries.set(key, entry);
-    entry.plan.then(
-      (p) => {
+    plan.then(
+      () => {
         if (this.entries.get(key) !== entry) return;
-        entry.bytes = planBytes(p);
-        this.bytes += entry.bytes;
+        entry.bytes = bytes;
+        this.bytes += bytes;
         this.trim();
       },
       () => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
       },
     );
-    return entry.plan;
+    return plan;
   }
 
   /** Bytes kept by finished counts. */

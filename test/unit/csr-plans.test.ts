@@ -1,7 +1,8 @@
 /**
  * CsrPlans, the cache of CSR exports' counted rows: a kept count is reused, counts that start
  * together are shared, the byte budget drops the least recently used, plans of epochs below
- * retention are dropped, and a count that fails or outgrows the budget is not kept.
+ * retention are dropped, and a count that fails or outgrows the budget is not kept (nor
+ * shared: its offsets come from the export's own pool).
  */
 import { describe, expect, it } from 'vitest';
 import { CsrPlans, type RowPlan } from '../../api/csr-plan.js';
@@ -18,11 +19,15 @@ function plan(rows: number): RowPlan {
   };
 }
 
+/** A count of `rows` rows that asks to be kept, as planCsr's does, before its first await. */
 function counter(rows: number) {
   const c = {
     calls: 0,
-    count: async () => {
+    kept: [] as boolean[],
+    count: async (keep: (bytes: number) => boolean) => {
       c.calls++;
+      c.kept.push(keep(rows * 12 + 8));
+      await Promise.resolve();
       return plan(rows);
     },
   };
@@ -62,10 +67,12 @@ describe('CsrPlans', () => {
     await plans.get('b', 1, c.count);
     expect(c.calls).toBe(4);
 
+    // Too big to keep: told so (its offsets come from the pool), and not shared even while it runs.
     const big = counter(1000);
-    await plans.get('big', 1, big.count);
-    await plans.get('big', 1, big.count);
+    await Promise.all([plans.get('big', 1, big.count), plans.get('big', 1, big.count)]);
     expect(big.calls).toBe(2);
+    expect(big.kept).toEqual([false, false]);
+    expect(c.kept.every((k) => k)).toBe(true);
     expect(plans.keptBytes).toBeLessThanOrEqual(2 * size);
   });
 
@@ -85,13 +92,26 @@ describe('CsrPlans', () => {
   it('does not keep a count that failed', async () => {
     const plans = new CsrPlans(1 << 20, () => 0);
     let calls = 0;
-    const failing = async (): Promise<RowPlan> => {
+    const failing = async (keep: (bytes: number) => boolean): Promise<RowPlan> => {
       calls++;
+      keep(100);
+      await Promise.resolve();
       throw new Error('gone');
     };
     await expect(plans.get('k', 1, failing)).rejects.toThrow('gone');
     await expect(plans.get('k', 1, failing)).rejects.toThrow('gone');
     expect(calls).toBe(2);
+    expect(plans.size).toBe(0);
+    // A count that never asked to be kept (it failed before) is neither kept nor shared.
+    const early = async (): Promise<RowPlan> => {
+      calls++;
+      throw new Error('early');
+    };
+    await Promise.all([
+      expect(plans.get('e', 1, early)).rejects.toThrow('early'),
+      expect(plans.get('e', 1, early)).rejects.toThrow('early'),
+    ]);
+    expect(calls).toBe(4);
     expect(plans.size).toBe(0);
   });
 });
