@@ -3,13 +3,13 @@
  *
  * Before a byte of a partition's export can be sent, its msgpack headers need the rows (the
  * partition's vertices at the epoch), every row's length and whether every id is an integer.
- * That pass reads every vertex page and every list record: a quarter of the main thread's time
- * for a 1M-entry export, on top of the gather. What it learns depends only on the snapshot
- * (epoch, partition, direction, label), which never changes, so CsrPlans keeps it for repeated
- * exports of the same snapshot (trainers pulling one pinned epoch, several clients reading the
- * latest one). It keeps 12 bytes per row (row ids and offsets; nothing per edge), within a byte
- * budget, and drops what the budget or retention no longer allows. Two exports of the same
- * snapshot that start together share one count.
+ * That pass reads every vertex page and every list record: about a fifth of the main
+ * thread's time for a 1M-entry export, on top of the gather. What it learns depends only on
+ * the snapshot (epoch, partition, direction, label), which never changes, so CsrPlans keeps
+ * it for repeated exports of the same snapshot (trainers pulling one pinned epoch, several
+ * clients reading the latest one). It keeps 12 bytes per row (row ids and offsets; nothing
+ * per edge), within a byte budget, and drops what the budget or retention no longer allows.
+ * Two exports of the same snapshot that start together share one count.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
