@@ -14,7 +14,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { GraphSnapshot } from '../src/storage/graph-snapshot.js';
 import type { Snapshot } from '../src/storage/index.js';
-import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
+import { degrees, vertexRows } from '../src/storage/kernels.js';
 import { type ChunkBuffers, uninitF64 } from './chunk-buffers.js';
 
 /** Rows per window of the degree pass and per chunk of the ids and offsets columns. */
@@ -92,9 +92,10 @@ export async function planCsr(
   // Offsets sent by other exports too (a kept count) are fresh memory, never given back; a
   // count only this export sees takes them from the pool.
   const count = (keep: (bytes: number) => boolean): Promise<RowPlan> => {
-    const mask = vertexMask(s);
-    cursor = alloc(mask.length);
-    return countRows(s, direction, labelIdx, mask, cursor, (rows) => {
+    // Every row is below the bound read first: the rows are vertices at a published epoch.
+    const bound = s.localIdBound();
+    cursor = alloc(bound);
+    return countRows(s, direction, labelIdx, bound, cursor, (rows) => {
       if (keep(rowPlanBytes(rows))) return uninitF64(rows + 1);
       pooled = true;
       return alloc(rows + 1);
@@ -141,12 +142,11 @@ async function countRows(
   s: Snapshot,
   direction: 'out' | 'in',
   labelIdx: number | null,
-  mask: Uint8Array,
+  bound: number,
   lengths: Float64Array,
   offsetsFor: (rows: number) => Float64Array,
 ): Promise<RowPlan> {
-  const bound = mask.length;
-  const rowLids = vertexRows(s, mask);
+  const rowLids = vertexRows(s);
   const rows = rowLids.length;
   const offsets = offsetsFor(rows);
   // An unknown label: every row is empty. Otherwise the degree kernel writes every row's

@@ -106,10 +106,16 @@ export function vertexMask(snap: Snapshot): Uint8Array {
 
 /**
  * The local ids that are vertices of this partition at the snapshot's epoch, ascending: the
- * `rows` of the other kernels. Branch-free (each local id is written at the next row's slot,
- * which only a vertex keeps), for the same reason as vertexMask.
+ * `rows` of the other kernels. Without a mask, one walk over the vertex pages (vertexColumns'
+ * walk, lids only); with one, from the mask. Both branch-free (each local id is written at the
+ * next row's slot, which only a vertex keeps), for the same reason as vertexMask.
  */
-export function vertexRows(snap: Snapshot, mask = vertexMask(snap)): Uint32Array {
+export function vertexRows(snap: Snapshot, mask?: Uint8Array): Uint32Array {
+  if (mask === undefined) {
+    const bound = snap.localIdBound();
+    const lids = new Uint32Array(bound);
+    return lids.subarray(0, walkVertices(snap, bound, lids, NO_U32, NO_U32, false));
+  }
   let n = 0;
   for (let lid = 0; lid < mask.length; lid++) n += mask[lid];
   const rows = new Uint32Array(n + 1);
@@ -133,27 +139,46 @@ export interface VertexColumns {
 
 /**
  * The vertices of this partition at the snapshot's epoch with their labels and created
- * epochs, walked as vertexMask walks them (one record read per page of 64) and written
- * branch-free as vertexRows writes rows. For checkpoints: a callback per vertex pushing into
- * arrays (forEachVertex) was ~45% of encoding a checkpoint of a partition under HTTP ingest.
+ * epochs. For checkpoints: a callback per vertex pushing into arrays (forEachVertex) was ~45%
+ * of encoding a checkpoint of a partition under HTTP ingest.
  */
 export function vertexColumns(snap: Snapshot): VertexColumns {
   const bound = snap.localIdBound();
   const lids = new Uint32Array(bound);
   const labels = new Uint32Array(bound);
   const created = new Uint32Array(bound);
+  const n = walkVertices(snap, bound, lids, labels, created, true);
+  return { lids: lids.subarray(0, n), labels: labels.subarray(0, n), created: created.subarray(0, n) };
+}
+
+/** An empty array standing for "not asked for" (keeps each parameter one array type). */
+const NO_U32 = new Uint32Array(0);
+
+/**
+ * Write the vertices below `bound` at the snapshot's epoch, ascending, to lids (and, with
+ * `withLabels`, their label indexes and created epochs): one record read per page of 64, as
+ * vertexMask walks, written branch-free. Returns how many. Each array holds `bound` entries.
+ */
+function walkVertices(
+  snap: Snapshot,
+  bound: number,
+  lids: Uint32Array,
+  labels: Uint32Array,
+  created: Uint32Array,
+  withLabels: boolean,
+): number {
   let n = 0;
   const a = snap.reader.arena;
   const d = tableDir(snap.reader.ctl, snap.schema.core);
   const ranges = d === 0 ? 0 : a.word(d + DIR_CAPACITY);
   const cmask = a.chunkMask;
-  walk: for (let r = 0; r < ranges; r++) {
+  for (let r = 0; r < ranges; r++) {
     const rb = a.word(d + DIR_HEADER + r);
     if (rb === 0) continue;
     for (let i = 0; i < RECORDS_PER_BLOCK; i++) {
       const page = (r << RECORD_BITS) + i;
       const first = page << PAGE_BITS;
-      if (first >= bound) break walk;
+      if (first >= bound) return n;
       if (!readRecord(a, rb, page, snap.epoch, version)) continue;
       const head = version[V_HEAD];
       // A page never crosses an arena chunk: a view that covers its last word covers it all.
@@ -165,13 +190,15 @@ export function vertexColumns(snap: Snapshot): VertexColumns {
         // (n < bound always: n counts the vertices below this local id).
         const label = C[o + j * CORE_WIDTH + CORE_LABEL];
         lids[n] = first + j;
-        labels[n] = label - 1;
-        created[n] = C[o + j * CORE_WIDTH + CORE_CREATED];
+        if (withLabels) {
+          labels[n] = label - 1;
+          created[n] = C[o + j * CORE_WIDTH + CORE_CREATED];
+        }
         n += -label >>> 31;
       }
     }
   }
-  return { lids: lids.subarray(0, n), labels: labels.subarray(0, n), created: created.subarray(0, n) };
+  return n;
 }
 
 /**
