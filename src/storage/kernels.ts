@@ -114,7 +114,10 @@ export function vertexRows(snap: Snapshot, mask?: Uint8Array): Uint32Array {
   if (mask === undefined) {
     const bound = snap.localIdBound();
     const lids = new Uint32Array(bound);
-    return lids.subarray(0, walkVertices(snap, bound, lids, NO_U32, NO_U32, false));
+    const n = walkVertices(snap, bound, lids, NO_U32, NO_U32, false);
+    // Exactly sized: callers keep rows (CSR export plans), and with P > 1 about half of the
+    // local ids are other partitions' vertices.
+    return n === bound ? lids : lids.slice(0, n);
   }
   let n = 0;
   for (let lid = 0; lid < mask.length; lid++) n += mask[lid];

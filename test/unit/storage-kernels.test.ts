@@ -75,6 +75,10 @@ describe('scan kernels', () => {
       r.read(e, (snap) => {
         const mask = vertexMask(snap);
         const rows = vertexRows(snap, mask);
+        // The page walk (no mask) gives the same rows, in an array of exactly their size.
+        const walked = vertexRows(snap);
+        expect(Array.from(walked)).toEqual(Array.from(rows));
+        expect(walked.buffer.byteLength).toBe(walked.byteLength);
         const n = mask.length;
         const x = new Float64Array(n);
         for (let i = 0; i < n; i++) x[i] = (i % 17) + 0.5;
