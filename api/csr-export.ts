@@ -1,13 +1,13 @@
 /**
  * Streamed export of one partition's CSR at one epoch, as msgpack or JSON:
  * `{ epoch, partition, ids, offsets, neighbors }`. The partition is never materialized whole:
- * a counting pass over the (immutable) snapshot (csr-plan.ts, cached per snapshot) learns the
+ * a counting pass over the (immutable) snapshot (csr-plan.ts, kept per snapshot) learns the
  * rows, every row's length and whether every id is an integer, which is all the msgpack
- * headers need; then ids, offsets and neighbours are produced in chunks of about `csrChunkBytes` (at most 64 chunks of
- * neighbours), yielding to the event loop after each chunk. Rows are read with the storage
- * engine's range-scan kernels (gatherNeighborKeys, gatherNeighbors), confined to a window of
- * rows, not with a callback per edge. The state kept (not per edge) is a cursor per local id
- * (8 bytes; a vertex mask of 1 byte while planning) and per row its local id and offset
+ * headers need; then ids, offsets and neighbours are produced in chunks of about
+ * `csrChunkBytes` (at most 64 chunks of neighbours), yielding to the event loop after each
+ * chunk. Rows are read with the storage engine's range-scan kernels (gatherNeighborKeys,
+ * gatherNeighbors), confined to a window of rows, not with a callback per edge. The state
+ * kept (not per edge) is a cursor per local id (8 bytes) and per row its local id and offset
  * (12 bytes; the offsets are sent as they are).
  *
  * msgpack framing follows src/codec/msgpack.ts (msgpackr with `moreTypes`): a typed array is
