@@ -71,44 +71,26 @@ export function rangeEnd(rows: Uint32Array, k0: number, to: number): number {
   return lo;
 }
 
+/** An empty array standing for "not asked for" (keeps each parameter one array type). */
+const NO_U32 = new Uint32Array(0);
+
 /**
- * The local ids that are vertices of this partition at the snapshot's epoch: mask[lid] = 1.
- * One record read per page of 64 vertices, then the page's label words straight from its
- * chunk's view (a callback and an address lookup per vertex, as forEachVertex does, cost ~4×).
+ * The local ids that are vertices of this partition at the snapshot's epoch: mask[lid] = 1
+ * (from walkVertices).
  */
 export function vertexMask(snap: Snapshot): Uint8Array {
-  const mask = new Uint8Array(snap.localIdBound());
-  const a = snap.reader.arena;
-  const d = tableDir(snap.reader.ctl, snap.schema.core);
-  if (d === 0) return mask;
-  const ranges = a.word(d + DIR_CAPACITY);
-  const cmask = a.chunkMask;
-  for (let r = 0; r < ranges; r++) {
-    const rb = a.word(d + DIR_HEADER + r);
-    if (rb === 0) continue;
-    for (let i = 0; i < RECORDS_PER_BLOCK; i++) {
-      const page = (r << RECORD_BITS) + i;
-      const first = page << PAGE_BITS;
-      if (first >= mask.length) return mask;
-      if (!readRecord(a, rb, page, snap.epoch, version)) continue;
-      const head = version[V_HEAD];
-      // A page never crosses an arena chunk: a view that covers its last word covers it all.
-      const C = a.chunk(head + PAGE_ITEMS * CORE_WIDTH - 1);
-      const o = (head & cmask) + CORE_LABEL;
-      const n = Math.min(PAGE_ITEMS, mask.length - first);
-      // 1 for a label word above 0 (labels are small), without a branch: vertices and ghost ids
-      // alternate at random, and a branch would mispredict about half the time.
-      for (let j = 0; j < n; j++) mask[first + j] = -C[o + j * CORE_WIDTH] >>> 31;
-    }
-  }
+  const bound = snap.localIdBound();
+  const lids = new Uint32Array(bound);
+  const n = walkVertices(snap, bound, lids, NO_U32, NO_U32, false);
+  const mask = new Uint8Array(bound);
+  for (let k = 0; k < n; k++) mask[lids[k]] = 1;
   return mask;
 }
 
 /**
  * The local ids that are vertices of this partition at the snapshot's epoch, ascending: the
- * `rows` of the other kernels. Without a mask, one walk over the vertex pages (vertexColumns'
- * walk, lids only); with one, from the mask. Both branch-free (each local id is written at the
- * next row's slot, which only a vertex keeps), for the same reason as vertexMask.
+ * `rows` of the other kernels. Without a mask, one walk over the vertex pages (walkVertices,
+ * lids only); with one, from the mask, branch-free as walkVertices writes.
  */
 export function vertexRows(snap: Snapshot, mask?: Uint8Array): Uint32Array {
   if (mask === undefined) {
@@ -154,13 +136,14 @@ export function vertexColumns(snap: Snapshot): VertexColumns {
   return { lids: lids.subarray(0, n), labels: labels.subarray(0, n), created: created.subarray(0, n) };
 }
 
-/** An empty array standing for "not asked for" (keeps each parameter one array type). */
-const NO_U32 = new Uint32Array(0);
-
 /**
  * Write the vertices below `bound` at the snapshot's epoch, ascending, to lids (and, with
- * `withLabels`, their label indexes and created epochs): one record read per page of 64, as
- * vertexMask walks, written branch-free. Returns how many. Each array holds `bound` entries.
+ * `withLabels`, their label indexes and created epochs). Returns how many. Each array holds
+ * `bound` entries. One record read per page of 64 vertices, then the page's label words
+ * straight from its chunk's view (a callback and an address lookup per vertex, as
+ * forEachVertex does, cost ~4×). Written branch-free: each local id is written at the next
+ * row's slot, which only a vertex keeps, because vertices and ghost ids alternate at random
+ * and a branch would mispredict about half the time.
  */
 function walkVertices(
   snap: Snapshot,
