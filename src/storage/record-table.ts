@@ -38,7 +38,7 @@ import type { Arena } from './arena-allocator.js';
 import type { LidMark } from './id-index.js';
 import * as layout from './layout.js';
 import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
-import { MAX_GROWABLE_BYTES } from './shared-pool.js';
+import { MAX_GROWABLE_BYTES, prefault } from './shared-pool.js';
 import type { VersionQueue } from './version-queue.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
@@ -155,7 +155,9 @@ export class RecordTable {
     // `w` is writer-private: its buffer is shared only so that it can grow in place.
     const held = this.w.buffer;
     if (held instanceof SharedArrayBuffer && held.growable && bytes <= held.maxByteLength) {
+      const from = held.byteLength;
       held.grow(bytes);
+      prefault(held, from, bytes);
       this.w = new Uint32Array(held, 0, cap * W_STRIDE);
       return;
     }
@@ -166,6 +168,7 @@ export class RecordTable {
         ? new Uint32Array(new SharedArrayBuffer(bytes, { maxByteLength: reserve }), 0, cap * W_STRIDE)
         : new Uint32Array(cap * W_STRIDE);
     w.set(this.w);
+    if (w.buffer instanceof SharedArrayBuffer) prefault(w.buffer, this.w.byteLength, bytes);
     this.w = w;
   }
 

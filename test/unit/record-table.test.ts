@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RB_HEADER, REC_COUNT, REC_HEAD, REC_STRIDE, RECORD_MASK } from '../../src/storage/layout.js';
 import { W_COUNT, W_HEAD, W_STRIDE } from '../../src/storage/record-table.js';
-import { resolveLimits } from '../../src/storage/shared-pool.js';
+import { growSlot, resolveLimits } from '../../src/storage/shared-pool.js';
 import { StoreCore } from '../../src/storage/store-core.js';
 
 const small = { chunkWords: 1 << 16, maxChunks: 8, indexSegments: 4, poolSlots: 64, slotMaxBytes: 1 << 22 };
@@ -106,5 +106,31 @@ describe('record table writer state', () => {
     expect(t.capacity).toBeGreaterThanOrEqual(60_000_000);
     expect(marked([...early, 99_999, 16_999_999])).toBe(true);
     expect(t.w[59_999_999 * W_STRIDE + W_HEAD]).toBe(0);
+  });
+});
+
+describe('growth with committed pages', () => {
+  it('keeps every writer state through in-place and copying growth, and new items read as zero', () => {
+    const { t } = table();
+    const filled = 10_000;
+    for (let i = 0; i < filled; i++) t.w[i * W_STRIDE + W_HEAD] = i + 1;
+    // 10K items -> 1M: in place while the reserve lasts, then a copy into a larger buffer.
+    for (let n = 20_000; n <= 1 << 20; n *= 2) t.ensureItems(n);
+    for (let i = 0; i < filled; i++) expect(t.w[i * W_STRIDE + W_HEAD]).toBe(i + 1);
+    let nonZero = 0;
+    for (let i = filled * W_STRIDE; i < t.w.length; i++) nonZero += t.w[i] === 0 ? 0 : 1;
+    expect(nonZero).toBe(0);
+  });
+
+  it('growSlot commits fresh pages without changing a byte', () => {
+    const sab = new SharedArrayBuffer(8192, { maxByteLength: 1 << 20 });
+    const before = new Uint8Array(sab);
+    for (let i = 0; i < before.length; i++) before[i] = (i * 7 + 1) & 0xff;
+    growSlot(sab, 100_000, 0);
+    const after = new Uint8Array(sab);
+    expect(after.length).toBeGreaterThanOrEqual(100_000);
+    for (let i = 0; i < 8192; i++)
+      if (after[i] !== ((i * 7 + 1) & 0xff)) throw new Error(`byte ${i} changed`);
+    expect(after.subarray(8192).every((b) => b === 0)).toBe(true);
   });
 });
