@@ -137,7 +137,7 @@ export function compactRange(adj: AdjacencyStore, r: number, epoch: number, pub:
     if (live >= BLOOM_MIN) adj.rebuildBloom(v, live);
     else adj.blooms.delete(v);
   }
-  adj.rangeStamped[r] = 0;
+  if (r < adj.rangeStamped.length) adj.rangeStamped[r] = 0;
   // Every block of the range was rewritten, so the old extents hold only blocks that older
   // epochs may read: retire them whole.
   const old = pool.replaceExtents(ext, words, total);

@@ -80,7 +80,12 @@ export class AdjacencyStore {
    * average over batches (noteBatch). 1 until bulk batches say otherwise.
    */
   recurring = 1;
-  /** Stamped entries per vertex range, to pick ranges worth compacting (adjacency-compaction.ts). */
+  /**
+   * Stamped entries per vertex range, to pick ranges worth compacting (adjacency-compaction.ts).
+   * Kept dense (addStamped): a write far past the end turned the array into a dictionary, and
+   * compactRange's store to it then deoptimized on every call (`wrong map`, 81 times in 8 s of
+   * HTTP ingest).
+   */
   readonly rangeStamped: number[] = [];
 
   constructor(
@@ -216,8 +221,14 @@ export class AdjacencyStore {
     t.markDirty(v);
     this.liveEntries--;
     this.stampedEntries++;
-    const r = v >>> RECORD_BITS;
-    this.rangeStamped[r] = (this.rangeStamped[r] ?? 0) + 1;
+    this.addStamped(v >>> RECORD_BITS, 1);
+  }
+
+  /** Add `delta` to range r's stamped entries (never below 0), growing the array densely. */
+  addStamped(r: number, delta: number): void {
+    const a = this.rangeStamped;
+    while (a.length <= r) a.push(0);
+    a[r] = Math.max(0, a[r] + delta);
   }
 
   /**
@@ -316,8 +327,7 @@ export class AdjacencyStore {
         j++;
       }
       this.stampedEntries -= oldLen - live;
-      const r = v >>> RECORD_BITS;
-      this.rangeStamped[r] = Math.max(0, (this.rangeStamped[r] ?? 0) - (oldLen - live));
+      this.addStamped(v >>> RECORD_BITS, live - oldLen);
     }
     this.releaseBlock(v, oldHead, oldCap, oldPrivate, stamps, epoch, pub);
     t.w[wi + W_HEAD] = newHead;
