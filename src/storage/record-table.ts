@@ -154,20 +154,20 @@ export class RecordTable {
     const bytes = cap * W_STRIDE * 4;
     // `w` is writer-private: its buffer is shared only so that it can grow in place.
     const held = this.w.buffer;
+    let w: Uint32Array<ArrayBufferLike>;
     if (held instanceof SharedArrayBuffer && held.growable && bytes <= held.maxByteLength) {
-      const from = held.byteLength;
       held.grow(bytes);
-      prefault(held, from, bytes);
-      this.w = new Uint32Array(held, 0, cap * W_STRIDE);
-      return;
+      w = new Uint32Array(held, 0, cap * W_STRIDE);
+    } else {
+      const reserve = Math.min(bytes * W_RESERVE_GROWTH, MAX_GROWABLE_BYTES);
+      // Past what a growable buffer can reserve (268M items), a plain array, copied per doubling.
+      w =
+        reserve >= bytes
+          ? new Uint32Array(new SharedArrayBuffer(bytes, { maxByteLength: reserve }), 0, cap * W_STRIDE)
+          : new Uint32Array(cap * W_STRIDE);
+      w.set(this.w);
     }
-    const reserve = Math.min(bytes * W_RESERVE_GROWTH, MAX_GROWABLE_BYTES);
-    // Past what a growable buffer can reserve (268M items), a plain array, copied per doubling.
-    const w =
-      reserve >= bytes
-        ? new Uint32Array(new SharedArrayBuffer(bytes, { maxByteLength: reserve }), 0, cap * W_STRIDE)
-        : new Uint32Array(cap * W_STRIDE);
-    w.set(this.w);
+    // The items past the old size are fresh: commit their pages (see prefault).
     if (w.buffer instanceof SharedArrayBuffer) prefault(w.buffer, this.w.byteLength, bytes);
     this.w = w;
   }
