@@ -6,6 +6,7 @@
 import { utf8 } from '../model/ids.js';
 import type { AppliedCounts, EdgeColumns } from '../model/ops.js';
 import { DEFAULT_EDGE_LABEL, DEFAULT_VERTEX_LABEL, type Props, type PropValue } from '../model/schema.js';
+import type { IdIndex, LidMark } from './id-index.js';
 import * as layout from './layout.js';
 import * as recordTable from './record-table.js';
 import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
@@ -14,6 +15,11 @@ import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
 const { W_COUNT, W_STRIDE } = recordTable;
 const { RECORD_BITS } = layout;
 
+/**
+ * The touch loads' sink stays below 2^30, a small integer: a sum that outgrew it made the
+ * optimized loops deoptimize ("not a Smi") once the load had run long enough.
+ */
+const SINK_MASK = 0x3fffffff;
 /** Edges per group in the bulk path's touch-then-work loops (a power of two). */
 const BULK_GROUP = 128;
 /** Every how many edges of a bulk batch the recurring share samples (AdjacencyStore.noteBatch). */
@@ -47,6 +53,8 @@ interface WorkColumns {
  * (scratch/ingest-mem.mjs, alternating builds).
  */
 class Scratch {
+  /** Where the touch loads end up (never read). */
+  sink = 0;
   private cap = 0;
   private cols: WorkColumns | null = null;
 
@@ -107,6 +115,12 @@ function isNumericColumn(c: ArrayLike<unknown>): boolean {
  * The columnar bulk form, in phases (DESIGN §11.4): map every id first, create missing
  * vertices, then process groups of edges with a tight loop that touches the writer records
  * and block tails before the real work, so their cache misses overlap.
+ *
+ * Each phase's loop is a function of its own. One function holding every loop was optimized
+ * on stack (OSR) inside its first loop, before the later loops and the calls between them
+ * had run, so each of those deoptimized it in turn and it was recompiled 14 times in a
+ * partition worker's first 50 batches (~28 ms of compiler thread each, run after run of the
+ * rest of the batch in the interpreter meanwhile).
  */
 export function applyEdgeColumns(
   core: StoreCore,
@@ -119,23 +133,52 @@ export function applyEdgeColumns(
   if (n === 0) return;
   const L = core.edgeLabel(e.label ?? DEFAULT_EDGE_LABEL);
   const names = e.props === undefined ? [] : Object.keys(e.props);
-  const cols = names.map((k) => (e.props as Record<string, ArrayLike<PropValue>>)[k]);
-  const props = names.map((k) => L.props.get(k) as EdgeProp);
-  // The label's other properties: a new edge has none of them.
-  const unset = L.propList.filter((q) => !names.includes(q.spec.name));
-  // Phase 1: ids -> local ids, and ownership (bit 1: src here, bit 2: dst here).
   const work = scratch.take(n);
-  const { sl, dl, own } = work.batch;
-  const ids = core.ids;
   // Which local ids this batch creates (for the recurring share, AdjacencyStore.noteBatch).
-  const before = ids.mark();
+  const before = core.ids.mark();
+  const touched = mapIds(core.ids, e, n, work.batch);
+  const top = core.ids.bound - 1;
+  core.ensureLid(top);
+  core.ensureStores(L, top);
+  createEndpoints(core, work.batch, n, O, pub);
+  noteRecurring(L, before, work.batch, n);
+  const ranges = (top >>> RECORD_BITS) + 1;
+  const rows =
+    n >= SORT_EDGES_PER_RANGE * ranges ? bySourceRange(work.batch, n, ranges, work.sorted) : work.batch;
+  const bulk: BulkProps = {
+    names,
+    cols: names.map((k) => (e.props as Record<string, ArrayLike<PropValue>>)[k]),
+    props: names.map((k) => L.props.get(k) as EdgeProp),
+    // The label's other properties: a new edge has none of them.
+    unset: L.propList.filter((q) => !names.includes(q.spec.name)),
+  };
+  counts.upsertedEdges += applyRows(core, L, rows, n, bulk, O, pub, touched);
+}
+
+/** A bulk batch's edge property columns, and the label's properties it leaves unset. */
+interface BulkProps {
+  names: string[];
+  cols: ArrayLike<PropValue>[];
+  props: EdgeProp[];
+  unset: EdgeProp[];
+}
+
+/**
+ * Phase 1: ids -> local ids in rows.sl and rows.dl, and ownership in rows.own (bit 1: src
+ * here, bit 2: dst here). Returns the touch loads' sink.
+ */
+function mapIds(ids: IdIndex, e: EdgeColumns, n: number, rows: EdgeRows): number {
+  const { sl, dl, own } = rows;
   const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
   let touched = 0;
   for (let i = 0; i < n; i++) {
     if (numeric && (i & (BULK_GROUP - 1)) === 0) {
       const end = Math.min(n, i + BULK_GROUP);
-      touched +=
-        ids.touchInts(e.src as ArrayLike<number>, i, end) + ids.touchInts(e.dst as ArrayLike<number>, i, end);
+      touched =
+        (touched +
+          ids.touchInts(e.src as ArrayLike<number>, i, end) +
+          ids.touchInts(e.dst as ArrayLike<number>, i, end)) &
+        SINK_MASK;
     }
     const s = e.src[i];
     sl[i] = typeof s === 'number' ? ids.intId(s) : ids.stringId(utf8(s));
@@ -145,17 +188,23 @@ export function applyEdgeColumns(
     const od = ids.ownsHash(ids.lastHash) ? 2 : 0;
     own[i] = os | od;
   }
-  const top = ids.bound - 1;
-  core.ensureLid(top);
-  core.ensureStores(L, top);
-  // Phase 2: endpoints this partition owns must exist.
+  return touched;
+}
+
+/** Phase 2: endpoints this partition owns must exist. */
+function createEndpoints(core: StoreCore, rows: EdgeRows, n: number, O: number, pub: number): void {
+  const { sl, dl, own } = rows;
   const vt = core.vertices;
   const defaultLabel = vt.labelId(DEFAULT_VERTEX_LABEL);
   for (let i = 0; i < n; i++) {
     if ((own[i] & 1) !== 0 && !vt.isAlive(sl[i])) vt.create(sl[i], defaultLabel, O, pub);
     if ((own[i] & 2) !== 0 && !vt.isAlive(dl[i])) vt.create(dl[i], defaultLabel, O, pub);
   }
-  // The share of edges with an endpoint older than the batch, from a sample of them.
+}
+
+/** The share of edges with an endpoint older than the batch, from a sample of them. */
+function noteRecurring(L: EdgeLabel, before: LidMark, rows: EdgeRows, n: number): void {
+  const { sl, dl } = rows;
   let sampled = 0;
   let recurring = 0;
   for (let i = 0; i < n; i += RECURRING_SAMPLE_STEP, sampled++) {
@@ -163,17 +212,30 @@ export function applyEdgeColumns(
   }
   L.out.noteBatch(sampled, recurring);
   L.in.noteBatch(sampled, recurring);
-  // Phase 3: groups of edges (a bulk batch's ordered by source range, bySourceRange).
-  const ranges = (top >>> RECORD_BITS) + 1;
-  const rows =
-    n >= SORT_EDGES_PER_RANGE * ranges ? bySourceRange(work.batch, n, ranges, work.sorted) : work.batch;
+}
+
+/**
+ * Phase 3: groups of edges (a bulk batch's ordered by source range, bySourceRange), their
+ * writer records and block tails touched before the work. Returns the edges upserted.
+ */
+function applyRows(
+  core: StoreCore,
+  L: EdgeLabel,
+  rows: EdgeRows,
+  n: number,
+  bulk: BulkProps,
+  O: number,
+  pub: number,
+  sink: number,
+): number {
+  const { cols, props, unset } = bulk;
   const srcs = rows.sl;
   const dsts = rows.dl;
   const owners = rows.own;
   const rowOf = rows.row;
   const out = L.out;
   const inn = L.in;
-  const propRow: Props = {};
+  let touched = sink;
   let upserted = 0;
   for (let g = 0; g < n; g += BULK_GROUP) {
     const end = Math.min(n, g + BULK_GROUP);
@@ -181,9 +243,9 @@ export function applyEdgeColumns(
     const iw = inn.table.w;
     // Touch: the writer records of both endpoints (independent loads, overlapped misses).
     for (let k = g; k < end; k++)
-      touched += ow[srcs[k] * W_STRIDE + W_COUNT] + iw[dsts[k] * W_STRIDE + W_COUNT];
+      touched = (touched + ow[srcs[k] * W_STRIDE + W_COUNT] + iw[dsts[k] * W_STRIDE + W_COUNT]) & SINK_MASK;
     // Touch: the tails of the blocks the appends will write.
-    touched += out.touchTails(srcs, g, end) + inn.touchTails(dsts, g, end);
+    touched = (touched + out.touchTails(srcs, g, end) + inn.touchTails(dsts, g, end)) & SINK_MASK;
     for (let k = g; k < end; k++) {
       const s = srcs[k];
       const d = dsts[k];
@@ -198,8 +260,7 @@ export function applyEdgeColumns(
       const i = rowOf === null ? k : rowOf[k];
       if (exists) {
         // Rare in bulk loads: replace the properties through the general path.
-        for (let j = 0; j < names.length; j++) propRow[names[j]] = cols[j][i];
-        replaceExistingEdge(core, L, s, d, o, names.length > 0 ? propRow : undefined, O, pub);
+        replaceExistingEdge(core, L, s, d, o, rowProps(bulk, i), O, pub);
         continue;
       }
       if ((o & 1) !== 0) {
@@ -212,8 +273,17 @@ export function applyEdgeColumns(
       core.changed = true;
     }
   }
-  counts.upsertedEdges += upserted;
-  if (touched < 0) throw new Error('unreachable'); // keeps the touch loads observable
+  // Keeps the touch loads observable (a field store: no test and no throw after the loop).
+  scratch.sink = touched;
+  return upserted;
+}
+
+/** Row i's properties (undefined when the batch has none), for the general upsert path. */
+function rowProps(bulk: BulkProps, i: number): Props | undefined {
+  if (bulk.names.length === 0) return undefined;
+  const row: Props = {};
+  for (let j = 0; j < bulk.names.length; j++) row[bulk.names[j]] = bulk.cols[j][i];
+  return row;
 }
 
 /** An upsert of an edge that exists: replace its properties unless they are equal. */
