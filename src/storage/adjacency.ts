@@ -30,7 +30,7 @@ import { RETIRE_BLOCK } from './retire-queue.js';
 import type { VersionQueue } from './version-queue.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { NODE_DEL, RECORD_BITS } = layout;
+const { NODE_DEL, RECORD_BITS, SINK_MASK } = layout;
 const { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } = recordTable;
 
 /** Size class of an exactly-sized compacted block (its capacity is its count). */
@@ -197,9 +197,9 @@ export class AdjacencyStore {
     let acc = 0;
     for (let j = 0; j < k; j++) {
       const a = at[j];
-      acc += u32[a >>> bits][a & mask] | 0;
+      acc = (acc + u32[a >>> bits][a & mask]) | 0;
     }
-    return acc;
+    return acc & SINK_MASK;
   }
 
   /** Stamp the entry at `addr` (of v's current block) as deleted in the open epoch. */

@@ -19,7 +19,8 @@ import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { CORE_LABEL, CORE_WIDTH, PAGE_BITS, PAGE_MASK, RB_HEADER, REC_STRIDE, RECORD_MASK } = layout;
+const { CORE_LABEL, CORE_WIDTH, PAGE_BITS, PAGE_MASK, RB_HEADER, REC_STRIDE, RECORD_MASK, SINK_MASK } =
+  layout;
 
 let tseg = new Int32Array(0);
 let tslot = new Int32Array(0);
@@ -58,9 +59,9 @@ function touchAll(a: ArenaViews, m: number): number {
   let acc = 0;
   for (let j = 0; j < m; j++) {
     const x = addr[j];
-    acc += u32[x >>> bits][x & cmask];
+    acc = (acc + u32[x >>> bits][x & cmask]) | 0;
   }
-  return acc;
+  return acc & SINK_MASK;
 }
 
 /**
@@ -95,7 +96,7 @@ export function resolveMany(
     for (let t = 0; t < T; t++) addr[m++] = recordAddress(a, dirs[t], lid);
   }
   clampToViews(a, m);
-  acc += touchAll(a, m);
+  acc = (acc + touchAll(a, m)) & SINK_MASK;
   // Level 3: the page's label word and the lists' first entries (records now cached).
   m = 0;
   for (let k = 0; k < count; k++) {
@@ -106,7 +107,7 @@ export function resolveMany(
     for (let t = 0; t < T; t++, m++) addr[m] = addr[m] === 0 ? 0 : a.word(addr[m]);
   }
   clampToViews(a, m);
-  acc += touchAll(a, m);
+  acc = (acc + touchAll(a, m)) & SINK_MASK;
   if (acc < 0) throw new Error('unreachable'); // keeps the touch loads observable (never negative)
   // The real existence checks.
   for (let k = 0; k < count; k++) {

@@ -13,13 +13,8 @@ import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { W_COUNT, W_STRIDE } = recordTable;
-const { RECORD_BITS } = layout;
+const { RECORD_BITS, SINK_MASK } = layout;
 
-/**
- * The touch loads' sink stays below 2^30, a small integer: a sum that outgrew it made the
- * optimized loops deoptimize ("not a Smi") once the load had run long enough.
- */
-const SINK_MASK = 0x3fffffff;
 /** Edges per group in the bulk path's touch-then-work loops (a power of two). */
 const BULK_GROUP = 128;
 /** Every how many edges of a bulk batch the recurring share samples (AdjacencyStore.noteBatch). */

@@ -25,6 +25,14 @@
  * (scratch/insert-ab.mjs, seal-ab.mjs, pull-ab2.mjs).
  */
 
+/**
+ * Touch loops (loads that only warm the cache) sum what they load into a sink, masked to stay
+ * a small integer: a sum that outgrew one changed representation (a field from small integer
+ * to double, a local with an overflow check), and the optimized code that relied on it was
+ * thrown away and compiled again.
+ */
+export const SINK_MASK = 0x3fffffff;
+
 /** Words (u32) in the control block. */
 export const CTL_WORDS = 16384;
 

@@ -63,6 +63,7 @@ const {
   RECORD_BITS,
   RECORD_BLOCK_WORDS,
   RECORD_MASK,
+  SINK_MASK,
   TABLES_MAX,
 } = layout;
 
@@ -306,7 +307,8 @@ export class RecordTable {
             tu = v.u32[trb >>> v.chunkBits];
             tbase = trb & v.chunkMask;
           }
-          this.touched += tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE];
+          this.touched =
+            (this.touched + tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE]) & SINK_MASK;
         }
       }
       const r = log[i * L_STRIDE + L_ITEM] >>> RECORD_BITS;
@@ -398,7 +400,7 @@ export class RecordTable {
         // Touch the next window's nodes and records first: the work loop's stores and frees
         // keep the CPU from running ahead, so these misses would otherwise come one at a time.
         windowEnd = Math.min(to, i + TOUCH_WINDOW);
-        this.touched += this.touchReclaim(items, xs, i, windowEnd);
+        this.touched = (this.touched + this.touchReclaim(items, xs, i, windowEnd)) & SINK_MASK;
       }
       const r = items[i] >>> RECORD_BITS;
       const rb = this.existingBlock(r);
@@ -437,7 +439,7 @@ export class RecordTable {
     let tbase = 0;
     for (let k = from; k < to; k++) {
       const x = xs[k];
-      acc += v.u32[x >>> v.chunkBits][(x & v.chunkMask) + NODE_PREV];
+      acc = (acc + v.u32[x >>> v.chunkBits][(x & v.chunkMask) + NODE_PREV]) | 0;
       const item = items[k];
       if (item >>> RECORD_BITS !== tr) {
         tr = item >>> RECORD_BITS;
@@ -445,9 +447,9 @@ export class RecordTable {
         tu = rb === 0 ? null : v.u32[rb >>> v.chunkBits];
         tbase = rb & v.chunkMask;
       }
-      if (tu !== null) acc += tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X];
+      if (tu !== null) acc = (acc + tu[tbase + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X]) | 0;
     }
-    return acc;
+    return acc & SINK_MASK;
   }
 
   /** Bytes of record blocks and writer state (memory accounting). */
