@@ -361,7 +361,7 @@ export class AdjacencyStore {
     if (stamps !== 0) {
       const x = t.recordX(v);
       const published = x !== 0 && this.arena.views.word(x + NODE_DEL) === stamps;
-      const words = 2 ** sizeClass(cap);
+      const words = 1 << sizeClass(cap);
       if (published) this.arena.retire(RETIRE_BLOCK, this.stampPool.id, stamps, words, epoch, pub);
       else this.stampPool.free(stamps, words);
       t.writerDel.delete(v);

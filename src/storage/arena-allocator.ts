@@ -27,6 +27,10 @@ const ARENA_RESERVED = 16;
 /** Grow chunk buffers in steps of at least this many bytes. */
 const GROW_STEP_BYTES = 32 << 20;
 const MAX_CLASS = 28;
+/*
+ * A class's size is 1 << cls, a shift (a block fits in a chunk, so cls ≤ 30). `2 ** cls`
+ * compiled to a call of the C library's pow(): 2.8% of the CPU of a durable ingest (perf).
+ */
 
 export function sizeClass(words: number): number {
   return words <= 1 ? 0 : 32 - Math.clz32(words - 1);
@@ -250,7 +254,7 @@ export class BlockPool {
   }
 
   alloc(cls: number): number {
-    const size = 2 ** cls;
+    const size = 1 << cls;
     this.liveWords += size;
     const head = this.heads[cls];
     if (head !== 0) {
@@ -267,15 +271,15 @@ export class BlockPool {
   free(addr: number, words: number): void {
     this.liveWords -= words;
     let cls = floorClass(words);
-    let rest = words - 2 ** cls;
+    let rest = words - (1 << cls);
     this.push(addr, cls);
     // The remainder of an exact-size block goes into smaller classes.
-    let at = addr + 2 ** cls;
+    let at = addr + (1 << cls);
     while (rest > 0) {
       cls = floorClass(rest);
       this.push(at, cls);
-      at += 2 ** cls;
-      rest -= 2 ** cls;
+      at += 1 << cls;
+      rest -= 1 << cls;
     }
   }
 
@@ -291,8 +295,8 @@ export class BlockPool {
     while (rest > 0) {
       const cls = floorClass(rest);
       this.push(at, cls);
-      at += 2 ** cls;
-      rest -= 2 ** cls;
+      at += 1 << cls;
+      rest -= 1 << cls;
     }
     const words = Math.max(minWords, this.nextExtentWords);
     this.nextExtentWords = Math.min(this.maxExtentWords, this.nextExtentWords * 2);
@@ -317,7 +321,7 @@ export class BlockPool {
     this.generation++;
     this.nextExtentWords = Math.max(
       1024,
-      Math.min(this.maxExtentWords, 2 ** sizeClass(Math.max(1, words >>> 3))),
+      Math.min(this.maxExtentWords, 1 << sizeClass(Math.max(1, words >>> 3))),
     );
     return old;
   }

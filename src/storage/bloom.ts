@@ -14,7 +14,7 @@ const BITS_PER_ENTRY = 16;
 
 /** An empty filter sized for `capacity` entries (16 bits each, at least 8 words). */
 export function newBloom(capacity: number): Uint32Array {
-  return new Uint32Array(Math.max(8, 2 ** sizeClass(Math.ceil((capacity * BITS_PER_ENTRY) / 32))));
+  return new Uint32Array(Math.max(8, 1 << sizeClass(Math.ceil((capacity * BITS_PER_ENTRY) / 32))));
 }
 
 export function bloomAdd(bloom: Uint32Array, x: number): void {

@@ -61,7 +61,7 @@ export class PageColumn {
         const src = views.u32[old >>> views.chunkBits];
         const sOff = old & views.chunkMask;
         dst.set(src.subarray(sOff, sOff + this.pageWords), dOff);
-        this.arena.retire(RETIRE_BLOCK, this.pool.id, old, 2 ** this.cls, epoch, pub);
+        this.arena.retire(RETIRE_BLOCK, this.pool.id, old, 1 << this.cls, epoch, pub);
       } else if (this.kind === 'f64') {
         views.f64[page >>> views.chunkBits].fill(Number.NaN, dOff >>> 1, (dOff + this.pageWords) >>> 1);
       } else {
@@ -143,7 +143,7 @@ export class BlobStore {
 
   private words(addr: number, isString: boolean): number {
     const n = this.arena.views.word(addr);
-    return 2 ** sizeClass(1 + (isString ? (n + 3) >>> 2 : n));
+    return 1 << sizeClass(1 + (isString ? (n + 3) >>> 2 : n));
   }
 
   /** The value referencing this blob was replaced in `epoch`: free once unreachable. */
