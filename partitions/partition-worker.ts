@@ -14,7 +14,7 @@ import { EpochgraphError, toErrorData } from '../src/errors.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { encodeCheckpoint } from '../src/storage/checkpoint-codec.js';
 import { restoreCheckpoint } from '../src/storage/checkpoint-restore.js';
-import { PartitionReader, PartitionStore } from '../src/storage/index.js';
+import { type LoadCompaction, PartitionReader, PartitionStore } from '../src/storage/index.js';
 import { type CheckpointStore, openCheckpointStore } from './checkpoint.js';
 import { frameRecord, readFramedRecords } from './checkpoint-stream.js';
 import {
@@ -35,6 +35,12 @@ import type { WalWriter } from './wal-writer.js';
 
 /** Entries compacted per seal while writes are flowing (bounded pause). */
 const COMPACT_BUDGET = 1 << 18;
+/**
+ * Under a write load (an epoch that changes a record range's worth of lists or more), a
+ * range is compacted once its lists have gone unchanged for 20 epochs (1 s at 50 ms epochs),
+ * or when it is mostly garbage (PartitionStore.compact).
+ */
+const UNDER_LOAD: LoadCompaction = { coldEpochs: 20, minLists: 4096 };
 /** Yield to queued requests after this much checkpoint encoding. */
 const CHECKPOINT_SLICE_MS = 8;
 
@@ -210,7 +216,10 @@ async function seal(req: Extract<WorkerRequest, { t: 'seal' }>): Promise<SealRes
   const w = must(wal, 'WAL');
   // Compaction rides along with epochs that have writes anyway; an idle epoch that the
   // machine seals for compaction (compactOnly) does the same amount.
-  if ((s.hasChanges || req.compactOnly) && s.needsCompaction()) s.compact(COMPACT_BUDGET);
+  if ((s.hasChanges || req.compactOnly) && s.needsCompaction()) {
+    // Idle compaction epochs (compactOnly) take every fragmented range: writes have stopped.
+    s.compact(COMPACT_BUDGET, req.compactOnly ? null : UNDER_LOAD);
+  }
   if (!s.hasChanges && s.openEpoch < req.epoch) s.beginEpoch(req.epoch);
   const info = s.seal(req.sealedAtMs, req.epoch);
   const result: SealResultData = {

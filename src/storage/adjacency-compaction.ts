@@ -92,6 +92,18 @@ export function rangeNeedsCompaction(adj: AdjacencyStore, r: number): boolean {
 }
 
 /**
+ * Whether range r is mostly garbage: deleted entries fill over half the words of its blocks,
+ * or freed holes in its extents outweigh those blocks. A range still being written is
+ * compacted only then (PartitionStore.compact), which bounds its memory under deletes and
+ * relocations.
+ */
+export function rangeMostlyGarbage(adj: AdjacencyStore, r: number): boolean {
+  const pool = adj.pools[r];
+  if (pool === undefined) return false;
+  return 2 * (adj.rangeStamped[r] ?? 0) > pool.liveWords || pool.holeWords() > pool.liveWords;
+}
+
+/**
  * Rewrite vertex range r into one exact extent, in vertex order, without deleted entries.
  * Returns the number of entries written.
  *

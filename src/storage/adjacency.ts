@@ -395,6 +395,16 @@ export class AdjacencyStore {
     return compaction.rangeNeedsCompaction(this, r);
   }
 
+  /** Whether range r holds more garbage than lists (adjacency-compaction.ts). */
+  rangeMostlyGarbage(r: number): boolean {
+    return compaction.rangeMostlyGarbage(this, r);
+  }
+
+  /** The newest sealed epoch in which a list of range r changed (0: none). */
+  rangeChangedAt(r: number): number {
+    return this.table.rangeChangedAt(r);
+  }
+
   /** Rewrite vertex range r into one exact extent (adjacency-compaction.ts). */
   compactRange(r: number, epoch: number, pub: number): number {
     return compaction.compactRange(this, r, epoch, pub);

@@ -337,4 +337,9 @@ export class BlockPool {
     for (let i = 1; i < this.extents.length; i += 2) n += this.extents[i];
     return n;
   }
+
+  /** Words of the pool's extents in no block: freed holes (the unbumped tail not counted). */
+  holeWords(): number {
+    return this.extentWords() - this.liveWords - (this.end - this.bump);
+  }
 }

@@ -23,6 +23,7 @@ export { PartitionReader } from './partition-reader.js';
 export type {
   ApplyResult,
   EpochMeta,
+  LoadCompaction,
   PartitionStoreOptions,
   SealInfo,
   StoreStats,

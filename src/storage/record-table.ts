@@ -251,6 +251,12 @@ export class RecordTable {
     return rb === 0 ? 0 : this.arena.views.word(rb + RB_HEADER + (item & RECORD_MASK) * REC_STRIDE + REC_X);
   }
 
+  /** The newest sealed epoch in which an item of range r changed (0: none). */
+  rangeChangedAt(r: number): number {
+    const rb = this.existingBlock(r);
+    return rb === 0 ? 0 : this.arena.views.word(rb + RB_MAX_EPOCH);
+  }
+
   /** The record block of range r, or 0 when the range has none (unlike blockFor, no creation). */
   private existingBlock(r: number): number {
     return r < this.dirCapacity ? this.arena.views.word(this.dir + DIR_HEADER + r) : 0;
