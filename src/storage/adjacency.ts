@@ -395,7 +395,7 @@ export class AdjacencyStore {
     return compaction.rangeNeedsCompaction(this, r);
   }
 
-  /** Whether range r holds more garbage than lists (adjacency-compaction.ts). */
+  /** Whether range r is mostly garbage: deleted entries and freed holes (adjacency-compaction.ts). */
   rangeMostlyGarbage(r: number): boolean {
     return compaction.rangeMostlyGarbage(this, r);
   }

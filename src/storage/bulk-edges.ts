@@ -113,9 +113,10 @@ function isNumericColumn(c: ArrayLike<unknown>): boolean {
  *
  * Each phase's loop is a function of its own. One function holding every loop was optimized
  * on stack (OSR) inside its first loop, before the later loops and the calls between them
- * had run, so each of those deoptimized it in turn and it was recompiled 14 times in a
- * partition worker's first 50 batches (~28 ms of compiler thread each, run after run of the
- * rest of the batch in the interpreter meanwhile).
+ * had type feedback, and each of those deoptimized it in turn: it was compiled ~16 times in
+ * a partition worker's first 50 batches (~28 ms of compiler thread each, the rest of the
+ * batch in the interpreter meanwhile). Split, applyRows is compiled ~8 times and mapIds ~7,
+ * as paths are first taken (scratch/durable-cpu.mjs, --trace-opt).
  */
 export function applyEdgeColumns(
   core: StoreCore,
