@@ -79,11 +79,9 @@ const NO_U32 = new Uint32Array(0);
  * (from walkVertices).
  */
 export function vertexMask(snap: Snapshot): Uint8Array {
-  const bound = snap.localIdBound();
-  const lids = new Uint32Array(bound);
-  const n = walkVertices(snap, bound, lids, NO_U32, NO_U32, false);
-  const mask = new Uint8Array(bound);
-  for (let k = 0; k < n; k++) mask[lids[k]] = 1;
+  const rows = vertexRows(snap);
+  const mask = new Uint8Array(snap.localIdBound());
+  for (let k = 0; k < rows.length; k++) mask[rows[k]] = 1;
   return mask;
 }
 
