@@ -16,11 +16,8 @@
  * Records are grouped in blocks of 4096 under a sequence lock, so a reader pays two atomic
  * loads per block, not per record, and redoes a block if a seal overlapped it.
  *
- * The items changed in the open epoch form a sparse set: the dirty log holds each one's item
- * and a copy of its writer state, taken at every change (markDirty runs after each change,
- * while the item's writer state is in cache), and the item's W_SLOT names its log entry. So
- * a seal reads the log in order and misses only on the records it rewrites, not on the
- * writer state as well, and it clears nothing per item: emptying the log ends the epoch.
+ * The items changed in the open epoch are the table's dirty log (dirty-log.ts), which a seal
+ * reads grouped by record block and then empties.
  *
  * Memory ordering (JS has no standalone fences, so this relies on Atomics being full barriers
  * for the compiler, and on x86/ARM not reordering dependent or load-load accesses):
@@ -35,6 +32,8 @@
 
 import { EpochgraphError } from '../errors.js';
 import type { Arena } from './arena-allocator.js';
+import * as dirtyLog from './dirty-log.js';
+import { DirtyLog } from './dirty-log.js';
 import type { LidMark } from './id-index.js';
 import * as layout from './layout.js';
 import { RETIRE_EXTENT, RETIRE_NODE } from './retire-queue.js';
@@ -73,38 +72,11 @@ const W_RESERVE_GROWTH = 16;
 /** Items a seal (or a reclamation run) touches ahead of working on them. */
 const TOUCH_WINDOW = 512;
 
-/** Writer state per item, interleaved (16 bytes, aligned) so that an item is one cache line. */
-export const W_HEAD = 0;
-export const W_COUNT = 1;
-export const W_AUX = 2;
-/** The item's dirty-log entry; meaningful only while that entry names the item (isDirty). */
-export const W_SLOT = 3;
-export const W_STRIDE = 4;
-/** W_AUX bits: low 7 = owner's size class; then flags. */
-export const AUX_CLASS = 0x7f;
-export const AUX_STAMPED = 0x80;
-/**
- * In a dirty-log entry's aux only (never in `w`): the writer's block was written in the open
- * epoch and is not published (free it at once). Emptying the log at a seal clears it.
- */
-const AUX_PRIVATE = 0x200;
-/**
- * W_AUX bits from GEN_SHIFT up: the seal generation in which the item last joined the dirty
- * log. An item from an older generation is not in the log, which markDirty then learns
- * without reading the log entry its stale slot names (a random read in a large log).
- */
-const GEN_SHIFT = 10;
-const GEN_MASK = (1 << (32 - GEN_SHIFT)) - 1;
-const AUX_LOW = (1 << GEN_SHIFT) - 1;
+// The writer-state layout is the dirty log's (it copies that state); re-exported for the
+// stores that keep their writer state in a table.
+export { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_SLOT, W_STRIDE } from './dirty-log.js';
 
-/** Dirty-log entry: the item, then a copy of its writer state. */
-const L_ITEM = 0;
-const L_HEAD = 1;
-const L_COUNT = 2;
-const L_AUX = 3;
-const L_STRIDE = 4;
-/** Words of dirty log (and of its sorted copy) a table keeps however small its epochs. */
-const LOG_KEEP_WORDS = (1 << 16) * L_STRIDE;
+const { AUX_STAMPED, L_AUX, L_COUNT, L_HEAD, L_ITEM, L_STRIDE, W_STRIDE } = dirtyLog;
 
 /** Writer side of one record table. */
 export class RecordTable {
@@ -112,13 +84,8 @@ export class RecordTable {
   w: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /** Deletion stamps of the writer's current block, by item (rare, so a map). */
   readonly writerDel = new Map<number, number>();
-  /** The items changed in the open epoch, L_STRIDE words each (see the file comment). */
-  private log = new Uint32Array(1024 * L_STRIDE);
-  /** The log's entries grouped by record block, for the seal (groupByBlock). */
-  private sorted = new Uint32Array(1024 * L_STRIDE);
-  private dirtyCount = 0;
-  /** The open epoch's generation (see GEN_SHIFT); it moves on when a seal empties the log. */
-  private gen = 1;
+  /** The items changed in the open epoch. */
+  private readonly dirty = new DirtyLog();
   private dir = 0;
   private dirCapacity = 0;
   /** Record blocks allocated (for memory accounting). */
@@ -175,57 +142,26 @@ export class RecordTable {
 
   /**
    * Record that `item` changed in the open epoch (the seal will publish it). Call it after
-   * every change of the item's writer state: it copies that state into the dirty log.
-   * `fresh` says whether the writer's block is one written in this epoch (true after a move
-   * to a new block, false after a move to none); left out, that stays as it was.
+   * every change of the item's writer state (DirtyLog.mark copies that state). `fresh` says
+   * whether the writer's block is one written in this epoch (true after a move to a new
+   * block, false after a move to none); left out, that stays as it was.
    */
   markDirty(item: number, fresh?: boolean): void {
-    const w = this.w;
-    const wi = item * W_STRIDE;
-    let l = w[wi + W_SLOT] * L_STRIDE;
-    let log = this.log;
-    let priv = 0;
-    if (!this.inLog(w[wi + W_AUX], l, item)) {
-      if (this.dirtyCount * L_STRIDE === log.length) {
-        log = new Uint32Array(log.length * 2);
-        log.set(this.log);
-        this.log = log;
-      }
-      w[wi + W_SLOT] = this.dirtyCount;
-      w[wi + W_AUX] = (w[wi + W_AUX] & AUX_LOW) | (this.gen << GEN_SHIFT);
-      l = this.dirtyCount++ * L_STRIDE;
-      log[l + L_ITEM] = item;
-    } else priv = log[l + L_AUX] & AUX_PRIVATE;
-    if (fresh !== undefined) priv = fresh ? AUX_PRIVATE : 0;
-    log[l + L_HEAD] = w[wi + W_HEAD];
-    log[l + L_COUNT] = w[wi + W_COUNT];
-    log[l + L_AUX] = w[wi + W_AUX] | priv;
+    this.dirty.mark(this.w, item, fresh);
   }
 
   /** Whether `item` changed in the open epoch. */
   isDirty(item: number): boolean {
-    const wi = item * W_STRIDE;
-    return this.inLog(this.w[wi + W_AUX], this.w[wi + W_SLOT] * L_STRIDE, item);
+    return this.dirty.has(this.w, item);
   }
 
   /** Whether the writer's block of `item` was written in the open epoch (see markDirty). */
   isPrivate(item: number): boolean {
-    const wi = item * W_STRIDE;
-    const l = this.w[wi + W_SLOT] * L_STRIDE;
-    return this.inLog(this.w[wi + W_AUX], l, item) && (this.log[l + L_AUX] & AUX_PRIVATE) !== 0;
-  }
-
-  /**
-   * Whether the item with writer aux `aux` is in the dirty log at word `l`: it joined in this
-   * generation (else it cannot be, and the log is not read) and the entry names it (the
-   * generation wraps after 2^22 seals, so it alone does not prove it).
-   */
-  private inLog(aux: number, l: number, item: number): boolean {
-    return aux >>> GEN_SHIFT === this.gen && l < this.dirtyCount * L_STRIDE && this.log[l + L_ITEM] === item;
+    return this.dirty.isPrivate(this.w, item);
   }
 
   get dirtyItems(): number {
-    return this.dirtyCount;
+    return this.dirty.count;
   }
 
   /** The record block of an item's range, created (zeroed) if absent. */
@@ -289,9 +225,9 @@ export class RecordTable {
    * version node: no reader can ask for them at an earlier epoch. Cost: O(changed · log).
    */
   seal(epoch: number, versions: VersionQueue, born: LidMark | null = null): number {
-    const n = this.dirtyCount;
+    const n = this.dirty.count;
     if (n === 0) return 0;
-    const log = this.groupByBlock(n);
+    const log = this.dirty.grouped(this.capacity);
     const v = this.arena.views;
     const nodes = this.arena.nodes;
     let i = 0;
@@ -360,34 +296,8 @@ export class RecordTable {
       // Even again: the block's records are consistent.
       Atomics.add(u, base + RB_SEQ, 1);
     }
-    this.dirtyCount = 0;
-    this.gen = (this.gen + 1) & GEN_MASK;
-    // A large epoch (a bulk load, a restore) grew the log and its sorted copy; give the memory
-    // back once an epoch uses under a quarter of them. (Stale slots past the new end are
-    // never read: membership tests the slot against the entry count first.)
-    if (this.log.length > LOG_KEEP_WORDS && n * L_STRIDE * 4 < this.log.length) {
-      this.log = new Uint32Array(Math.max(LOG_KEEP_WORDS, 2 * n * L_STRIDE));
-      this.sorted = new Uint32Array(this.log.length);
-    }
+    this.dirty.clear();
     return n;
-  }
-
-  /**
-   * The dirty log's entries grouped by record block (a counting sort on the block), so the
-   * seal takes a block's sequence lock once per touch window. Within a block the order is the
-   * order of change: sorting it too (a bitmap pass) cost more in small seals than it saved in
-   * bulk ones.
-   */
-  private groupByBlock(n: number): Uint32Array {
-    const blocks = (this.capacity >>> RECORD_BITS) + 1;
-    const counts = new Uint32Array(blocks + 1);
-    countByBlock(this.log, n, counts);
-    for (let b = 0; b < blocks; b++) counts[b + 1] += counts[b];
-    if (this.sorted.length < n * L_STRIDE) {
-      this.sorted = new Uint32Array(Math.max(n * L_STRIDE, this.sorted.length * 2));
-    }
-    scatterByBlock(this.log, n, counts, this.sorted);
-    return this.sorted;
   }
 
   /**
@@ -479,28 +389,5 @@ export class TableRegistry {
     const t = new RecordTable(this.tables.length, this.arena, this.ctl);
     this.tables.push(t);
     return t;
-  }
-}
-
-/*
- * groupByBlock's two passes over the log, each a function of its own. In one function, V8
- * optimized it on stack (OSR) inside the first pass, before the rest had run; that code was
- * entered again at later calls and deoptimized at the same place each time (21 times per
- * partition worker in a 5M-edge durable load, `--trace-deopt`).
- */
-
-/** counts[b + 1] += the log entries of record block b, for the n entries of `log`. */
-function countByBlock(log: Uint32Array, n: number, counts: Uint32Array): void {
-  for (let l = 0; l < n * L_STRIDE; l += L_STRIDE) counts[(log[l + L_ITEM] >>> RECORD_BITS) + 1]++;
-}
-
-/** Copy log's n entries into `out`, block b's from counts[b] on (their order kept). */
-function scatterByBlock(log: Uint32Array, n: number, counts: Uint32Array, out: Uint32Array): void {
-  for (let l = 0; l < n * L_STRIDE; l += L_STRIDE) {
-    const o = counts[log[l + L_ITEM] >>> RECORD_BITS]++ * L_STRIDE;
-    out[o + L_ITEM] = log[l + L_ITEM];
-    out[o + L_HEAD] = log[l + L_HEAD];
-    out[o + L_COUNT] = log[l + L_COUNT];
-    out[o + L_AUX] = log[l + L_AUX];
   }
 }

@@ -48,7 +48,7 @@ describe('record table dirty log', () => {
   it('gives back the memory of a large epoch once epochs are small again', () => {
     const { core, t, record, set } = table({ ...small, chunkWords: 1 << 20, slotMaxBytes: 1 << 23 });
     t.ensureItems(300_000);
-    const held = () => (t as unknown as { log: Uint32Array }).log.length;
+    const held = () => (t as unknown as { dirty: { log: Uint32Array } }).dirty.log.length;
     for (let item = 0; item < 300_000; item++) set(item, item + 1, 1);
     t.seal(1, core.versions);
     const large = held();
@@ -68,7 +68,8 @@ describe('record table dirty log', () => {
   it('stays exact when the seal generation wraps around', () => {
     const { core, t, record, set } = table();
     // The generation is 22 bits: start just below the wrap.
-    (t as unknown as { gen: number }).gen = (1 << 22) - 2;
+    const log = (t as unknown as { dirty: { gen: number } }).dirty;
+    log.gen = (1 << 22) - 2;
     for (let e = 1; e <= 4; e++) {
       // Items dirty in the previous epoch keep stale slots and generations: none is dirty now.
       for (let item = 0; item < 50; item++) expect(t.isDirty(item)).toBe(false);
@@ -80,6 +81,8 @@ describe('record table dirty log', () => {
       t.seal(e, core.versions);
       expect(record(e % 2)).toEqual([1000 * e + (e % 2), e]);
     }
+    // Four seals from 2^22 - 2: the generation wrapped to 0 and went on.
+    expect(log.gen).toBe(2);
   });
 });
 
