@@ -228,6 +228,7 @@ export class RecordTable {
     const n = this.dirty.count;
     if (n === 0) return 0;
     const log = this.dirty.grouped(this.capacity);
+    versions.begin(epoch, this.id);
     const v = this.arena.views;
     const nodes = this.arena.nodes;
     let i = 0;
@@ -286,7 +287,7 @@ export class RecordTable {
           nu[no + NODE_PCOUNT] = oldCount;
           nu[no + NODE_DEL] = del;
           nu[no + NODE_PREV] = oldX;
-          versions.push(epoch, this.id, item, x);
+          versions.push(item, x);
         }
         u[ro + REC_HEAD] = log[l + L_HEAD];
         u[ro + REC_COUNT] = log[l + L_COUNT] | (del !== 0 ? REC_STAMPED : 0);

@@ -6,50 +6,81 @@
  */
 import type { RecordTable } from './record-table.js';
 
-/** Entries per queue segment (of 4 words each). */
+/** Entries per queue segment (of 2 words each). */
 const SEG_BITS = 16;
 const SEG = 1 << SEG_BITS;
 /** Drained segments kept for reuse. */
 const SPARE_MAX = 8;
+/**
+ * First word of a run header: the flag and the table (the second word is the epoch). A
+ * version entry's first word is an item, which never has this bit (items are below 2^31).
+ */
+const RUN = 0x80000000;
 
 /**
  * The versions pending reclamation: at each seal, every item that changed gets an entry
- * (epoch, table, item, node). Once the oldest retained epoch reaches that epoch, the version
- * before it is unreachable and is freed, and the node itself is dropped if it is no longer
- * needed (no stamps and still current).
+ * (item, node) in a run headed by (table, epoch), one run per table a seal publishes. Once
+ * the oldest retained epoch reaches that epoch, the version before it is unreachable and is
+ * freed, and the node itself is dropped if it is no longer needed (no stamps and still
+ * current). Entries are 8 bytes: the table and epoch are a run's, not repeated per entry
+ * (a bulk load queues one entry per changed list, and each byte of it is a fresh page
+ * faulted in until retention frees them).
  */
 export class VersionQueue {
   // A chain of fixed-size segments: pushing never copies (a bulk load can queue millions of
   // versions while they are all still retained). Drained segments are kept for reuse (up to
-  // SPARE_MAX): a new one is 1 MiB of fresh pages, and faulting them in (2-10 us a page on
-  // this VM) slowed the seal that crossed into it, one in seven at 5K updates per epoch.
-  // Reuse made seals at 1M/10M about 5-8% faster at p50 and 8-10% at p99 (scratch/seal-ab.mjs:
-  // two stores in one process, in both orders, since the second store runs ~5% faster).
+  // SPARE_MAX): a new one is fresh pages, and faulting them in (2-10 us a page on this VM)
+  // slowed the seal that crossed into it, one in seven at 5K updates per epoch. Reuse made
+  // seals at 1M/10M about 5-8% faster at p50 and 8-10% at p99 (scratch/seal-ab.mjs: two
+  // stores in one process, in both orders, since the second store runs ~5% faster).
   private segs: Uint32Array[] = [];
   private spare: Uint32Array[] = [];
+  /** Entries (run headers included) consumed, and written, counted from segs[0]. */
   private head = 0;
   private tail = 0;
+  /** Version entries pending (run headers not counted). */
+  private pending = 0;
+  /** The run the head is in: its table and epoch (meaningful once a header was consumed). */
+  private headTable = -1;
+  private headEpoch = 0;
+  /** The entry index of the newest run header while its run is still empty, else -1. */
+  private emptyRun = -1;
 
+  /** Version entries pending. */
   get length(): number {
-    return this.tail - this.head;
+    return this.pending;
   }
 
-  push(epoch: number, table: number, item: number, node: number): void {
+  /** Open a run: the versions pushed next are table's, published at epoch. */
+  begin(epoch: number, table: number): void {
+    // A run that got no entries (every item it published was new) is reused, not left behind.
+    if (this.emptyRun >= 0 && this.emptyRun === this.tail - 1) this.tail--;
+    this.emptyRun = this.tail;
+    this.put(RUN | table, epoch);
+  }
+
+  /** A version of `item` whose node is `node`, in the open run. */
+  push(item: number, node: number): void {
+    this.put(item, node);
+    this.pending++;
+  }
+
+  private put(a: number, b: number): void {
     const k = this.tail >>> SEG_BITS;
-    if (k >= this.segs.length) this.segs.push(this.spare.pop() ?? new Uint32Array(SEG * 4));
-    const o = (this.tail & (SEG - 1)) * 4;
+    if (k >= this.segs.length) this.segs.push(this.spare.pop() ?? new Uint32Array(SEG * 2));
+    const o = (this.tail & (SEG - 1)) * 2;
     const seg = this.segs[k];
-    seg[o] = epoch;
-    seg[o + 1] = table;
-    seg[o + 2] = item;
-    seg[o + 3] = node;
+    seg[o] = a;
+    seg[o + 1] = b;
     this.tail++;
   }
 
   /** The epoch of the oldest pending entry (Infinity when none). */
   oldestEpoch(): number {
     if (this.head === this.tail) return Number.POSITIVE_INFINITY;
-    return this.segs[this.head >>> SEG_BITS][(this.head & (SEG - 1)) * 4];
+    const seg = this.segs[this.head >>> SEG_BITS];
+    const o = (this.head & (SEG - 1)) * 2;
+    return (seg[o] & RUN) !== 0 ? seg[o + 1] : this.headEpoch;
   }
 
   /**
@@ -66,24 +97,23 @@ export class VersionQueue {
     const items = this.runItems;
     const nodes = this.runNodes;
     while (this.head < this.tail && drained < budget) {
-      // Collect a run of entries of one table (at most one segment's worth, and the budget).
-      const most = Math.min(items.length, budget - drained);
-      let n = 0;
-      let t = -1;
-      while (this.head < this.tail && n < most) {
-        const seg = this.segs[this.head >>> SEG_BITS];
-        const o = (this.head & (SEG - 1)) * 4;
-        if (seg[o] > oldest) break;
-        if (t === -1) t = seg[o + 1];
-        else if (seg[o + 1] !== t) break;
-        items[n] = seg[o + 2];
-        nodes[n] = seg[o + 3];
-        n++;
+      const seg = this.segs[this.head >>> SEG_BITS];
+      const o = (this.head & (SEG - 1)) * 2;
+      if ((seg[o] & RUN) !== 0) {
+        if (seg[o + 1] > oldest) break;
+        this.headTable = seg[o] & ~RUN;
+        this.headEpoch = seg[o + 1];
+        if (this.emptyRun === this.head) this.emptyRun = -1;
         this.head++;
+        continue;
       }
-      if (n === 0) break;
-      tables[t]?.reclaimRun(items, nodes, 0, n, pub);
+      if (this.headEpoch > oldest) break;
+      // Collect entries of this run (at most one segment's worth, and the budget).
+      const most = Math.min(items.length, budget - drained);
+      const n = this.collect(items, nodes, most);
+      tables[this.headTable]?.reclaimRun(items, nodes, 0, n, pub);
       drained += n;
+      this.pending -= n;
     }
     // Drop fully consumed segments.
     const done = this.head >>> SEG_BITS;
@@ -91,12 +121,29 @@ export class VersionQueue {
       this.keepSpare(this.segs.splice(0, done));
       this.head -= done * SEG;
       this.tail -= done * SEG;
+      if (this.emptyRun >= 0) this.emptyRun -= done * SEG;
     }
     if (this.head === this.tail) {
       this.head = this.tail = 0;
+      this.emptyRun = -1;
       this.keepSpare(this.segs.splice(1));
     }
     return drained;
+  }
+
+  /** Copy up to `most` version entries of the head's run into items/nodes, consuming them. */
+  private collect(items: Uint32Array, nodes: Uint32Array, most: number): number {
+    let n = 0;
+    while (this.head < this.tail && n < most) {
+      const seg = this.segs[this.head >>> SEG_BITS];
+      const o = (this.head & (SEG - 1)) * 2;
+      if ((seg[o] & RUN) !== 0) break;
+      items[n] = seg[o];
+      nodes[n] = seg[o + 1];
+      n++;
+      this.head++;
+    }
+    return n;
   }
 
   /** Keep drained segments for reuse, up to SPARE_MAX. */
