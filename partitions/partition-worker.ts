@@ -38,7 +38,7 @@ const COMPACT_BUDGET = 1 << 18;
 /**
  * Under a write load (an epoch that changes a record range's worth of lists or more), a
  * range is compacted once its lists have gone unchanged for 20 epochs (1 s at 50 ms epochs),
- * or when it is mostly garbage (PartitionStore.compact).
+ * or when it is mostly garbage (compaction-schedule.ts).
  */
 const UNDER_LOAD: LoadCompaction = { coldEpochs: 20, minLists: 4096 };
 /** Yield to queued requests after this much checkpoint encoding. */

@@ -7,8 +7,9 @@ import { EpochgraphError } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import type { Batch } from '../model/ops.js';
 import type { PropertySpec, PropValue, SchemaView } from '../model/schema.js';
-import type { AdjacencyStore } from './adjacency.js';
 import { type ApplyResult, applyBatch } from './batch-apply.js';
+import type { LoadCompaction } from './compaction-schedule.js';
+import * as schedule from './compaction-schedule.js';
 import type { LidMark } from './id-index.js';
 import type { StoreLimits } from './layout.js';
 import * as layout from './layout.js';
@@ -23,6 +24,7 @@ import * as restore from './store-restore.js';
 const { CTL_LIDS, CTL_OLDEST, CTL_PUBLISHED, CTL_SCHEMA_PTR, CTL_SEALS, NODE_WORDS } = layout;
 
 export type { ApplyResult } from './batch-apply.js';
+export type { LoadCompaction } from './compaction-schedule.js';
 
 export interface PartitionStoreOptions {
   partition?: number;
@@ -67,14 +69,6 @@ export interface StoreStats {
   arenaFreeBytes: number;
   retiredPending: number;
   versionsPending: number;
-}
-
-/** PartitionStore.compact's policy while writes flow (partition workers). */
-export interface LoadCompaction {
-  /** Epochs a range's lists must go unchanged before it is compacted. */
-  coldEpochs: number;
-  /** Lists an epoch must change for the policy to apply (smaller epochs compact as they go). */
-  minLists: number;
 }
 
 export class PartitionStore {
@@ -290,85 +284,29 @@ export class PartitionStore {
   }
 
   /**
-   * Compact fragmented vertex ranges in the open epoch, up to about `budget` entries.
-   * Returns the entries rewritten. The result becomes visible at the next seal.
-   *
-   * With `underLoad`, an epoch that changed at least `minLists` lists leaves alone the ranges
-   * whose lists changed in the last `coldEpochs` epochs, unless they are mostly garbage
-   * (rangeMostlyGarbage). Under a write load that keeps reaching a range, compacting it is
-   * undone by the next appends: each one then relocates an exact-size list, and the seal
-   * versions every record of the range again. Compacting every fragmented range at every
-   * seal cost a 5M-edge durable load at P = 2 a quarter of its CPU (scratch/durable-cpu.mjs:
-   * 1.30-1.61M edges/s without it, against 0.96-1.17M). Those ranges are compacted once writes
-   * leave them, or by idle compaction. A smaller epoch compacts what it finds fragmented, the
-   * range it wrote included, so a small write leaves nothing for idle compaction to do.
+   * Compact fragmented vertex ranges in the open epoch, up to about `budget` entries, with
+   * the policy under a write load that compaction-schedule.ts describes. Returns the entries
+   * rewritten. The result becomes visible at the next seal.
    */
   compact(budget = 1 << 20, underLoad: LoadCompaction | null = null): number {
-    const core = this.core;
-    const stores: AdjacencyStore[] = [];
-    for (const L of core.edgeLabels) stores.push(L.out, L.in);
-    let total = 0;
-    let ranges = 0;
-    for (const s of stores) ranges = Math.max(ranges, s.rangeCount());
-    const slots = ranges * stores.length;
-    // While writes flow, the range of the open segment of owned ids takes new vertices' lists
-    // at every epoch: compacting it would rewrite it, and version every record in it, at every
-    // seal (a trickle of new vertices then filled a small arena with version nodes). It waits
-    // for its segment to fill or for a seal without writes (idle compaction).
-    const hot = core.changed ? core.ids.openOwnRange() : -1;
-    let changedLists = 0;
-    for (const s of stores) changedLists += s.table.dirtyItems;
-    const cold = underLoad !== null && changedLists >= underLoad.minLists ? underLoad.coldEpochs : 0;
-    for (let step = 0; step < slots && total < budget; step++) {
-      const k = this.compactCursor++ % Math.max(1, slots);
-      const s = stores[k % stores.length];
-      const r = Math.floor(k / stores.length);
-      if (
-        r !== hot &&
-        r < s.rangeCount() &&
-        s.rangeNeedsCompaction(r) &&
-        (cold === 0 || core.open - s.rangeChangedAt(r) > cold || s.rangeMostlyGarbage(r))
-      ) {
-        total += s.compactRange(r, core.open, core.pub) + 1;
-        core.changed = true;
-      }
-    }
-    return total;
+    const step = schedule.compactStep(this.core, this.compactCursor, budget, underLoad);
+    this.compactCursor = step.cursor;
+    return step.entries;
   }
 
   /** Compact every vertex range of every store (benchmarks, checkpoints). */
   compactAll(): number {
-    const core = this.core;
-    let total = 0;
-    for (const L of core.edgeLabels) {
-      for (const s of [L.out, L.in]) {
-        for (let r = 0; r < s.rangeCount(); r++) total += s.compactRange(r, core.open, core.pub);
-      }
-    }
-    if (total > 0) core.changed = true;
-    return total;
+    return schedule.compactEverything(this.core);
   }
 
-  /**
-   * Live adjacency entries (both directions) in vertex ranges that would benefit from
-   * compaction: how much of the store reads at "fresh" rather than compacted speed.
-   */
+  /** Live adjacency entries in vertex ranges that would benefit from compaction. */
   uncompactedEntries(): number {
-    let n = 0;
-    for (const L of this.core.edgeLabels) {
-      for (const s of [L.out, L.in])
-        for (let r = 0; r < s.rangeCount(); r++) n += s.rangeUncompactedEntries(r);
-    }
-    return n;
+    return schedule.uncompactedEntries(this.core);
   }
 
   /** Whether some vertex range would benefit from compaction. */
   needsCompaction(): boolean {
-    for (const L of this.core.edgeLabels) {
-      for (const s of [L.out, L.in])
-        for (let r = 0; r < s.rangeCount(); r++) if (s.rangeNeedsCompaction(r)) return true;
-    }
-    return false;
+    return schedule.needsCompaction(this.core);
   }
 
   stats(): StoreStats {
