@@ -74,7 +74,7 @@ const TOUCH_WINDOW = 512;
 
 // The writer-state layout is the dirty log's (it copies that state); re-exported for the
 // stores that keep their writer state in a table.
-export { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_SLOT, W_STRIDE } from './dirty-log.js';
+export { AUX_CLASS, AUX_STAMPED, W_AUX, W_COUNT, W_HEAD, W_STRIDE } from './dirty-log.js';
 
 const { AUX_STAMPED, L_AUX, L_COUNT, L_HEAD, L_ITEM, L_STRIDE, W_STRIDE } = dirtyLog;
 
