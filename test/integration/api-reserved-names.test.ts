@@ -1,8 +1,9 @@
 /**
  * Names that are also properties of every JavaScript object (`constructor`, `toString`,
- * `hasOwnProperty`, `__proto__`, `valueOf`) used as vertex labels, edge labels and property
- * names: each is stored as data and read back as written, through the real HTTP routes, and
- * none of them changes how other labels or vertices read.
+ * `hasOwnProperty`, `valueOf`) used as vertex labels, edge labels and property names, and
+ * `__proto__` as a vertex label (as a JSON key the body parser refuses it): each is stored as
+ * data and read back as written, through the real HTTP routes, and none of them changes how
+ * other labels or vertices read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, body, get, postJson, startApi } from '../helpers/api-harness.js';
