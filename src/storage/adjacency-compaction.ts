@@ -94,7 +94,7 @@ export function rangeNeedsCompaction(adj: AdjacencyStore, r: number): boolean {
 /**
  * Whether range r is mostly garbage: deleted entries fill over half the words of its blocks,
  * or freed holes in its extents outweigh those blocks. A range still being written is
- * compacted only then (PartitionStore.compact), which bounds its memory under deletes and
+ * compacted only then (compaction-schedule.ts), which bounds its memory under deletes and
  * relocations.
  */
 export function rangeMostlyGarbage(adj: AdjacencyStore, r: number): boolean {

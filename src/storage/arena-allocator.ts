@@ -27,11 +27,11 @@ const ARENA_RESERVED = 16;
 /** Grow chunk buffers in steps of at least this many bytes. */
 const GROW_STEP_BYTES = 32 << 20;
 const MAX_CLASS = 28;
-/*
- * A class's size is 1 << cls, a shift (a block fits in a chunk, so cls ≤ 30). `2 ** cls`
- * compiled to a call of the C library's pow(): 2.8% of the CPU of a durable ingest (perf).
+/**
+ * The size class of a block of `words`: the class's size is 1 << cls, a shift (a block fits in
+ * a chunk, so cls ≤ 30). `2 ** cls` compiled to a call of the C library's pow(): 2.8% of the
+ * CPU of a durable ingest (perf).
  */
-
 export function sizeClass(words: number): number {
   return words <= 1 ? 0 : 32 - Math.clz32(words - 1);
 }

@@ -132,7 +132,7 @@ export function applyEdgeColumns(
   const work = scratch.take(n);
   // Which local ids this batch creates (for the recurring share, AdjacencyStore.noteBatch).
   const before = core.ids.mark();
-  const touched = mapIds(core.ids, e, n, work.batch);
+  mapIds(core.ids, e, n, work.batch);
   const top = core.ids.bound - 1;
   core.ensureLid(top);
   core.ensureStores(L, top);
@@ -148,7 +148,7 @@ export function applyEdgeColumns(
     // The label's other properties: a new edge has none of them.
     unset: L.propList.filter((q) => !names.includes(q.spec.name)),
   };
-  counts.upsertedEdges += applyRows(core, L, rows, n, bulk, O, pub, touched);
+  counts.upsertedEdges += applyRows(core, L, rows, n, bulk, O, pub);
 }
 
 /** A bulk batch's edge property columns, and the label's properties it leaves unset. */
@@ -161,9 +161,9 @@ interface BulkProps {
 
 /**
  * Phase 1: ids -> local ids in rows.sl and rows.dl, and ownership in rows.own (bit 1: src
- * here, bit 2: dst here). Returns the touch loads' sink.
+ * here, bit 2: dst here).
  */
-function mapIds(ids: IdIndex, e: EdgeColumns, n: number, rows: EdgeRows): number {
+function mapIds(ids: IdIndex, e: EdgeColumns, n: number, rows: EdgeRows): void {
   const { sl, dl, own } = rows;
   const numeric = isNumericColumn(e.src) && isNumericColumn(e.dst);
   let touched = 0;
@@ -184,7 +184,8 @@ function mapIds(ids: IdIndex, e: EdgeColumns, n: number, rows: EdgeRows): number
     const od = ids.ownsHash(ids.lastHash) ? 2 : 0;
     own[i] = os | od;
   }
-  return touched;
+  // Keeps the touch loads observable (a field store: no test and no throw after the loop).
+  scratch.sink = touched;
 }
 
 /** Phase 2: endpoints this partition owns must exist. */
@@ -222,7 +223,6 @@ function applyRows(
   bulk: BulkProps,
   O: number,
   pub: number,
-  sink: number,
 ): number {
   const { cols, props, unset } = bulk;
   const srcs = rows.sl;
@@ -231,7 +231,7 @@ function applyRows(
   const rowOf = rows.row;
   const out = L.out;
   const inn = L.in;
-  let touched = sink;
+  let touched = 0;
   let upserted = 0;
   for (let g = 0; g < n; g += BULK_GROUP) {
     const end = Math.min(n, g + BULK_GROUP);
@@ -269,8 +269,7 @@ function applyRows(
       core.changed = true;
     }
   }
-  // Keeps the touch loads observable (a field store: no test and no throw after the loop).
-  scratch.sink = touched;
+  scratch.sink = touched; // (see mapIds)
   return upserted;
 }
 

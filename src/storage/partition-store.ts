@@ -8,8 +8,7 @@ import type { ExternalId } from '../model/ids.js';
 import type { Batch } from '../model/ops.js';
 import type { PropertySpec, PropValue, SchemaView } from '../model/schema.js';
 import { type ApplyResult, applyBatch } from './batch-apply.js';
-import type { LoadCompaction } from './compaction-schedule.js';
-import * as schedule from './compaction-schedule.js';
+import { CompactionSchedule, type LoadCompaction } from './compaction-schedule.js';
 import type { LidMark } from './id-index.js';
 import type { StoreLimits } from './layout.js';
 import * as layout from './layout.js';
@@ -74,7 +73,7 @@ export interface StoreStats {
 export class PartitionStore {
   private readonly core: StoreCore;
   private schemaPtr = 0;
-  private compactCursor = 0;
+  private readonly compaction: CompactionSchedule;
   /** Where id allocation stood at the last seal: ids assigned since are born in the open epoch. */
   private idsAtSeal: LidMark;
   /** The epoch up to which the last retain could free versions (readers included). */
@@ -101,6 +100,7 @@ export class PartitionStore {
     }
     const core = new StoreCore(partition, partitions, limits);
     this.core = core;
+    this.compaction = new CompactionSchedule(core);
     this.idsAtSeal = core.ids.mark();
     core.pub = initial;
     core.open = initial + 1;
@@ -289,24 +289,22 @@ export class PartitionStore {
    * rewritten. The result becomes visible at the next seal.
    */
   compact(budget = 1 << 20, underLoad: LoadCompaction | null = null): number {
-    const step = schedule.compactStep(this.core, this.compactCursor, budget, underLoad);
-    this.compactCursor = step.cursor;
-    return step.entries;
+    return this.compaction.step(budget, underLoad);
   }
 
   /** Compact every vertex range of every store (benchmarks, checkpoints). */
   compactAll(): number {
-    return schedule.compactEverything(this.core);
+    return this.compaction.all();
   }
 
   /** Live adjacency entries in vertex ranges that would benefit from compaction. */
   uncompactedEntries(): number {
-    return schedule.uncompactedEntries(this.core);
+    return this.compaction.uncompactedEntries();
   }
 
   /** Whether some vertex range would benefit from compaction. */
   needsCompaction(): boolean {
-    return schedule.needsCompaction(this.core);
+    return this.compaction.needed();
   }
 
   stats(): StoreStats {

@@ -43,8 +43,6 @@ export class VersionQueue {
   /** The run the head is in: its table and epoch (meaningful once a header was consumed). */
   private headTable = -1;
   private headEpoch = 0;
-  /** The entry index of the newest run header while its run is still empty, else -1. */
-  private emptyRun = -1;
 
   /** Version entries pending. */
   get length(): number {
@@ -53,9 +51,9 @@ export class VersionQueue {
 
   /** Open a run: the versions pushed next are table's, published at epoch. */
   begin(epoch: number, table: number): void {
-    // A run that got no entries (every item it published was new) is reused, not left behind.
-    if (this.emptyRun >= 0 && this.emptyRun === this.tail - 1) this.tail--;
-    this.emptyRun = this.tail;
+    // A run that got no entries (every item it published was new), its header the last entry
+    // and not yet consumed, is reused, not left behind.
+    if (this.tail > this.head && this.isHeader(this.tail - 1)) this.tail--;
     this.put(RUN | table, epoch);
   }
 
@@ -63,6 +61,11 @@ export class VersionQueue {
   push(item: number, node: number): void {
     this.put(item, node);
     this.pending++;
+  }
+
+  /** Whether entry k is a run header. */
+  private isHeader(k: number): boolean {
+    return (this.segs[k >>> SEG_BITS][(k & (SEG - 1)) * 2] & RUN) !== 0;
   }
 
   private put(a: number, b: number): void {
@@ -103,7 +106,6 @@ export class VersionQueue {
         if (seg[o + 1] > oldest) break;
         this.headTable = seg[o] & ~RUN;
         this.headEpoch = seg[o + 1];
-        if (this.emptyRun === this.head) this.emptyRun = -1;
         this.head++;
         continue;
       }
@@ -121,11 +123,9 @@ export class VersionQueue {
       this.keepSpare(this.segs.splice(0, done));
       this.head -= done * SEG;
       this.tail -= done * SEG;
-      if (this.emptyRun >= 0) this.emptyRun -= done * SEG;
     }
     if (this.head === this.tail) {
       this.head = this.tail = 0;
-      this.emptyRun = -1;
       this.keepSpare(this.segs.splice(1));
     }
     return drained;
