@@ -7,6 +7,7 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { EpochInfo, Pin } from '../partitions/epoch-ledger.js';
 import type { SealEvent, SubmitResult } from '../partitions/machine.js';
+import type { PackedAnswer } from '../src/analytics/index.js';
 import type { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import type { Batch } from '../src/model/ops.js';
@@ -68,6 +69,18 @@ export interface ApiAnalytics {
     label: string | undefined,
     limits: BatchNeighborLimits,
   ): Promise<NeighborRows>;
+  /**
+   * The same read answered in msgpack, packed in the read pool into a buffer that is reused
+   * once `release` is called (after the answer is written out). Optional: without it,
+   * msgpack answers are encoded from neighborRows' columns on the main thread.
+   */
+  packedNeighborRows?(
+    epoch: number,
+    ids: Float64Array | ExternalId[],
+    direction: NeighborDirection,
+    label: string | undefined,
+    limits: BatchNeighborLimits,
+  ): Promise<PackedAnswer>;
 }
 
 /** Request limits. Every one is configurable; see DEFAULT_API_LIMITS for the defaults. */

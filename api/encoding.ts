@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import type { PackedAnswer } from '../src/analytics/index.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { invalid } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
@@ -75,6 +76,22 @@ export function sendBody(req: FastifyRequest, reply: FastifyReply, body: object,
     const bytes = packMsgpack(body);
     reply.type(MSGPACK).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } else reply.type(JSON_TYPE).send(JSON.stringify(jsonValue(body)));
+  observeAnswer(req, reply);
+  return reply;
+}
+
+/**
+ * Send an answer already packed in msgpack, and release it once it is written out (or the
+ * connection closed first): its bytes may be a shared buffer that is reused after.
+ */
+export function sendPacked(req: FastifyRequest, reply: FastifyReply, answer: PackedAnswer): FastifyReply {
+  reply.raw.once('finish', answer.release);
+  reply.raw.once('close', answer.release);
+  const b = answer.bytes;
+  reply
+    .code(200)
+    .type(MSGPACK)
+    .send(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   observeAnswer(req, reply);
   return reply;
 }

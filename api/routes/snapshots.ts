@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { EpochgraphError, invalid } from '../../src/errors.js';
 import { type ExternalId, externalIdProblem, parsePathId } from '../../src/model/ids.js';
 import { batchNeighborRows } from '../../src/storage/index.js';
-import { idColumn, sendBody, wantsMsgpack } from '../encoding.js';
+import { idColumn, sendBody, sendPacked, wantsMsgpack } from '../encoding.js';
 import { openSnapshot, resolveEpoch } from '../epoch-arg.js';
 import { subgraphOf } from '../heavy-reads.js';
 import { smallNeighborList } from '../owner-reads.js';
@@ -252,6 +252,14 @@ export const snapshotRoutes: FastifyPluginAsyncZod = async (app) => {
           analytics !== undefined && analytics.readWorkers > 0 && ids.length >= limits.readPoolMinIds
             ? analytics
             : undefined;
+        // A msgpack answer from the pool comes packed, in a buffer sent as it is (encoding.ts
+        // sendPacked): nothing of its size is allocated in this thread.
+        if (pool?.packedNeighborRows !== undefined && wantsMsgpack(req)) {
+          const packed = await pool.packedNeighborRows(snap.epoch, ownColumn(ids), dir, lbl, limits);
+          metrics.countBatchRead(true);
+          reply.header('x-epoch', String(snap.epoch));
+          return sendPacked(req, reply, packed);
+        }
         const rows =
           pool !== undefined
             ? await pool.neighborRows(snap.epoch, ownColumn(ids), dir, lbl, limits)

@@ -38,6 +38,13 @@ export interface RowsTask {
   direction: NeighborDirection;
   label?: string;
   limits: BatchNeighborLimits;
+  /**
+   * When set, the worker answers in msgpack (`{ epoch, offsets, neighbors, missing }`, as the
+   * route would encode it), packed into this buffer from its start (grown when it must be),
+   * and replies with the byte count; only an answer past its maximum size comes back as
+   * bytes of its own. Unset, the rows come back as columns.
+   */
+  answer?: SharedArrayBuffer;
 }
 
 /** What a worker runs. */
@@ -47,6 +54,8 @@ export type PoolTask = AnalyticsTask | RowsTask;
 export type WorkerReply =
   | { ok: true; result: TypedAlgorithmResult }
   | { ok: true; rows: NeighborRows }
+  | { ok: true; packed: number }
+  | { ok: true; packedBytes: Uint8Array }
   | { ok: false; error: ErrorData };
 
 /**
@@ -121,6 +130,8 @@ function parseRowsTask(t: Record<string, unknown>): RowsTask {
   }
   if (t.label !== undefined && typeof t.label !== 'string')
     throw invalid('rows task: label must be a string');
+  if (t.answer !== undefined && !(t.answer instanceof SharedArrayBuffer && t.answer.growable))
+    throw invalid('rows task: answer must be a growable SharedArrayBuffer');
   const l = t.limits as Partial<BatchNeighborLimits> | null | undefined;
   if (
     l === null ||
@@ -138,6 +149,7 @@ function parseRowsTask(t: Record<string, unknown>): RowsTask {
     direction: t.direction as NeighborDirection,
     label: t.label,
     limits: { maxBatchNeighbors: l.maxBatchNeighbors, yieldEveryEntries: l.yieldEveryEntries },
+    ...(t.answer === undefined ? {} : { answer: t.answer }),
   };
 }
 
@@ -149,8 +161,8 @@ const isColumn = (v: unknown): v is Float64Array | (number | string)[] =>
  * The payload under `field` of a worker's ok reply; throws the typed error a failed reply
  * carries; undefined for any other shape.
  */
-function okPayload(raw: unknown, field: 'result' | 'rows'): unknown {
-  const r = raw as { ok?: unknown; result?: unknown; rows?: unknown; error?: unknown } | null;
+function okPayload(raw: unknown, field: 'result' | 'rows' | 'packed' | 'packedBytes'): unknown {
+  const r = raw as Record<string, unknown> | null;
   if (r === null || typeof r !== 'object') return undefined;
   if (r.ok === false) throw errorFromData(r.error);
   return r.ok === true ? r[field] : undefined;
@@ -190,5 +202,19 @@ export function parseRowsReply(raw: unknown): NeighborRows {
   ) {
     return x as NeighborRows;
   }
+  throw new EpochgraphError('INTERNAL', 'read worker sent a malformed reply');
+}
+
+/**
+ * Parse a read worker's reply to a rows task with an answer buffer: the msgpack answer (a
+ * view of `answer`, or bytes of its own), or throw the typed error it carries. A reply of any
+ * other shape is an INTERNAL error.
+ */
+export function parsePackedReply(raw: unknown, answer: SharedArrayBuffer): Uint8Array {
+  const n = okPayload(raw, 'packed');
+  if (Number.isSafeInteger(n) && (n as number) > 0 && (n as number) <= answer.byteLength)
+    return new Uint8Array(answer, 0, n as number);
+  const own = okPayload(raw, 'packedBytes');
+  if (own instanceof Uint8Array && own.length > 0) return own;
   throw new EpochgraphError('INTERNAL', 'read worker sent a malformed reply');
 }

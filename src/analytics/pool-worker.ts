@@ -4,7 +4,9 @@
  * a PartitionReader per partition, and runs each task in this thread over shared memory.
  *
  * The same worker serves the read pool: a rows task is a batch-neighbour read
- * (storage batchNeighborRows) at an epoch the caller keeps open.
+ * (storage batchNeighborRows) at an epoch the caller keeps open. With an answer buffer in the
+ * task, the worker packs the msgpack answer into it (answer-slots.ts) instead of sending
+ * columns back.
  *
  * Everything that crosses the thread boundary is checked: the descriptors by checkDescriptor,
  * a task by parseTask (the algorithm's zod schema again). Errors go back as data
@@ -13,6 +15,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { packMsgpackInto } from '../codec/msgpack.js';
 import { invalid, toErrorData } from '../errors.js';
 import { GraphSnapshot } from '../storage/graph-snapshot.js';
 import { batchNeighborRows, PartitionReader } from '../storage/index.js';
@@ -47,10 +50,27 @@ async function runRows(task: RowsTask): Promise<unknown> {
   const snap = new GraphSnapshot(readers, task.epoch);
   try {
     const rows = await batchNeighborRows(snap, task.ids, task.direction, task.label, task.limits);
+    if (task.answer !== undefined) return packAnswer(task.answer, { epoch: task.epoch, ...rows });
     return moved({ ok: true, rows }, [rows.offsets, rows.neighbors, rows.missing]);
   } finally {
     snap.close();
   }
+}
+
+/**
+ * The answer packed in msgpack into `answer` (grown to fit, up to its maximum): the reply
+ * carries the byte count. An answer past the maximum comes back as bytes of its own.
+ */
+function packAnswer(answer: SharedArrayBuffer, body: object): unknown {
+  const bytes = packMsgpackInto(body, Buffer.from(answer, 0, answer.byteLength));
+  if (bytes.buffer === answer) return { ok: true, packed: bytes.length } satisfies WorkerReply;
+  if (bytes.length <= answer.maxByteLength) {
+    answer.grow(Math.max(answer.byteLength, bytes.length));
+    new Uint8Array(answer, 0, bytes.length).set(bytes);
+    return { ok: true, packed: bytes.length } satisfies WorkerReply;
+  }
+  const own = bytes.slice();
+  return move({ [transferableSymbol]: [own.buffer], [valueSymbol]: { ok: true, packedBytes: own } });
 }
 
 /** Run one task; never throws (errors are data in the reply). */

@@ -21,6 +21,7 @@ import { releaseOwner } from '../storage/reader-registry.js';
 import {
   type AnalyticsTask,
   checkDescriptorSet,
+  parsePackedReply,
   parseReply,
   parseRowsReply,
   type RowsTask,
@@ -111,16 +112,26 @@ export class AnalyticsPool {
    * NOT_READY (503, retry) when the pool itself failed it (a worker died, the pool closed).
    */
   async rows(task: RowsTask): Promise<NeighborRows> {
-    let reply: unknown;
+    return parseRowsReply(await this.runRead(task));
+  }
+
+  /**
+   * The same read answered in msgpack, packed by the worker into `task.answer`: the answer's
+   * bytes (a view of that buffer, or bytes of their own when it could not hold them).
+   */
+  async packedRows(task: RowsTask & { answer: SharedArrayBuffer }): Promise<Uint8Array> {
+    return parsePackedReply(await this.runRead(task), task.answer);
+  }
+
+  private async runRead(task: RowsTask): Promise<unknown> {
     try {
-      reply = await this.piscina.run(task);
+      return await this.piscina.run(task);
     } catch (err) {
       throw new EpochgraphError(
         'NOT_READY',
         `the read pool could not run the read: ${(err as Error).message}`,
       );
     }
-    return parseRowsReply(reply);
   }
 
   /** Tasks waiting for a worker. */

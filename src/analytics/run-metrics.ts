@@ -39,6 +39,8 @@ export interface AnalyticsStats {
   queued: number;
   /** Registry slots released after terminated workers. */
   releasedReaderSlots: number;
+  /** Answer slots of the read pool kept for reuse (answer-slots.ts); those being sent are not. */
+  answerSlotsKept: number;
   byAlgorithm: Record<AlgorithmName, AlgorithmStats>;
 }
 

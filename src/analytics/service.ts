@@ -41,6 +41,7 @@ import {
   type AlgorithmName,
   parseAlgorithmCall,
 } from './algorithm-params.js';
+import { AnswerSlots, type PackedAnswer } from './answer-slots.js';
 import { AnalyticsPool } from './pool.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
 import {
@@ -106,6 +107,9 @@ export interface AlgorithmResult {
 
 const RECENT_RUNS = 32;
 
+/** Answer slots kept for reuse per read-pool thread (answers being sent hold theirs). */
+const ANSWER_SLOTS_PER_READ_WORKER = 4;
+
 /**
  * Runs the Graphalytics algorithms over retained epochs in a worker pool.
  *
@@ -121,6 +125,8 @@ export class AnalyticsService {
   readonly timeoutMs: number;
   private readonly pool: AnalyticsPool;
   private readonly readPool: AnalyticsPool | null;
+  /** Buffers the read pool packs msgpack answers into (packedNeighborRows). */
+  private readonly answerSlots: AnswerSlots;
   private readonly pinEpoch: AnalyticsServiceOptions['pinEpoch'];
   private readonly counters = new Map<AlgorithmName, AlgorithmStats>();
   private readonly recent: number[] = [];
@@ -141,6 +147,7 @@ export class AnalyticsService {
     const readWorkers = options.readWorkers ?? 0;
     this.readPool =
       readWorkers === 0 ? null : new AnalyticsPool({ descriptors: options.descriptors, size: readWorkers });
+    this.answerSlots = new AnswerSlots(ANSWER_SLOTS_PER_READ_WORKER * readWorkers);
     this.pinEpoch = options.pinEpoch;
     for (const a of ALGORITHMS) this.counters.set(a, emptyStats());
     this.prom =
@@ -257,6 +264,7 @@ export class AnalyticsService {
       active: this.active,
       queued: this.pool.queued,
       releasedReaderSlots: this.pool.releasedSlots,
+      answerSlotsKept: this.answerSlots.kept,
       byAlgorithm,
     };
   }
@@ -291,6 +299,40 @@ export class AnalyticsService {
       label,
       limits: { maxBatchNeighbors: limits.maxBatchNeighbors, yieldEveryEntries: limits.yieldEveryEntries },
     });
+  }
+
+  /**
+   * The same read answered in msgpack (`{ epoch, offsets, neighbors, missing }`, as the route
+   * would encode it), packed by the worker into an answer slot (answer-slots.ts): send
+   * `bytes`, then call `release` once they are written out (the slot is reused after).
+   */
+  async packedNeighborRows(
+    epoch: number,
+    ids: Float64Array | ExternalId[],
+    direction: NeighborDirection,
+    label: string | undefined,
+    limits: BatchNeighborLimits,
+  ): Promise<PackedAnswer> {
+    if (this.readPool === null || this.closed) {
+      throw new EpochgraphError('NOT_READY', 'the read pool is not running');
+    }
+    const slot = this.answerSlots.take();
+    try {
+      const bytes = await this.readPool.packedRows({
+        kind: 'rows',
+        epoch,
+        partitions: this.readPool.partitions,
+        ids,
+        direction,
+        label,
+        limits: { maxBatchNeighbors: limits.maxBatchNeighbors, yieldEveryEntries: limits.yieldEveryEntries },
+        answer: slot.buffer,
+      });
+      return { bytes, release: slot.release };
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
   }
 
   /** Abort every run (they reject with NOT_READY) and stop the workers of both pools. */

@@ -25,3 +25,24 @@ export function unpackMsgpack(bytes: Uint8Array): unknown {
 export function unpackMsgpackMultiple(bytes: Uint8Array): unknown[] {
   return unpackr.unpackMultiple(bytes) as unknown[];
 }
+
+/**
+ * Encode a value into `target` (bytes from its start) when it fits. Returns the encoded bytes:
+ * a view of `target`, or, when they did not fit, a buffer of their own (compare `.buffer`).
+ * For answers written into shared buffers that are sent and then reused (the read pool's
+ * answer slots), so that a big answer allocates nothing.
+ */
+export function packMsgpackInto(value: unknown, target: Buffer): Uint8Array {
+  // msgpackr packs into one module-wide buffer, continuing after the last value it packed;
+  // useBuffer points it at `target` from its start. Afterwards it gets a fresh buffer of its
+  // own, so no later value can be written over an answer in `target`.
+  packr.useBuffer(target);
+  try {
+    return packr.pack(value);
+  } finally {
+    packr.useBuffer(Buffer.allocUnsafeSlow(RESET_BYTES));
+  }
+}
+
+/** The buffer msgpackr continues in after packMsgpackInto (it grows its own as needed). */
+const RESET_BYTES = 8192;

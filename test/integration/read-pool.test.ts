@@ -8,11 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiAnalytics } from '../../api/deps.js';
-import { AnalyticsService } from '../../src/analytics/index.js';
+import { AnalyticsPool, AnalyticsService } from '../../src/analytics/index.js';
+import { unpackMsgpack } from '../../src/codec/msgpack.js';
 import type { ExternalId } from '../../src/model/ids.js';
 import type { NeighborDirection } from '../../src/storage/graph-snapshot.js';
 import { batchNeighborRows, type NeighborRows } from '../../src/storage/index.js';
-import { type ApiHarness, body, errorCode, postJson, postMsgpack, startApi } from '../helpers/api-harness.js';
+import {
+  type ApiHarness,
+  body,
+  errorCode,
+  MSGPACK_HEADERS,
+  mp,
+  postJson,
+  postMsgpack,
+  startApi,
+} from '../helpers/api-harness.js';
 import { activeReaders, settleReaders } from '../helpers/api-readers.js';
 import { rejection } from '../helpers/rejection.js';
 import { rng } from '../helpers/rng.js';
@@ -118,6 +128,27 @@ describe('read pool', () => {
     expect(await settleReaders(h.machine)).toBe(0);
   });
 
+  it('keeps the columns of reads that interleave in one thread apart', async () => {
+    // LIMITS yields every 64 entries, so these reads take turns; each has columns of its own
+    // (the local-id columns are kept between reads and lent to one read at a time).
+    const asks = Array.from({ length: 6 }, (_, k) => requestIds(40 + k, 50 + 10 * k));
+    const together = await Promise.all(asks.map((ids) => inProcess(epochs[2], ids, 'both')));
+    for (let k = 0; k < asks.length; k++) {
+      expect(plain(together[k])).toEqual(plain(await inProcess(epochs[2], asks[k], 'both')));
+    }
+    // A read that fails half-way (TOO_LARGE) gives its column back; the next reads are whole.
+    const snap = h.machine.snapshot(epochs[2]);
+    try {
+      const tooLarge = await rejection(
+        batchNeighborRows(snap, asks[5], 'both', undefined, { maxBatchNeighbors: 20, yieldEveryEntries: 64 }),
+      );
+      expect(tooLarge.code).toBe('TOO_LARGE');
+    } finally {
+      snap.close();
+    }
+    expect(plain(await inProcess(epochs[2], asks[0], 'both'))).toEqual(plain(together[0]));
+  });
+
   it('brings typed errors back from the worker', async () => {
     const ids = requestIds(1, 50);
     const tooLarge = await rejection(
@@ -169,6 +200,7 @@ describe('read pool', () => {
 
   it('serves POST .../neighbors from the pool at readPoolMinIds ids and more, as the main thread would', async () => {
     let pooled = 0;
+    let packed = 0;
     const counting: ApiAnalytics = {
       run: (...a) => service.run(...a),
       runTyped: (...a) => service.runTyped(...a),
@@ -176,6 +208,10 @@ describe('read pool', () => {
       neighborRows: (...a) => {
         pooled++;
         return service.neighborRows(...a);
+      },
+      packedNeighborRows: (...a) => {
+        packed++;
+        return service.packedNeighborRows(...a);
       },
     };
     const app = await h.extraApp({ analytics: counting, limits: { readPoolMinIds: 10 } });
@@ -201,8 +237,9 @@ describe('read pool', () => {
       expect(mp1.statusCode).toBe(200);
       expect(body(mp1)).toEqual(body(mp2));
     }
-    // Three cases of at least 10 ids, each sent in JSON and in msgpack.
-    expect(pooled).toBe(6);
+    // Three cases of at least 10 ids: JSON answers from columns, msgpack ones packed in the pool.
+    expect(pooled).toBe(3);
+    expect(packed).toBe(3);
     // An error in the worker is the route's error, with its status.
     const small = await h.extraApp({
       analytics: counting,
@@ -211,7 +248,97 @@ describe('read pool', () => {
     const r = await postJson(small, url, { ids: requestIds(5, 40), direction: 'both' });
     expect(r.statusCode).toBe(413);
     expect(errorCode(r)).toBe('TOO_LARGE');
-    expect(pooled).toBe(7);
+    expect(pooled).toBe(4);
+    const rp = await postMsgpack(small, url, { ids: requestIds(5, 40), direction: 'both' });
+    expect(rp.statusCode).toBe(413);
+    expect(errorCode(rp)).toBe('TOO_LARGE');
+    expect(packed).toBe(4);
     expect(activeReaders(h.machine)).toBe(0);
+  });
+
+  it('packs msgpack answers into slots it reuses only once each answer is written out', async () => {
+    const app = await h.extraApp({ analytics: service, limits: { readPoolMinIds: 1 } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/v1/snapshots/${epochs[2]}/neighbors`;
+    const post = async (ids: ExternalId[] | Float64Array, direction: NeighborDirection) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: MSGPACK_HEADERS,
+        body: mp({ ids, direction }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-epoch')).toBe(String(epochs[2]));
+      return unpackMsgpack(new Uint8Array(await res.arrayBuffer())) as {
+        epoch: number;
+        offsets: Float64Array;
+        neighbors: Float64Array | ExternalId[];
+        missing: Float64Array;
+      };
+    };
+    // 24 requests at once, each with ids of its own: each answer is its own read, though
+    // the slots they were packed into are shared out and reused.
+    const asks = Array.from({ length: 24 }, (_, k) => requestIds(100 + k, 30 + k));
+    const answers = await Promise.all(asks.map((ids, k) => post(ids, k % 2 === 0 ? 'out' : 'both')));
+    for (let k = 0; k < asks.length; k++) {
+      const here = await inProcess(epochs[2], asks[k], k % 2 === 0 ? 'out' : 'both');
+      expect(answers[k].epoch).toBe(epochs[2]);
+      expect(plain(answers[k])).toEqual(plain(here));
+    }
+    // Every slot came back once its answer was written; at most the pool's share is kept.
+    await expect.poll(() => service.stats().answerSlotsKept).toBeGreaterThan(0);
+    expect(service.stats().answerSlotsKept).toBeLessThanOrEqual(4 * service.readWorkers);
+    // An answer bigger than a fresh slot (1 MiB): the worker grows the slot to hold it.
+    const many = new Float64Array(60_000);
+    for (let i = 0; i < many.length; i++) many[i] = i % (V + 5);
+    const big = await post(many, 'both');
+    const bigHere = await inProcess(epochs[2], Array.from(many), 'both');
+    expect(big.neighbors.length).toBeGreaterThan(150_000);
+    expect(plain(big)).toEqual(plain(bigHere));
+    await expect.poll(() => activeReaders(h.machine)).toBe(0);
+  });
+
+  it('packs an answer into the buffer it is given, grown to its maximum, else in bytes of its own', async () => {
+    const pool = new AnalyticsPool({ descriptors: h.machine.descriptors(), size: 1 });
+    const snap = h.machine.snapshot(epochs[0]);
+    try {
+      const ids = requestIds(9, 80);
+      const here = await inProcess(epochs[0], ids, 'both');
+      const task = {
+        kind: 'rows',
+        epoch: epochs[0],
+        partitions: 2,
+        ids,
+        direction: 'both',
+        limits: LIMITS,
+      } as const;
+      const decode = (b: Uint8Array) => plain(unpackMsgpack(b) as NeighborRows);
+      // Room enough: a view of the buffer.
+      const roomy = new SharedArrayBuffer(1 << 16, { maxByteLength: 1 << 20 });
+      const a = await pool.packedRows({ ...task, answer: roomy });
+      expect(a.buffer).toBe(roomy);
+      expect(decode(a)).toEqual(plain(here));
+      // Too small, but it may grow: grown, and still a view of it.
+      const small = new SharedArrayBuffer(64, { maxByteLength: 1 << 20 });
+      const b = await pool.packedRows({ ...task, answer: small });
+      expect(b.buffer).toBe(small);
+      expect(small.byteLength).toBeGreaterThanOrEqual(b.length);
+      expect(decode(b)).toEqual(plain(here));
+      // Past its maximum: bytes of their own, the same answer.
+      const tight = new SharedArrayBuffer(64, { maxByteLength: 128 });
+      const c = await pool.packedRows({ ...task, answer: tight });
+      expect(c.buffer).not.toBe(tight);
+      expect(decode(c)).toEqual(plain(here));
+      // The body is the route's: { epoch, offsets, neighbors, missing }.
+      expect(Object.keys(unpackMsgpack(a) as object)).toEqual(['epoch', 'offsets', 'neighbors', 'missing']);
+      // A buffer that is not a growable shared one is refused where the task is parsed.
+      const bad = await rejection(
+        pool.packedRows({ ...task, answer: new SharedArrayBuffer(64) as SharedArrayBuffer }),
+      );
+      expect(bad.code).toBe('INVALID_REQUEST');
+    } finally {
+      snap.close();
+      await pool.close();
+    }
   });
 });

@@ -5,7 +5,12 @@
  * its code), or it is an INTERNAL error.
  */
 import { describe, expect, it } from 'vitest';
-import { parseReply, parseRowsReply, parseTask } from '../../src/analytics/pool-protocol.js';
+import {
+  parsePackedReply,
+  parseReply,
+  parseRowsReply,
+  parseTask,
+} from '../../src/analytics/pool-protocol.js';
 import { failure } from '../helpers/rejection.js';
 
 const rowsTask = {
@@ -22,6 +27,8 @@ describe('pool protocol', () => {
     expect(parseTask(rowsTask)).toEqual({ ...rowsTask, label: undefined });
     const f64 = parseTask({ ...rowsTask, ids: new Float64Array([1, 2]), label: 'knows' });
     expect(f64).toMatchObject({ kind: 'rows', label: 'knows' });
+    const answer = new SharedArrayBuffer(8, { maxByteLength: 64 });
+    expect(parseTask({ ...rowsTask, answer })).toMatchObject({ kind: 'rows', answer });
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ ids: [1, -1] }, /ids\[1\]/],
       [{ ids: [1.5] }, /ids\[0\]/],
@@ -33,6 +40,8 @@ describe('pool protocol', () => {
       [{ limits: null }, /limits/],
       [{ epoch: -1 }, /epoch/],
       [{ partitions: 0 }, /partition/],
+      [{ answer: new ArrayBuffer(8) }, /answer/],
+      [{ answer: new SharedArrayBuffer(8) }, /answer/],
     ];
     for (const [change, message] of bad) {
       const err = failure(() => parseTask({ ...rowsTask, ...change }));
@@ -69,5 +78,28 @@ describe('pool protocol', () => {
     expect(
       failure(() => parseReply({ ok: false, error: { code: 'EPOCH_GONE', message: 'gone' } })).code,
     ).toBe('EPOCH_GONE');
+  });
+
+  it('parses packed replies: a byte count within the answer buffer, bytes of their own, or INTERNAL', () => {
+    const answer = new SharedArrayBuffer(16, { maxByteLength: 64 });
+    const view = parsePackedReply({ ok: true, packed: 10 }, answer);
+    expect(view.buffer).toBe(answer);
+    expect(view.length).toBe(10);
+    const own = new Uint8Array([0x80]);
+    expect(parsePackedReply({ ok: true, packedBytes: own }, answer)).toBe(own);
+    expect(
+      failure(() => parsePackedReply({ ok: false, error: { code: 'TOO_LARGE', message: 'x' } }, answer)).code,
+    ).toBe('TOO_LARGE');
+    for (const malformed of [
+      { ok: true, packed: 17 },
+      { ok: true, packed: 0 },
+      { ok: true, packed: 1.5 },
+      { ok: true, packedBytes: new Uint8Array(0) },
+      { ok: true, packedBytes: [1] },
+      { ok: true, rows: {} },
+      null,
+    ]) {
+      expect(failure(() => parsePackedReply(malformed, answer)).code).toBe('INTERNAL');
+    }
   });
 });
