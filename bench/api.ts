@@ -33,10 +33,11 @@ import { pathToFileURL } from 'node:url';
 import type autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
-import { registerBodyParsers } from '../api/encoding.js';
+import { registerBodyParsers, sendPacked } from '../api/encoding.js';
 import { Machine } from '../partitions/machine.js';
+import { AnswerSlots } from '../src/analytics/answer-slots.js';
 import { AnalyticsService } from '../src/analytics/index.js';
-import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
+import { packMsgpack, packMsgpackInto, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { batchFloor, type PlainCsr, plainCsrOf } from './batch-floor.js';
 import { BINARY_BODY_SETUP, type Cannon, cannon, check, drain, postAll } from './load-clients.js';
@@ -145,18 +146,22 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       plainSnap.close();
     }
     registerBodyParsers(bare);
+    // It sends the way the store's route does for the read pool: packed into a shared slot
+    // that is reused once the answer is written out (api/encoding.ts sendPacked), so neither
+    // side allocates an answer-sized buffer per request.
+    const plainSlots = new AnswerSlots(8);
     bare.post('/bare/neighbors', async (req, reply) => {
       const q = (req.body as { ids: Float64Array }).ids;
       const count = plain.rows(q);
-      const packed = packMsgpack({
+      const slot = plainSlots.take();
+      const body = {
         epoch,
         offsets: plain.offsets.subarray(0, q.length + 1),
         neighbors: plain.neighbors(count),
         missing: new Float64Array(0),
-      });
-      return reply
-        .type('application/msgpack')
-        .send(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
+      };
+      const bytes = packMsgpackInto(body, Buffer.from(slot.buffer, 0, slot.buffer.byteLength));
+      return sendPacked(req, reply, { bytes, release: slot.release });
     });
     const bareBase = await listen(bare);
     // Short rounds, alternated, after a warm-up of both: on a shared box the load drifts, so
