@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { EpochInfo, Pin } from '../partitions/epoch-ledger.js';
 import type { SealEvent, SubmitResult } from '../partitions/machine.js';
-import type { PackedAnswer } from '../src/analytics/index.js';
+import type { PackedAnswer } from '../src/codec/answer-slots.js';
 import type { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
 import type { Batch } from '../src/model/ops.js';

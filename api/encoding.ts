@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
-import type { PackedAnswer } from '../src/analytics/index.js';
+import type { PackedAnswer } from '../src/codec/answer-slots.js';
 import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { invalid } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';

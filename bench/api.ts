@@ -35,9 +35,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { registerBodyParsers, sendPacked } from '../api/encoding.js';
 import { Machine } from '../partitions/machine.js';
-import { AnswerSlots } from '../src/analytics/answer-slots.js';
 import { AnalyticsService } from '../src/analytics/index.js';
-import { packMsgpack, packMsgpackInto, unpackMsgpack } from '../src/codec/msgpack.js';
+import { AnswerSlots, packIntoSlot } from '../src/codec/answer-slots.js';
+import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
 import { decodeBatch } from '../src/model/ops.js';
 import { batchFloor, type PlainCsr, plainCsrOf } from './batch-floor.js';
 import { BINARY_BODY_SETUP, type Cannon, cannon, check, drain, postAll } from './load-clients.js';
@@ -154,13 +154,12 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       const q = (req.body as { ids: Float64Array }).ids;
       const count = plain.rows(q);
       const slot = plainSlots.take();
-      const body = {
+      const bytes = packIntoSlot(slot.buffer, {
         epoch,
         offsets: plain.offsets.subarray(0, q.length + 1),
         neighbors: plain.neighbors(count),
         missing: new Float64Array(0),
-      };
-      const bytes = packMsgpackInto(body, Buffer.from(slot.buffer, 0, slot.buffer.byteLength));
+      });
       return sendPacked(req, reply, { bytes, release: slot.release });
     });
     const bareBase = await listen(bare);

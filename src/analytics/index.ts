@@ -95,8 +95,6 @@ export { AnalyticsService } from './service.js';
 export type { AnalyticsServiceOptions } from './service.js';
 /** Options of one {@link AnalyticsService} run: an AbortSignal and a timeout. */
 export type { RunOptions } from './service.js';
-/** A read-pool answer packed in msgpack (AnalyticsService.packedNeighborRows): send, then release. */
-export type { PackedAnswer } from './answer-slots.js';
 /** A pinned epoch, as returned by the service's `pinEpoch` hook. */
 export type { EpochPin } from './service.js';
 /** A result as plain arrays (null for unreachable), for JSON. */

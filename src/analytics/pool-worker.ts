@@ -15,7 +15,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { packMsgpackInto } from '../codec/msgpack.js';
+import { packIntoSlot } from '../codec/answer-slots.js';
 import { invalid, toErrorData } from '../errors.js';
 import { GraphSnapshot } from '../storage/graph-snapshot.js';
 import { batchNeighborRows, PartitionReader } from '../storage/index.js';
@@ -62,13 +62,8 @@ async function runRows(task: RowsTask): Promise<unknown> {
  * carries the byte count. An answer past the maximum comes back as bytes of its own.
  */
 function packAnswer(answer: SharedArrayBuffer, body: object): unknown {
-  const bytes = packMsgpackInto(body, Buffer.from(answer, 0, answer.byteLength));
+  const bytes = packIntoSlot(answer, body);
   if (bytes.buffer === answer) return { ok: true, packed: bytes.length } satisfies WorkerReply;
-  if (bytes.length <= answer.maxByteLength) {
-    answer.grow(Math.max(answer.byteLength, bytes.length));
-    new Uint8Array(answer, 0, bytes.length).set(bytes);
-    return { ok: true, packed: bytes.length } satisfies WorkerReply;
-  }
   const own = bytes.slice();
   return move({ [transferableSymbol]: [own.buffer], [valueSymbol]: { ok: true, packedBytes: own } });
 }

@@ -31,6 +31,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Registry } from 'prom-client';
+import { AnswerSlots, type PackedAnswer } from '../codec/answer-slots.js';
 import { EpochgraphError, invalid } from '../errors.js';
 import type { ExternalId } from '../model/ids.js';
 import type { NeighborDirection } from '../storage/graph-snapshot.js';
@@ -41,7 +42,6 @@ import {
   type AlgorithmName,
   parseAlgorithmCall,
 } from './algorithm-params.js';
-import { AnswerSlots, type PackedAnswer } from './answer-slots.js';
 import { AnalyticsPool } from './pool.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
 import {

@@ -1,12 +1,13 @@
 /**
- * Answer slots: shared buffers that read-pool workers pack msgpack answers into, which the
- * main thread sends as they are and reuses once the answer is written out.
+ * Answer slots: shared buffers that read-pool workers pack big msgpack answers into, which
+ * the main thread sends as they are and reuses once the answer is written out.
  *
  * A batch read answered as columns brought ~0.4 MB of fresh buffers per request into the
  * main thread (the columns moved from the worker, then msgpack's own output), and buffers
  * that come and go at that rate make V8 run a full mark-compact every ~20 requests (7-8 ms
  * each, scratch/batch-http-pool.mjs). Packed into a slot, an answer allocates nothing.
  */
+import { packMsgpackInto } from './msgpack.js';
 
 /** A slot lent for one answer: give it back with `release` once the answer is sent. */
 export interface AnswerSlot {
@@ -52,4 +53,18 @@ export class AnswerSlots {
   get kept(): number {
     return this.free.length;
   }
+}
+
+/**
+ * Pack `value` in msgpack into `slot` from its start, growing it (up to its maximum) when the
+ * answer needs more: the answer's bytes as a view of `slot`, or, past its maximum, as bytes
+ * of their own (compare `.buffer`). Any thread may pack into a slot it was lent.
+ */
+export function packIntoSlot(slot: SharedArrayBuffer, value: unknown): Uint8Array {
+  const bytes = packMsgpackInto(value, Buffer.from(slot, 0, slot.byteLength));
+  if (bytes.buffer === slot || bytes.length > slot.maxByteLength) return bytes;
+  slot.grow(Math.max(slot.byteLength, bytes.length));
+  const view = new Uint8Array(slot, 0, bytes.length);
+  view.set(bytes);
+  return view;
 }
