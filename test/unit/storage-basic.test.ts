@@ -55,6 +55,55 @@ describe('partition store basics', () => {
     r.read(0, (snap) => expect(snap.lookup(1)).toBe(-1));
   });
 
+  it('reads vertices right at epochs read in turns through one reader (page versions remembered per epoch)', () => {
+    const s = store();
+    const r = new PartitionReader(s.descriptor);
+    const N = 300; // ~5 pages of 64 vertices
+    const ops = (f: (v: number) => Record<string, unknown> | null) =>
+      decodeBatch({ ops: Array.from({ length: N }, (_, v) => f(v)).filter((o) => o !== null) });
+    s.apply(ops((v) => ({ op: 'upsertVertex', id: v, label: 'a', props: { x: 1 } })));
+    const e1 = s.seal().epoch;
+    s.apply(
+      ops((v) =>
+        v < 100
+          ? { op: 'upsertVertex', id: v, label: 'b', props: { x: 2 } }
+          : v >= 200
+            ? { op: 'deleteVertex', id: v }
+            : null,
+      ),
+    );
+    const e2 = s.seal().epoch;
+    s.apply(
+      ops((v) => (v >= 200 && v < 250 ? { op: 'upsertVertex', id: v, label: 'c', props: { x: 3 } } : null)),
+    );
+    const e3 = s.seal().epoch;
+    const want = (v: number, e: number): [string, number] | null => {
+      if (e === e1) return ['a', 1];
+      if (v < 100) return ['b', 2];
+      if (v < 200) return ['a', 1];
+      if (e === e2 || v >= 250) return null;
+      return ['c', 3];
+    };
+    const snaps = [r.open(e3), r.open(e1), r.open(e2)];
+    try {
+      for (let round = 0; round < 2; round++) {
+        for (let v = 0; v < N; v++) {
+          for (const snap of snaps) {
+            const got = snap.vertex(v);
+            expect(got === null ? null : [got.label, got.props.x]).toEqual(want(v, snap.epoch));
+            expect(snap.lookup(v) >= 0).toBe(want(v, snap.epoch) !== null);
+          }
+        }
+        // Later writes change the pages again; the open epochs read as they did.
+        s.apply(ops((v) => ({ op: 'upsertVertex', id: v, label: 'd', props: { x: 9 } })));
+        s.seal();
+      }
+    } finally {
+      for (const snap of snaps) snap.close();
+    }
+    r.read(s.published, (snap) => expect(snap.vertex(7)?.label).toBe('d'));
+  });
+
   it('keeps old epochs intact across updates and deletes', () => {
     const s = store();
     const r = new PartitionReader(s.descriptor);
