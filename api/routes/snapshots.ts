@@ -7,8 +7,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { EpochgraphError, invalid } from '../../src/errors.js';
-import { type ExternalId, externalIdProblem, parsePathId } from '../../src/model/ids.js';
+import { EpochgraphError } from '../../src/errors.js';
+import { checkIdColumn, type ExternalId, parsePathId } from '../../src/model/ids.js';
 import { batchNeighborRows } from '../../src/storage/index.js';
 import { idColumn, sendBody, sendPacked, wantsMsgpack } from '../encoding.js';
 import { openSnapshot, resolveEpoch } from '../epoch-arg.js';
@@ -54,10 +54,7 @@ function checkIds(ids: ArrayLike<ExternalId>, where: string, max: number): void 
       got: ids.length,
     });
   }
-  for (let i = 0; i < ids.length; i++) {
-    const problem = externalIdProblem(ids[i]);
-    if (problem !== null) throw invalid(`${where}[${i}]: ${problem}`);
-  }
+  checkIdColumn(ids, where);
 }
 
 /**

@@ -5,7 +5,7 @@
  * since it crosses a thread boundary.
  */
 import { EpochgraphError, type ErrorData, errorFromData, invalid } from '../errors.js';
-import { type ExternalId, externalIdProblem } from '../model/ids.js';
+import { checkIdColumn, type ExternalId } from '../model/ids.js';
 import { NEIGHBOR_DIRECTIONS, type NeighborDirection } from '../storage/graph-snapshot.js';
 import {
   type BatchNeighborLimits,
@@ -121,10 +121,7 @@ function parseRowsTask(t: Record<string, unknown>): RowsTask {
   const ids = t.ids;
   if (!(ids instanceof Float64Array) && !Array.isArray(ids))
     throw invalid('rows task: ids must be an id column');
-  for (let i = 0; i < ids.length; i++) {
-    const problem = externalIdProblem(ids[i]);
-    if (problem !== null) throw invalid(`rows task: ids[${i}]: ${problem}`);
-  }
+  checkIdColumn(ids, 'rows task: ids');
   if (!(NEIGHBOR_DIRECTIONS as readonly unknown[]).includes(t.direction)) {
     throw invalid(`rows task: bad direction ${String(t.direction)}`);
   }

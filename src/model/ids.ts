@@ -129,6 +129,18 @@ export function externalIdProblem(v: unknown): string | null {
   return `id must be a non-negative integer or a string, got ${v === null ? 'null' : typeof v}`;
 }
 
+/**
+ * Throw INVALID_REQUEST naming the first of `ids` that is not an external id, as
+ * `where[i]: why`. The loop only tests each id; the message is built for the bad one alone
+ * (a loop of externalIdProblem calls spent ~7 ns per id in V8's NumberToString, though no
+ * message was ever used: 30 µs per 4096 ids, and 8 µs now; scratch/nts.mjs).
+ */
+export function checkIdColumn(ids: ArrayLike<unknown>, where: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (!isExternalId(ids[i])) throw invalid(`${where}[${i}]: ${externalIdProblem(ids[i])}`);
+  }
+}
+
 export function checkExternalId(v: unknown, where = 'id'): ExternalId {
   const problem = externalIdProblem(v);
   if (problem !== null) throw invalid(`${where}: ${problem}`);

@@ -4,7 +4,7 @@
  * with the path of the op (for example `ops[3].src: id -1 is negative`).
  */
 import { invalid } from '../errors.js';
-import { type ExternalId, externalIdProblem } from './ids.js';
+import { checkIdColumn, type ExternalId, externalIdProblem } from './ids.js';
 import { checkLabel, checkProps, inferType, type Props, type PropValue } from './schema.js';
 
 export const OP_KINDS = ['upsertVertex', 'deleteVertex', 'upsertEdge', 'deleteEdge'] as const;
@@ -138,10 +138,7 @@ function idColumn(v: unknown, where: string): IdColumn {
     return v;
   }
   if (!Array.isArray(v)) throw invalid(`${where}: must be an array of ids`);
-  for (let i = 0; i < v.length; i++) {
-    const p = externalIdProblem(v[i]);
-    if (p !== null) throw invalid(`${where}[${i}]: ${p}`);
-  }
+  checkIdColumn(v, where);
   return v as ExternalId[];
 }
 

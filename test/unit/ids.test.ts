@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EpochgraphError, errorFromData, toErrorData } from '../../src/errors.js';
 import {
   checkExternalId,
+  checkIdColumn,
   externalIdProblem,
   hashMod,
   idHash,
@@ -84,5 +85,30 @@ describe('hashMod', () => {
     // Integer ids keep the partitions they had before hashMod (a change would strand stored data).
     for (let id = 0; id < 5000; id++)
       for (const P of [2, 3, 4, 7]) expect(partitionOf(id, P)).toBe(idHash(id) % P);
+  });
+
+  it('checks an id column, naming the first bad id and why', () => {
+    expect(() => checkIdColumn(new Float64Array([0, 1, 2 ** 53 - 1]), 'ids')).not.toThrow();
+    expect(() => checkIdColumn([0, 'ann', 'x'.repeat(256)], 'ids')).not.toThrow();
+    const cases: [unknown[], RegExp][] = [
+      [[1, -2, -3], /^ids\[1\]: id -2 is negative$/],
+      [[1, 2, 0.5], /^ids\[2\]: id 0.5 is not an integer$/],
+      [[2 ** 53], /^ids\[0\]: id 9007199254740992 is larger than 2\^53-1$/],
+      [['a', ''], /^ids\[1\]: id is an empty string$/],
+      [['y'.repeat(257)], /^ids\[0\]: string id is 257 UTF-8 bytes/],
+      [[3, null], /^ids\[1\]: id must be a non-negative integer or a string, got null$/],
+      [[Number.NaN], /^ids\[0\]: id NaN is not an integer$/],
+    ];
+    for (const [ids, message] of cases) {
+      let err: unknown;
+      try {
+        checkIdColumn(ids, 'ids');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(EpochgraphError);
+      expect((err as EpochgraphError).code).toBe('INVALID_REQUEST');
+      expect((err as EpochgraphError).message).toMatch(message);
+    }
   });
 });
