@@ -43,6 +43,7 @@ import {
   parseAlgorithmCall,
 } from './algorithm-params.js';
 import { AnalyticsPool } from './pool.js';
+import type { RowsTask } from './pool-protocol.js';
 import type { TypedAlgorithmResult } from './run-algorithm.js';
 import {
   type AlgorithmStats,
@@ -287,18 +288,8 @@ export class AnalyticsService {
     label: string | undefined,
     limits: BatchNeighborLimits,
   ): Promise<NeighborRows> {
-    if (this.readPool === null || this.closed) {
-      throw new EpochgraphError('NOT_READY', 'the read pool is not running');
-    }
-    return this.readPool.rows({
-      kind: 'rows',
-      epoch,
-      partitions: this.readPool.partitions,
-      ids,
-      direction,
-      label,
-      limits: { maxBatchNeighbors: limits.maxBatchNeighbors, yieldEveryEntries: limits.yieldEveryEntries },
-    });
+    const { pool, task } = this.rowsTask(epoch, ids, direction, label, limits);
+    return pool.rows(task);
   }
 
   /**
@@ -313,26 +304,40 @@ export class AnalyticsService {
     label: string | undefined,
     limits: BatchNeighborLimits,
   ): Promise<PackedAnswer> {
-    if (this.readPool === null || this.closed) {
-      throw new EpochgraphError('NOT_READY', 'the read pool is not running');
-    }
+    const { pool, task } = this.rowsTask(epoch, ids, direction, label, limits);
     const slot = this.answerSlots.take();
     try {
-      const bytes = await this.readPool.packedRows({
-        kind: 'rows',
-        epoch,
-        partitions: this.readPool.partitions,
-        ids,
-        direction,
-        label,
-        limits: { maxBatchNeighbors: limits.maxBatchNeighbors, yieldEveryEntries: limits.yieldEveryEntries },
-        answer: slot.buffer,
-      });
+      const bytes = await pool.packedRows({ ...task, answer: slot.buffer });
       return { bytes, release: slot.release };
     } catch (err) {
       slot.release();
       throw err;
     }
+  }
+
+  /** The read pool and a rows task for it; NOT_READY when there is no pool or it is closed. */
+  private rowsTask(
+    epoch: number,
+    ids: Float64Array | ExternalId[],
+    direction: NeighborDirection,
+    label: string | undefined,
+    limits: BatchNeighborLimits,
+  ): { pool: AnalyticsPool; task: RowsTask } {
+    if (this.readPool === null || this.closed) {
+      throw new EpochgraphError('NOT_READY', 'the read pool is not running');
+    }
+    const pool = this.readPool;
+    const { maxBatchNeighbors, yieldEveryEntries } = limits;
+    const task: RowsTask = {
+      kind: 'rows',
+      epoch,
+      partitions: pool.partitions,
+      ids,
+      direction,
+      label,
+      limits: { maxBatchNeighbors, yieldEveryEntries },
+    };
+    return { pool, task };
   }
 
   /** Abort every run (they reject with NOT_READY) and stop the workers of both pools. */
