@@ -1,16 +1,16 @@
 /**
  * Looking up many ids at once in one partition, for reads that then visit each vertex's
  * neighbour lists (batch neighbours). Each id's read is a chain of dependent cache misses:
- * its id-index slot, then its core page record and adjacency record, then the page's label
- * word and the list's first entries. One id at a time, the chain costs ~1 µs per id here.
+ * its id-index slot, then its adjacency records, then the lists' first entries. One id at a
+ * time, such a chain cost ~1 µs per id here.
  *
  * resolveMany walks the chain level by level for a group of ids instead, and at each level
  * first computes every address (arithmetic only), then runs a loop that only loads them. A
  * short load-only loop keeps many misses in flight; a loop that also hashed or followed
  * records kept only a few (measured: touching the index in one loop cost 70-100 ns per id,
  * in two passes ~37; scratch/touch-ab.mjs). The loads are hints: the real lookups and reads
- * still go through Snapshot.lookup's checks and the sequence locks, and their results
- * decide; a touch reads only addresses inside this reader's views.
+ * still go through the index's lookup and the sequence locks, and their results decide; a
+ * touch reads only addresses inside this reader's views.
  */
 import type { ExternalId } from '../model/ids.js';
 import * as layout from './layout.js';
@@ -19,8 +19,7 @@ import type { ArenaViews } from './shared-pool.js';
 import type { Snapshot } from './snapshot.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { CORE_LABEL, CORE_WIDTH, PAGE_BITS, PAGE_MASK, RB_HEADER, REC_STRIDE, RECORD_MASK, SINK_MASK } =
-  layout;
+const { RB_HEADER, REC_STRIDE, RECORD_MASK, SINK_MASK } = layout;
 
 let tseg = new Int32Array(0);
 let tslot = new Int32Array(0);
@@ -65,9 +64,13 @@ function touchAll(a: ArenaViews, m: number): number {
 }
 
 /**
- * lidsOut[k] = snap.lookup(ids[sel[k]]) for k < count, with the memory that reading those
- * vertices' neighbour lists will need (tables: the adjacency table ids of the directions and
- * labels to be read) brought into the cache on the way.
+ * lidsOut[k] = the local id of ids[sel[k]] in snap's id index (-1: none), for k < count, with
+ * the memory that reading those vertices' neighbour lists will need (tables: the adjacency
+ * table ids of the directions and labels to be read) brought into the cache on the way.
+ *
+ * The id index is not versioned: a local id says only that the id was written at some time.
+ * Whether the vertex exists at the snapshot's epoch is the caller's to settle (batch
+ * neighbours: Snapshot.appendNeighborLids's result, else Snapshot.exists).
  */
 export function resolveMany(
   snap: Snapshot,
@@ -81,39 +84,27 @@ export function resolveMany(
   const r = snap.reader;
   const a = r.arena;
   const T = tables.length;
-  scratchFor(count, 1 + T);
+  scratchFor(count, T);
   // Level 1: the id-index slots, then the index lookups (which find them cached).
   let acc = r.ids.touchSlots(ids, sel, count, tseg, tslot);
   for (let k = 0; k < count; k++) lidsOut[k] = r.ids.lookup(ids[sel[k]]);
-  // Level 2: each id's core page record and adjacency records.
-  const core = tableDir(r.ctl, snap.schema.core);
-  const dirs = tables.map((t) => tableDir(r.ctl, t));
-  let m = 0;
-  for (let k = 0; k < count; k++) {
-    const lid = lidsOut[k];
-    if (lid < 0) continue;
-    addr[m++] = recordAddress(a, core, lid >>> PAGE_BITS);
-    for (let t = 0; t < T; t++) addr[m++] = recordAddress(a, dirs[t], lid);
+  if (T > 0) {
+    // Level 2: each id's adjacency records.
+    const dirs = tables.map((t) => tableDir(r.ctl, t));
+    let m = 0;
+    for (let k = 0; k < count; k++) {
+      const lid = lidsOut[k];
+      if (lid < 0) continue;
+      for (let t = 0; t < T; t++) addr[m++] = recordAddress(a, dirs[t], lid);
+    }
+    clampToViews(a, m);
+    acc = (acc + touchAll(a, m)) & SINK_MASK;
+    // Level 3: the lists' first entries (records now cached).
+    for (let j = 0; j < m; j++) addr[j] = addr[j] === 0 ? 0 : a.word(addr[j]);
+    clampToViews(a, m);
+    acc = (acc + touchAll(a, m)) & SINK_MASK;
   }
-  clampToViews(a, m);
-  acc = (acc + touchAll(a, m)) & SINK_MASK;
-  // Level 3: the page's label word and the lists' first entries (records now cached).
-  m = 0;
-  for (let k = 0; k < count; k++) {
-    const lid = lidsOut[k];
-    if (lid < 0) continue;
-    const page = addr[m] === 0 ? 0 : a.word(addr[m]);
-    addr[m++] = page === 0 ? 0 : page + (lid & PAGE_MASK) * CORE_WIDTH + CORE_LABEL;
-    for (let t = 0; t < T; t++, m++) addr[m] = addr[m] === 0 ? 0 : a.word(addr[m]);
-  }
-  clampToViews(a, m);
-  acc = (acc + touchAll(a, m)) & SINK_MASK;
   if (acc < 0) throw new Error('unreachable'); // keeps the touch loads observable (never negative)
-  // The real existence checks.
-  for (let k = 0; k < count; k++) {
-    const lid = lidsOut[k];
-    if (lid >= 0 && !snap.exists(lid)) lidsOut[k] = -1;
-  }
 }
 
 /** The adjacency tables read for `dirs` and a label (-1 = every label) of a snapshot. */

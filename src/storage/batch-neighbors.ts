@@ -159,13 +159,20 @@ class RowsBuilder {
       for (let i = g; i < end; i++) {
         const p = rowOwner[i];
         const v = lid[i - g];
-        if (v < 0) missing.push(i);
-        else if (all || labelIdx[p] >= 0) {
-          const before = lids.length;
-          for (let d = 0; d < dirs.length; d++) parts[p].appendNeighborLids(v, dirs[d], labelIdx[p], lids);
+        const before = lids.length;
+        let proven = 0;
+        if (v >= 0 && (all || labelIdx[p] >= 0)) {
+          for (let d = 0; d < dirs.length; d++)
+            proven += parts[p].appendNeighborLids(v, dirs[d], labelIdx[p], lids);
           work += lids.length - before;
-          if (lids.length > maxBatchNeighbors) throw tooManyNeighbors(maxBatchNeighbors);
         }
+        // A row with a neighbour read from a settled list is a vertex at this epoch
+        // (appendNeighborLids says why); any other row checks the vertex record, and drops
+        // what it appended when the vertex is not there.
+        if (v < 0 || (proven === 0 && !parts[p].exists(v))) {
+          lids.length = before;
+          missing.push(i);
+        } else if (lids.length > maxBatchNeighbors) throw tooManyNeighbors(maxBatchNeighbors);
         offsets[i + 1] = lids.length;
         work++;
       }

@@ -32,13 +32,20 @@ const {
 
 const SPIN_LIMIT = 50_000_000;
 
-/** Reader scratch for one resolved version: [head, count, del]. */
+/** Reader scratch for one resolved version: [head, count, del, settled]. */
 export type VersionOut = Uint32Array;
 export const V_HEAD = 0;
 export const V_COUNT = 1;
 export const V_DEL = 2;
+/**
+ * 1 when no item of the record's block changed after the epoch read (RB_MAX_EPOCH ≤ epoch):
+ * the version found began at or before that epoch for certain. 0 says nothing either way. An
+ * item first written after the epoch gets no version node (record-table.ts `born`), so its
+ * record reads the same at every earlier epoch; only a settled read rules that out.
+ */
+export const V_SETTLED = 3;
 export function newVersionOut(): VersionOut {
-  return new Uint32Array(3);
+  return new Uint32Array(4);
 }
 
 /** Directory address of a table, as the writer last published it (acquire). */
@@ -77,11 +84,13 @@ export function readRecord(v: ArenaViews, rb: number, item: number, epoch: numbe
     const cw = u[ro + REC_COUNT];
     const count = cw & COUNT_MASK;
     const x = u[ro + REC_X];
+    const maxEpoch = u[base + RB_MAX_EPOCH];
+    out[V_SETTLED] = maxEpoch <= epoch ? 1 : 0;
     let found = true;
     // No history node, or a block none of whose records changed after `epoch` (the current
     // version is the one visible) without deletion stamps: the record alone is the version,
     // with no read of its history node (a cache miss after every compaction).
-    if (x === 0 || (u[base + RB_MAX_EPOCH] <= epoch && (cw & REC_STAMPED) === 0)) {
+    if (x === 0 || (maxEpoch <= epoch && (cw & REC_STAMPED) === 0)) {
       out[V_HEAD] = head;
       out[V_COUNT] = count;
       out[V_DEL] = 0;

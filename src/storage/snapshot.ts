@@ -17,7 +17,7 @@ import { newVersionOut, readRecord, recordBlock, tableDir } from './record-read.
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { CORE_CREATED, CORE_DELETED, CORE_LABEL, CORE_WIDTH, CTL_LIDS, RECORD_BITS } = layout;
-const { V_COUNT, V_DEL, V_HEAD } = recordRead;
+const { V_COUNT, V_DEL, V_HEAD, V_SETTLED } = recordRead;
 
 export const DIRECTIONS = ['out', 'in', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -269,11 +269,19 @@ export class Snapshot {
    * buffer as needed: forEachNeighbor without a call per entry, for answers built from many
    * lists (batch neighbours). Map them to id keys afterwards, many lists at once (idKeys and
    * keysOfLids): the random key loads then overlap instead of waiting on each list.
+   *
+   * Returns how many of the entries appended came from lists whose version is settled at this
+   * epoch (record-read.ts V_SETTLED). More than 0 proves that lid is a vertex at this epoch:
+   * an edge's ends exist while it does (an upsert creates missing ends; deleting a vertex
+   * deletes its edges in the same epoch, DESIGN §3). Otherwise the caller must check (exists)
+   * before it keeps what was appended: a vertex first written after this epoch has lists
+   * that read the same at every earlier epoch.
    */
-  appendNeighborLids(lid: number, dir: 'out' | 'in', labelIdx: number, col: LidColumn): void {
+  appendNeighborLids(lid: number, dir: 'out' | 'in', labelIdx: number, col: LidColumn): number {
     const a = this.reader.arena;
     const e = this.epoch;
     const labels = this.schema.edgeLabels.length;
+    let settled = 0;
     for (let l = Math.max(labelIdx, 0); l < (labelIdx < 0 ? labels : labelIdx + 1); l++) {
       const count = this.list(lid, this.tableOf(l, dir));
       if (count === 0) continue;
@@ -298,8 +306,10 @@ export class Snapshot {
           if (s === 0 || s > e) out[pos++] = A[o + i];
         }
       }
+      if (this.out[V_SETTLED] === 1) settled += pos - col.length;
       col.length = pos;
     }
+    return settled;
   }
 
   degree(lid: number, dir: 'out' | 'in', labelIdx = -1): number {
