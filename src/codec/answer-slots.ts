@@ -2,10 +2,11 @@
  * Answer slots: shared buffers that read-pool workers pack big msgpack answers into, which
  * the main thread sends as they are and reuses once the answer is written out.
  *
- * A batch read answered as columns brought ~0.4 MB of fresh buffers per request into the
- * main thread (the columns moved from the worker, then msgpack's own output), and buffers
- * that come and go at that rate make V8 run a full mark-compact every ~20 requests (7-8 ms
- * each, scratch/batch-http-pool.mjs). Packed into a slot, an answer allocates nothing.
+ * A batch read answered as columns brought ~0.7 MB of fresh buffers per request into the
+ * main thread (the columns moved from the worker, ~360 KB, then msgpack's own output, ~364
+ * KB, for 4096 ids with ~41K neighbours), and buffers that come and go at that rate make V8
+ * run a full mark-compact every ~20 requests (7-8 ms each, scratch/batch-http-pool.mjs).
+ * Packed into a slot, an answer allocates nothing in the main thread.
  */
 import { packMsgpackInto } from './msgpack.js';
 
@@ -49,7 +50,7 @@ export class AnswerSlots {
     };
   }
 
-  /** Slots kept for reuse now (for tests). */
+  /** Slots kept for reuse now (AnalyticsService.stats, tests). */
   get kept(): number {
     return this.free.length;
   }

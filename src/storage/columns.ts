@@ -99,7 +99,8 @@ export class PageColumn {
  * retained, which it is while any snapshot at it is open, as every caller's is (an epoch
  * below retention can never be opened again). So a later slot at the same epoch, from any
  * snapshot of this thread, costs one load instead of a sequence-locked record read. Batch
- * reads check every row's vertex this way (~40 ns per row saved, warm).
+ * reads check vertices this way: 1.095× on a repeated 4096-id request, 1.035× over distinct
+ * ones (scratch/batch-ab2.mjs).
  */
 export class ColumnReader {
   private readonly out = newVersionOut();
