@@ -108,8 +108,8 @@ function stampedSum(a: ArenaViews, u: Uint32Array, ro: number, e: number, x: Flo
  *    edges/s per iteration, the fresh PageRank ratio from 2.8-3.3 to 2.3-2.6, compacted
  *    unchanged (scratch/prfresh.mjs, alternated builds). A compacted range keeps the plain
  *    loop: the touch cost it 15-30%.
- *  - Each range is summed by a small function of its own (sum*), called once per range (or
- *    group). With the loops inlined here, TurboFan compiled the inner loop worse: moving them
+ *  - Each range is summed by a small function of its own (sumRange*), called once per
+ *    range. With the loops inlined here, TurboFan compiled the inner loop worse: moving them
  *    out made the pull 9-14% faster, fresh and compacted, at P = 1 and with half the rows
  *    (same-process A/B, scratch/pull-ab2.mjs, against 241f666).
  */
@@ -156,15 +156,14 @@ export function pullSum(
           // Compacted lists lie end to end, and the hardware prefetcher follows them; lists
           // spread over extents as they grew are touched a group at a time first (laidOut).
           const ro = base + RB_HEADER + (v0 - first) * REC_STRIDE;
-          const ro0 = base + RB_HEADER - first * REC_STRIDE;
           const touch = !laidOut(u, ro, k1 - k0);
           const noted = contiguous
             ? touch
-              ? sumRangeTouched(a, u, ro, v0, v0 + (k1 - k0), x, out)
-              : sumTight(a, u, ro, v0, v0 + (k1 - k0), x, out, 0)
+              ? sumRangeTightTouched(a, u, ro, v0, v0 + (k1 - k0), x, out)
+              : sumRangeTight(a, u, ro, v0, v0 + (k1 - k0), x, out)
             : touch
-              ? sumRowsTouched(a, u, ro0, rows, k0, k1, x, out)
-              : sumAssign(a, u, ro0, rows, k0, k1, x, out, 0);
+              ? sumRangeAssignTouched(a, u, base, first, rows, k0, k1, x, out)
+              : sumRangeAssign(a, u, base, first, rows, k0, k1, x, out);
           for (let i = 0; i < noted; i++) {
             const v = slowRows[i];
             out[v] = stampedSum(a, u, base + RB_HEADER + (v - first) * REC_STRIDE, e, x);
@@ -241,32 +240,12 @@ function touchRows(
   touched = t;
 }
 
-/** sumTight over a fresh range, in groups of TOUCH_GROUP vertices whose lists are touched first. */
-function sumRangeTouched(
-  a: ArenaViews,
-  u: Uint32Array,
-  ro: number,
-  v0: number,
-  vEnd: number,
-  x: Float64Array,
-  out: Float64Array,
-): number {
-  let noted = 0;
-  for (let g = v0; g < vEnd; g += TOUCH_GROUP, ro += TOUCH_GROUP * REC_STRIDE) {
-    const gEnd = Math.min(vEnd, g + TOUCH_GROUP);
-    touchLists(a, u, ro, gEnd - g);
-    noted = sumTight(a, u, ro, g, gEnd, x, out, noted);
-  }
-  return noted;
-}
-
 /**
- * A fresh range's sums, assigning, for rows that are all of its local ids v0 .. vEnd (PageRank
- * at P = 1), records from `ro` on: sumAssign's loop without the row list, on purpose (reading
- * rows[k] cost 4-15% here; duplicates reports the pair). Stamped rows go to slowRows as local
- * ids, from slowRows[noted] on; returns the new count.
+ * sumRangeAssign for rows that are all of a range's local ids v0 .. vEnd (PageRank at P = 1),
+ * records from `ro` on: the same loop without the row list, on purpose (reading rows[k] cost
+ * 4-15% here; duplicates reports the pair). Stamped rows go to slowRows as local ids.
  */
-function sumTight(
+function sumRangeTight(
   a: ArenaViews,
   u: Uint32Array,
   ro: number,
@@ -274,12 +253,12 @@ function sumTight(
   vEnd: number,
   x: Float64Array,
   out: Float64Array,
-  noted: number,
 ): number {
   const bits = a.chunkBits;
   const cmask = a.chunkMask;
   let chunkNo = 0;
   let A = a.u32[0];
+  let noted = 0;
   for (let v = v0; v < vEnd; v++, ro += REC_STRIDE) {
     const h = u[ro];
     const cw = u[ro + 1];
@@ -297,49 +276,113 @@ function sumTight(
   return noted;
 }
 
-/** sumAssign over a fresh range, in groups of TOUCH_GROUP rows whose lists are touched first. */
-function sumRowsTouched(
-  a: ArenaViews,
-  u: Uint32Array,
-  ro0: number,
-  rows: Uint32Array,
-  k0: number,
-  k1: number,
-  x: Float64Array,
-  out: Float64Array,
-): number {
-  let noted = 0;
-  for (let g = k0; g < k1; g += TOUCH_GROUP) {
-    const gEnd = Math.min(k1, g + TOUCH_GROUP);
-    touchRows(a, u, ro0, rows, g, gEnd);
-    noted = sumAssign(a, u, ro0, rows, g, gEnd, x, out, noted);
-  }
-  return noted;
-}
-
 /**
- * A fresh range, assigning: out[v] = Σ x over v's list for rows[k0 .. k1), the record of v at
- * ro0 + v * REC_STRIDE. No value is kept for a retry (a retry redoes the sums). Rows whose
- * records have stamps go to slowRows (as local ids, as in sumTight) from slowRows[noted] on;
- * returns the new count. The loop of sumRangeFresh without its bookkeeping, on purpose
- * (duplicates reports the pair): PageRank's pull, at any P.
+ * A fresh range, assigning: out[v] = Σ x over v's list for rows[k0 .. k1). No value is kept
+ * for a retry (a retry redoes the sums). Rows whose records have stamps go to slowRows (as
+ * local ids, as in sumRangeTight); returns how many. The loop of sumRangeFresh without its
+ * bookkeeping, on purpose (duplicates reports the pair): PageRank's pull, at any P.
  */
-function sumAssign(
+function sumRangeAssign(
   a: ArenaViews,
   u: Uint32Array,
-  ro0: number,
+  base: number,
+  first: number,
   rows: Uint32Array,
   k0: number,
   k1: number,
   x: Float64Array,
   out: Float64Array,
-  noted: number,
 ): number {
   const bits = a.chunkBits;
   const cmask = a.chunkMask;
   let chunkNo = 0;
   let A = a.u32[0];
+  let noted = 0;
+  const ro0 = base + RB_HEADER - first * REC_STRIDE;
   for (let k = k0; k < k1; k++) {
+    const v = rows[k];
+    const ro = ro0 + v * REC_STRIDE;
+    const h = u[ro];
+    const cw = u[ro + 1];
+    if ((cw & REC_STAMPED) !== 0) {
+      slowRows[noted++] = v;
+      continue;
+    }
+    if (h >>> bits !== chunkNo) {
+      chunkNo = h >>> bits;
+      A = a.u32[chunkNo];
+    }
+    const o = h & cmask;
+    out[v] = listSum(x, A, o, o + (cw & COUNT_MASK));
+  }
+  return noted;
+}
+
+/**
+ * sumRangeTight for lists not laid out end to end: groups of TOUCH_GROUP vertices, each
+ * group's lists touched first. Its own copy of the loop, on purpose: with one loop shared by
+ * both, the compacted PageRank of the analytics bench ran 10-25% slower.
+ */
+function sumRangeTightTouched(
+  a: ArenaViews,
+  u: Uint32Array,
+  ro: number,
+  v0: number,
+  vEnd: number,
+  x: Float64Array,
+  out: Float64Array,
+): number {
+  const bits = a.chunkBits;
+  const cmask = a.chunkMask;
+  let chunkNo = 0;
+  let A = a.u32[0];
+  let noted = 0;
+  let groupEnd = v0;
+  for (let v = v0; v < vEnd; v++, ro += REC_STRIDE) {
+    if (v === groupEnd) {
+      groupEnd = Math.min(vEnd, v + TOUCH_GROUP);
+      touchLists(a, u, ro, groupEnd - v);
+    }
+    const h = u[ro];
+    const cw = u[ro + 1];
+    if ((cw & REC_STAMPED) !== 0) {
+      slowRows[noted++] = v;
+      continue;
+    }
+    if (h >>> bits !== chunkNo) {
+      chunkNo = h >>> bits;
+      A = a.u32[chunkNo];
+    }
+    const o = h & cmask;
+    out[v] = listSum(x, A, o, o + (cw & COUNT_MASK));
+  }
+  return noted;
+}
+
+/** sumRangeAssign for lists not laid out end to end (see sumRangeTightTouched). */
+function sumRangeAssignTouched(
+  a: ArenaViews,
+  u: Uint32Array,
+  base: number,
+  first: number,
+  rows: Uint32Array,
+  k0: number,
+  k1: number,
+  x: Float64Array,
+  out: Float64Array,
+): number {
+  const bits = a.chunkBits;
+  const cmask = a.chunkMask;
+  let chunkNo = 0;
+  let A = a.u32[0];
+  let noted = 0;
+  const ro0 = base + RB_HEADER - first * REC_STRIDE;
+  let groupEnd = k0;
+  for (let k = k0; k < k1; k++) {
+    if (k === groupEnd) {
+      groupEnd = Math.min(k1, k + TOUCH_GROUP);
+      touchRows(a, u, ro0, rows, k, groupEnd);
+    }
     const v = rows[k];
     const ro = ro0 + v * REC_STRIDE;
     const h = u[ro];
