@@ -104,10 +104,11 @@ function stampedSum(a: ArenaViews, u: Uint32Array, ro: number, e: number, x: Flo
  *    without the row list.
  *  - Lists not laid out end to end (not compacted since they grew) are summed in groups of
  *    TOUCH_GROUP whose first entries are loaded first, so the groups' misses overlap: the
- *    pull over a freshly loaded 1M-vertex / 10M-edge store went from 78-97M to 113-125M
- *    edges/s per iteration, the fresh PageRank ratio from 2.8-3.3 to 2.3-2.6, compacted
- *    unchanged (scratch/prfresh.mjs, alternated builds). A compacted range keeps the plain
- *    loop: the touch cost it 15-30%.
+ *    fresh PageRank ratio of a freshly loaded 1M-vertex / 10M-edge store went from 2.8-3.3
+ *    to 2.3-2.8, compacted unchanged (scratch/prfresh.mjs, alternated builds). A compacted
+ *    range keeps the plain loop (the touch cost it 15-30%), and the touched sums have loops
+ *    of their own (*Touched): sharing one loop cost the analytics bench's compacted runs
+ *    10-25%.
  *  - Each range is summed by a small function of its own (sumRange*), called once per
  *    range. With the loops inlined here, TurboFan compiled the inner loop worse: moving them
  *    out made the pull 9-14% faster, fresh and compacted, at P = 1 and with half the rows
