@@ -37,9 +37,9 @@ const scratch = new Float64Array(RECORDS_PER_BLOCK);
 /** The rows of a fresh range whose records have stamps (summed by stampedSum). */
 const slowRows = new Int32Array(RECORDS_PER_BLOCK);
 const version = newVersionOut();
-/** Records laidOut compares (pairs of neighbours) to tell a compacted range from a fresh one. */
+/** Records laidOut compares (with their next) to tell compacted lists from lists that grew. */
 const RUN_PROBE = 16;
-/** Vertices whose lists a fresh range's pull touches before summing them. */
+/** Vertices whose lists the pull touches before summing them, where lists are not laid out. */
 const TOUCH_GROUP = 32;
 /** Where the touch loads end up (never read). */
 let touched = 0;
@@ -192,7 +192,7 @@ export function pullSum(
 /**
  * Whether the lists of a range lie end to end in vertex order, as compaction writes them: the
  * first RUN_PROBE records from `ro` (n in the range) each end where the next one begins.
- * Fresh lists, spread over extents in the order they grew, almost never do.
+ * Lists that grew in place since, spread over extents in the order they grew, almost never do.
  */
 function laidOut(u: Uint32Array, ro: number, n: number): boolean {
   const m = Math.min(n - 1, RUN_PROBE);
