@@ -3,7 +3,17 @@
  * `run({ quick })`, prints a table and writes bench/results/<name>.json). BENCH_QUICK=1 runs
  * scaled-down versions. Benchmarks are never part of `npm test`.
  */
-const ALL = ['storage', 'ingest', 'wal', 'meta', 'analytics-kernels', 'analytics', 'api', 'v8-loops'];
+const ALL = [
+  'storage',
+  'insert-floor',
+  'ingest',
+  'wal',
+  'meta',
+  'analytics-kernels',
+  'analytics',
+  'api',
+  'v8-loops',
+];
 
 interface BenchModule {
   run(opts: { quick: boolean }): Promise<Record<string, number>>;
