@@ -20,7 +20,8 @@
  * blocks: they bound what the store could reach with each design, they are not stores. They
  * live here, not in src/, and nothing else uses them.
  *
- * Run: `npm run bench -- insert-floor` (BENCH_QUICK=1: 200K vertices).
+ * Run: `npm run bench -- insert-floor` (BENCH_QUICK=1: 200K vertices; FLOOR_VERTICES=5000000:
+ * 50M edges, ~8 minutes, with `node --max-old-space-size=20000`).
  */
 import { PartitionStore } from '../src/storage/index.js';
 import { report } from './report.js';
@@ -244,8 +245,17 @@ function load(loader: Loader, edges: { src: Uint32Array; dst: Uint32Array }): [n
   return [m / ((performance.now() - t0) / 1000), m / (applyMs / 1000)];
 }
 
+/** FLOOR_VERTICES (default 1M): 5000000 gives the storage bench's 50M-edge size. */
+function vertices(v: string | undefined): number {
+  if (v === undefined || v === '') return 1_000_000;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1000 || n > 20_000_000)
+    throw new Error(`FLOOR_VERTICES must be an integer in [1000, 20000000], not "${v}"`);
+  return n;
+}
+
 export async function run({ quick }: { quick: boolean }): Promise<Record<string, number>> {
-  const n = quick ? 200_000 : 1_000_000;
+  const n = quick ? 200_000 : vertices(process.env.FLOOR_VERTICES);
   const edges = uniqueEdges({ n, degree: 10 }, 7);
   const m = edges.src.length;
   const arms: Record<string, () => Loader> = {
