@@ -207,10 +207,12 @@ describe('daemon metadata in etcd', () => {
       '--print-value-only',
     ]);
     expect(Number(v.trim())).toBe(r.epoch);
+    const badDir = await tempDir();
+    cleanups.push(badDir.remove);
     await expect(
       Daemon.start(
         config({
-          dataDir: (await tempDir()).path,
+          dataDir: badDir.path,
           etcd: etcd.endpoints,
           etcdUsername: 'root',
           etcdPassword: 'wrong',

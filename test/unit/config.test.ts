@@ -1,12 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { envName, flagName, loadServeConfig } from '../../src/config.js';
 
+/** Temporary config directories, removed after each test. */
+const dirs: string[] = [];
+function configDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+  dirs.push(dir);
+  return dir;
+}
+
 describe('serve configuration', () => {
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
   it('has defaults and merges file < environment < flags', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const dir = configDir();
     const file = path.join(dir, 'c.json');
     writeFileSync(
       file,
@@ -44,7 +56,7 @@ describe('serve configuration', () => {
     expect(() => loadServeConfig({ flags: { readWorkers: '-1' } })).toThrow(/^--read-workers: /);
     expect(loadServeConfig({ flags: { readWorkers: '0' } }).readWorkers).toBe(0);
     expect(() => loadServeConfig({ flags: { dataDir: 'd', backupDir: 'd' } })).toThrow(/^--backup-dir: /);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const dir = configDir();
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ epochMs: -1 }));
     expect(() => loadServeConfig({ configFile: file })).toThrow(/"epochMs" in .*bad.json/);
