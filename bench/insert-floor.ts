@@ -25,9 +25,8 @@
  */
 import { PartitionStore } from '../src/storage/index.js';
 import { report } from './report.js';
-import { uniqueEdges } from './storage.js';
+import { BATCH, type EdgeLoader, load, storeLoader, uniqueEdges } from './storage.js';
 
-const BATCH = 50_000;
 /** Edges per touch-ahead group (the store's BULK_GROUP). */
 const GROUP = 128;
 /** Records the versioned seal loads ahead of its work (the store's TOUCH_WINDOW). */
@@ -41,11 +40,6 @@ const NODE = 4;
 
 type Model = 'floor' | 'stamps' | 'versioned';
 
-interface Loader {
-  apply(src: Uint32Array, dst: Uint32Array): void;
-  seal(): void;
-}
-
 function mix(k: number): number {
   let h = Math.imul(k, 0x85ebca6b);
   h ^= h >>> 13;
@@ -54,7 +48,7 @@ function mix(k: number): number {
 }
 
 /** One of the minimal models, sized for n vertices and m edges. */
-class MinimalStore implements Loader {
+class MinimalStore implements EdgeLoader {
   private readonly stamps: boolean;
   private readonly versioned: boolean;
   private readonly mask: number;
@@ -218,33 +212,6 @@ class MinimalStore implements Loader {
   }
 }
 
-function storeLoader(): Loader {
-  const store = PartitionStore.create();
-  return {
-    apply: (src, dst) => {
-      store.apply({ ops: [], edges: { src, dst } });
-    },
-    seal: () => {
-      store.seal();
-    },
-  };
-}
-
-/** Edges/s with a seal every BATCH edges, and for the applies alone. */
-function load(loader: Loader, edges: { src: Uint32Array; dst: Uint32Array }): [number, number] {
-  const m = edges.src.length;
-  let applyMs = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < m; i += BATCH) {
-    const end = Math.min(m, i + BATCH);
-    const a = performance.now();
-    loader.apply(edges.src.subarray(i, end), edges.dst.subarray(i, end));
-    applyMs += performance.now() - a;
-    loader.seal();
-  }
-  return [m / ((performance.now() - t0) / 1000), m / (applyMs / 1000)];
-}
-
 /** FLOOR_VERTICES (default 1M): 5000000 gives the storage bench's 50M-edge size. */
 function vertices(v: string | undefined): number {
   if (v === undefined || v === '') return 1_000_000;
@@ -258,11 +225,11 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   const n = quick ? 200_000 : vertices(process.env.FLOOR_VERTICES);
   const edges = uniqueEdges({ n, degree: 10 }, 7);
   const m = edges.src.length;
-  const arms: Record<string, () => Loader> = {
+  const arms: Record<string, () => EdgeLoader> = {
     floor: () => new MinimalStore('floor', n, m),
     stamps: () => new MinimalStore('stamps', n, m),
     versioned: () => new MinimalStore('versioned', n, m),
-    store: storeLoader,
+    store: () => storeLoader(PartitionStore.create()),
   };
   const names = Object.keys(arms);
   const rate: Record<string, number[]> = {};
@@ -270,7 +237,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   // Two rounds, the second in reverse order (a process's later loads run a little faster).
   for (const order of [names, [...names].reverse()]) {
     for (const name of order) {
-      const [withSeals, applyOnly] = load(arms[name](), edges);
+      const { withSeals, applyOnly } = load(arms[name](), edges);
       (rate[name] ??= []).push(withSeals);
       (applyRate[name] ??= []).push(applyOnly);
     }

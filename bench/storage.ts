@@ -13,7 +13,8 @@ import { degrees, vertexMask, vertexRows } from '../src/storage/kernels.js';
 import { listSum, pullSum } from '../src/storage/pull-kernel.js';
 import { inTurn, percentile, report, rng } from './report.js';
 
-const BATCH = 50_000;
+/** Edges per bulk batch, a seal after each. */
+export const BATCH = 50_000;
 const UPDATES_PER_EPOCH = 5_000;
 const ROUNDS = 200;
 /**
@@ -72,9 +73,27 @@ function idOf(i: number): number {
   return (Math.imul(i, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
 }
 
+/** What an insert load drives: a batch of edges applied, then a seal. */
+export interface EdgeLoader {
+  apply(src: Uint32Array, dst: Uint32Array): void;
+  seal(): void;
+}
+
+/** A store as an EdgeLoader: each batch in the columnar bulk form. */
+export function storeLoader(store: PartitionStore): EdgeLoader {
+  return {
+    apply: (src, dst) => {
+      store.apply({ ops: [], edges: { src, dst } });
+    },
+    seal: () => {
+      store.seal();
+    },
+  };
+}
+
 /** Insert rate with a seal after every BATCH edges (as in service), and apply time alone. */
-function load(
-  store: PartitionStore,
+export function load(
+  loader: EdgeLoader,
   edges: { src: Uint32Array; dst: Uint32Array },
 ): { withSeals: number; applyOnly: number } {
   const m = edges.src.length;
@@ -83,9 +102,9 @@ function load(
   for (let i = 0; i < m; i += BATCH) {
     const end = Math.min(m, i + BATCH);
     const a = performance.now();
-    store.apply({ ops: [], edges: { src: edges.src.subarray(i, end), dst: edges.dst.subarray(i, end) } });
+    loader.apply(edges.src.subarray(i, end), edges.dst.subarray(i, end));
     applyMs += performance.now() - a;
-    store.seal();
+    loader.seal();
   }
   return { withSeals: m / ((performance.now() - t0) / 1000), applyOnly: m / (applyMs / 1000) };
 }
@@ -237,7 +256,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   // --- ~1M vertices / 10M edges --------------------------------------------------------
   let edges = uniqueEdges(small, 1);
   const store = PartitionStore.create();
-  const inserted = load(store, edges);
+  const inserted = load(storeLoader(store), edges);
   const insertEdgesPerSec = inserted.withSeals;
   edges = { src: new Uint32Array(0), dst: new Uint32Array(0) };
   const reader = new PartitionReader(store.descriptor);
@@ -253,7 +272,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   // --- ~50M edges ----------------------------------------------------------------------
   let big = uniqueEdges(large, 2);
   const bigStore = PartitionStore.create();
-  const insertedLarge = load(bigStore, big);
+  const insertedLarge = load(storeLoader(bigStore), big);
   const insertEdgesPerSecLarge = insertedLarge.withSeals;
   big = { src: new Uint32Array(0), dst: new Uint32Array(0) };
   const sealLarge = sealAndApply(bigStore, large.n, 9);
