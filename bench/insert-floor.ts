@@ -52,7 +52,7 @@ class MinimalStore implements EdgeLoader {
   private readonly stamps: boolean;
   private readonly versioned: boolean;
   private readonly mask: number;
-  /** [key + 1, local id] per slot. */
+  /** [key, local id + 1] per slot (0: empty). */
   private readonly slots: Uint32Array;
   private lids = 0;
   /** List states: out lists at [0, n), in lists at [n, 2n). */
@@ -93,13 +93,13 @@ class MinimalStore implements EdgeLoader {
   private lid(k: number): number {
     const slots = this.slots;
     for (let i = mix(k) & this.mask; ; i = (i + 1) & this.mask) {
-      const s = slots[2 * i];
-      if (s === k + 1) return slots[2 * i + 1];
-      if (s === 0) {
-        slots[2 * i] = k + 1;
-        slots[2 * i + 1] = this.lids;
-        return this.lids++;
+      const id = slots[2 * i + 1];
+      if (id === 0) {
+        slots[2 * i] = k;
+        slots[2 * i + 1] = ++this.lids;
+        return this.lids - 1;
       }
+      if (slots[2 * i] === k) return id - 1;
     }
   }
 
