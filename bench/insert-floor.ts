@@ -69,7 +69,11 @@ class MinimalStore implements EdgeLoader {
   private dirtyCount = 0;
   private nodes = new Uint32Array(0);
   private nodeAt = 0;
-  readonly nodeChunks: Uint32Array[] = [];
+  /**
+   * Every filled node chunk, never read: the load retains every epoch, so its versions stay
+   * in memory (and in the cache's way) as the store's do.
+   */
+  private readonly retainedNodes: Uint32Array[] = [];
   sink = 0;
 
   constructor(
@@ -193,7 +197,7 @@ class MinimalStore implements EdgeLoader {
         const ri = list * REC;
         if (this.nodeAt + NODE > this.nodes.length) {
           this.nodes = new Uint32Array(1 << 20);
-          this.nodeChunks.push(this.nodes);
+          this.retainedNodes.push(this.nodes);
           this.nodeAt = 0;
         }
         const at = this.nodeAt;
@@ -203,7 +207,7 @@ class MinimalStore implements EdgeLoader {
         this.nodes[at + 3] = rec[ri + 2];
         rec[ri] = ws[list * WS];
         rec[ri + 1] = ws[list * WS + 1];
-        rec[ri + 2] = at;
+        rec[ri + 2] = at; // (an offset in its chunk: the model never follows it)
         this.nodeAt = at + NODE;
       }
     }
