@@ -4,17 +4,33 @@
  * the header and CRC; this layer only splits the body back into records, refusing lengths
  * that do not fit what is left.
  */
-import { packMsgpack, unpackMsgpack } from '../src/codec/msgpack.js';
+import { packMsgpackInto, unpackMsgpack } from '../src/codec/msgpack.js';
 import { EpochgraphError } from '../src/errors.js';
 
 const MAX_FRAME = 1 << 30;
 
+/** Where frameRecord packs: one buffer per thread, grown to the largest record framed so far. */
+let frameBuf = Buffer.allocUnsafeSlow(1 << 20);
+let frameBody = frameBuf.subarray(4);
+
+/**
+ * Frame one record: [u32 length][msgpack]. The bytes are a view of a buffer that the next call
+ * reuses, so write them (and await the write) before framing the next record. A checkpoint's
+ * ~100 MB of records used to take two fresh buffers each (msgpackr's and the frame's): fresh
+ * memory to fault in and zero while the partition's writer ingests.
+ */
 export function frameRecord(record: unknown): Uint8Array {
-  const body = packMsgpack(record);
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, true);
-  out.set(body, 4);
-  return out;
+  const body = packMsgpackInto(record, frameBody);
+  if (body.buffer !== frameBuf.buffer) {
+    // It did not fit; msgpackr packed it into a buffer of its own.
+    let size = frameBuf.length;
+    while (size < body.length + 4) size *= 2;
+    frameBuf = Buffer.allocUnsafeSlow(size);
+    frameBody = frameBuf.subarray(4);
+    frameBuf.set(body, 4);
+  }
+  frameBuf.writeUInt32LE(body.length, 0);
+  return frameBuf.subarray(0, 4 + body.length);
 }
 
 /** Split a stream of body chunks into decoded records. */

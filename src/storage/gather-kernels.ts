@@ -51,9 +51,10 @@ const runsN = new Float64Array(RECORDS_PER_BLOCK);
  */
 const SHORT_RUN = 64;
 
-/** out[w ..] = A[o .. o + n) for a short run. */
-function copyShort(A: Uint32Array, o: number, n: number, out: Uint32Array, w: number): void {
-  for (let j = 0; j < n; j++) out[w + j] = A[o + j];
+/** out[w ..] = A[o .. o + n): a loop for a short run, else one memcpy (also append-lists.ts). */
+export function copyRun(A: Uint32Array, o: number, n: number, out: Uint32Array, w: number): void {
+  if (n < SHORT_RUN) for (let j = 0; j < n; j++) out[w + j] = A[o + j];
+  else out.set(A.subarray(o, o + n), w);
 }
 
 /** An empty array standing for "not asked for" (keeps each parameter one array type). */
@@ -279,8 +280,7 @@ function gather(
             const Ar = a.chunk(h + n - 1);
             const o0 = h & cmask;
             if (toKeys) keysOfLids(Ar, o0, n, keys, keyOut, runsW[i]);
-            else if (n < SHORT_RUN) copyShort(Ar, o0, n, targets, runsW[i]);
-            else targets.set(Ar.subarray(o0, o0 + n), runsW[i]);
+            else copyRun(Ar, o0, n, targets, runsW[i]);
           }
           break;
         }

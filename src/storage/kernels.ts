@@ -12,12 +12,13 @@
  * ghost ids alternate at random, and the branch on the mask mispredicted about half the time:
  * the row list made the P = 2 PageRank pull ~20% faster, scratch/pull-rows.mjs.)
  *
- * The four kernels (degrees here, pullSum in pull-kernel.ts, gatherNeighbors and
- * gatherNeighborKeys in gather-kernels.ts) repeat the range walk and the record resolution
- * on purpose. A shared resolve() helper (returning the count, leaving head and stamps in a
- * scratch array) cost pullSum 3.5-4% in same-process A/Bs in both orders
+ * The five kernels (degrees here, pullSum in pull-kernel.ts, gatherNeighbors and
+ * gatherNeighborKeys in gather-kernels.ts, appendLists in append-lists.ts for checkpoints)
+ * repeat the range walk and the record resolution on purpose. A shared resolve() helper
+ * (returning the count, leaving head and stamps in a scratch array) cost pullSum 3.5-4% in
+ * same-process A/Bs in both orders
  * (scratch/pull-ab.mjs), on the loop that bounds the PageRank ratios; pullSum also has its
- * own loop for fresh ranges. Change one kernel's resolution, change all four; the tests in
+ * own loop for fresh ranges. Change one kernel's resolution, change all five; the tests in
  * analytics-gather and storage-kernels compare each of them with per-vertex reads, and the
  * concurrency test checks pullSum and degrees against them while a writer seals.
  */

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
+import { appendLists, listColumns } from '../../src/storage/append-lists.js';
 import { gatherNeighborKeys, gatherNeighbors } from '../../src/storage/gather-kernels.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
 import { degrees, vertexMask, vertexRows } from '../../src/storage/kernels.js';
@@ -175,5 +176,102 @@ describe('kernels over a window of rows', () => {
         }
       });
     }
+  });
+});
+
+describe('appendLists (checkpoints)', () => {
+  it('copies what per-vertex reads see, in row order with each list counted, at every epoch and any buffer size', () => {
+    // Ids over three record ranges (4096 local ids each): deletions, a history, compactions,
+    // vertex deletions, and an edge property to reach through the addresses.
+    const s = PartitionStore.create({ limits: { ...LIMITS, poolSlots: 1024 } });
+    const reader = new PartitionReader(s.descriptor);
+    const rand = rng(17);
+    const span = 10_000;
+    const epochs: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      const ops: Op[] = [];
+      for (let i = 0; i < 6000; i++) {
+        const a = rand(span);
+        const b = rand(k < 4 ? span : 300);
+        const label = rand(3) === 0 ? 'other' : 'edge';
+        if (k > 0 && rand(5) === 0) ops.push({ op: 'deleteEdge', src: a, dst: b, label });
+        else ops.push({ op: 'upsertEdge', src: a, dst: b, label, props: { w: rand(100) } });
+      }
+      if (k >= 2) for (let i = 0; i < 40; i++) ops.push({ op: 'deleteVertex', id: rand(span) });
+      s.apply({ ops });
+      if (k === 3 || k === 6) s.compactAll();
+      epochs.push(s.seal().epoch);
+    }
+    let lists = 0;
+    for (const e of [epochs[1], epochs[4], epochs[5], epochs[7]]) {
+      reader.read(e, (snap) => {
+        const mask = vertexMask(snap);
+        const rows = vertexRows(snap, mask);
+        for (const dir of ['out', 'in'] as const) {
+          for (const label of [0, 1]) {
+            const want = perVertex(snap, dir, label, mask);
+            const withAddrs = dir === 'out';
+            // Each non-empty list as [row, length, ...neighbours], rows ascending.
+            const wantFlat: number[] = [];
+            const wantWeights: (number | undefined)[] = [];
+            for (const v of rows) {
+              if (want[v].nbrs.length === 0) continue;
+              lists++;
+              wantFlat.push(v, want[v].nbrs.length, ...want[v].nbrs);
+              wantWeights.push(...want[v].weights);
+            }
+            // [initial capacity, fill]: growing from 1 entry, chunks split at every range, one chunk.
+            for (const [start, fill] of [
+              [1, 1],
+              [64, 16],
+              [1 << 20, 1 << 20],
+            ]) {
+              const where = `epoch ${e} ${dir} label ${label} capacity ${start} fill ${fill}`;
+              const flat: number[] = [];
+              const addrs: number[] = [];
+              let capacity = start;
+              for (let k = 0; k < rows.length; ) {
+                const out = listColumns(capacity, withAddrs);
+                const next = appendLists(snap, dir, label, rows, k, rows.length, fill, out, withAddrs);
+                if (next === k) {
+                  capacity *= 2;
+                  continue;
+                }
+                expect(next, where).toBeGreaterThan(k);
+                k = next;
+                let at = 0;
+                for (let i = 0; i < out.lists; i++) {
+                  flat.push(out.rows[i], out.counts[i]);
+                  for (let j = 0; j < out.counts[i]; j++, at++) {
+                    flat.push(out.nbrs[at]);
+                    if (withAddrs) addrs.push(out.addrs[at]);
+                  }
+                }
+                expect(at, where).toBe(out.entries);
+              }
+              expect(flat, where).toEqual(wantFlat);
+              if (withAddrs)
+                expect(
+                  addrs.map((x) => snap.edgeProps(label, x).w),
+                  where,
+                ).toEqual(wantWeights);
+            }
+          }
+        }
+      });
+    }
+    expect(lists).toBeGreaterThan(50_000);
+  });
+
+  it('copies one label at a time', () => {
+    const s = PartitionStore.create({ limits: LIMITS });
+    s.apply({ ops: [{ op: 'upsertEdge', src: 1, dst: 2 }] });
+    const reader = new PartitionReader(s.descriptor);
+    reader.read(s.seal().epoch, (snap) => {
+      const rows = vertexRows(snap);
+      expect(() =>
+        appendLists(snap, 'out', -1, rows, 0, rows.length, 1, listColumns(4, false), false),
+      ).toThrow(/one edge label/);
+    });
   });
 });
