@@ -151,18 +151,20 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
   // Adjacency, per label and direction, in chunks of whole lists of about CHUNK entries,
   // copied by a kernel that counts as it copies (append-lists.ts). A callback per edge through
   // forEachNeighbor made a checkpoint of a 10M-edge partition take ~0.7 s of its worker's time;
-  // degrees and then gatherNeighbors, two passes over the records, took ~40% more than one.
-  let capacity = 2 * CHUNK;
+  // degrees and then gatherNeighbors (two passes over the records, two arrays per local id)
+  // took about twice as long (scratch/ckpt-pipe.mjs).
   for (let l = 0; l < schema.edgeLabels.length; l++) {
     const label = schema.edgeLabels[l];
     for (const dir of ['out', 'in'] as const) {
       const withAddrs = dir === 'out' && label.props.length > 0;
+      // One set of columns, reused: records take exact-size copies (fresh columns per chunk
+      // zeroed ~1.5 MB each, most of it never used).
+      let out = listColumns(2 * CHUNK, withAddrs);
       for (let k = 0; k < lids.length; ) {
-        const out = listColumns(capacity, withAddrs);
         const next = appendLists(snap, dir, l, lids, k, lids.length, CHUNK, out, withAddrs);
         if (next === k) {
-          // One record range's lists hold more than `capacity` entries.
-          capacity *= 2;
+          // One record range's lists hold more entries than the columns.
+          out = listColumns(2 * out.nbrs.length, withAddrs);
           continue;
         }
         k = next;
@@ -172,9 +174,9 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
           t: 'adj',
           label: label.name,
           dir,
-          rows: out.rows.subarray(0, out.lists),
-          counts: out.counts.subarray(0, out.lists),
-          nbrs: out.nbrs.subarray(0, n),
+          rows: out.rows.slice(0, out.lists),
+          counts: out.counts.slice(0, out.lists),
+          nbrs: out.nbrs.slice(0, n),
         };
         records++;
         if (withAddrs) {
