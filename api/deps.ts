@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { EpochInfo, Pin } from '../partitions/epoch-ledger.js';
-import type { SealEvent, SubmitResult } from '../partitions/machine.js';
+import type { CheckpointReport, SealEvent, SubmitResult } from '../partitions/machine.js';
 import type { PackedAnswer } from '../src/codec/answer-slots.js';
 import type { EpochgraphError } from '../src/errors.js';
 import type { ExternalId } from '../src/model/ids.js';
@@ -43,6 +43,8 @@ export interface ApiMachine {
   schemaView(): SchemaView;
   /** Subscribe to visible seals; returns the unsubscribe function. */
   onSeal(listener: (e: SealEvent) => void): () => unknown;
+  /** Subscribe to the partitions' checkpoints as they end (for metrics). */
+  onCheckpoint?(listener: (partition: number, report: CheckpointReport) => void): () => unknown;
 }
 
 /** The analytics service as the algorithms route uses it (src/analytics AnalyticsService). */

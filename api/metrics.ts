@@ -1,15 +1,18 @@
 /**
  * Prometheus metrics of one app, in its own registry (several apps in one process do not
  * collide): epochs, seal durations and visibility latency (from the machine's seal events),
- * WAL bytes, ingest counts, batch reads and CSR exports, and request latency by route.
+ * WAL bytes, checkpoints (from its checkpoint reports), ingest counts, batch reads and CSR
+ * exports, and request latency by route.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import type { SealEvent } from '../partitions/machine.js';
+import type { CheckpointReport, SealEvent } from '../partitions/machine.js';
 import type { AppliedCounts } from '../src/model/ops.js';
 import type { ApiMachine } from './deps.js';
 
 const SEAL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.25, 0.5, 1, 5];
+/** Checkpoints take from milliseconds (a small store) to minutes (tens of GB). */
+const CHECKPOINT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10];
 
 /** One label set of the request-latency histogram. */
@@ -207,11 +210,52 @@ export class ApiMetrics {
       labelNames: ['rows'],
       registers,
     });
+    const checkpoints = new Counter({
+      name: 'epochgraph_checkpoints_total',
+      help: 'Checkpoints that ended, by partition and result (ok, failed; a failure is logged with its cause)',
+      labelNames: ['partition', 'result'],
+      registers,
+    });
+    const checkpointSeconds = new Histogram({
+      name: 'epochgraph_checkpoint_duration_seconds',
+      help: 'Wall time of a committed checkpoint (encoding in time slices, writes, fsyncs, rename)',
+      labelNames: ['partition'],
+      buckets: CHECKPOINT_BUCKETS,
+      registers,
+    });
+    const checkpointEncode = new Histogram({
+      name: 'epochgraph_checkpoint_encode_seconds',
+      help: "A committed checkpoint's encoding time on its partition worker (taken from writes and reads of that partition)",
+      labelNames: ['partition'],
+      buckets: CHECKPOINT_BUCKETS,
+      registers,
+    });
+    const checkpointBytes = new Gauge({
+      name: 'epochgraph_checkpoint_bytes',
+      help: "The newest checkpoint's body size, by partition",
+      labelNames: ['partition'],
+      registers,
+    });
+    const checkpointEpoch = new Gauge({
+      name: 'epochgraph_checkpoint_epoch',
+      help: 'The epoch of the newest checkpoint written since start, by partition (recovery replays the WAL after it)',
+      labelNames: ['partition'],
+      registers,
+    });
     this.registry.registerMetric(this.requestSeconds as unknown as Metric);
     if (opts.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'epochgraph_' });
 
-    this.unsubscribe = machine.onSeal((e: SealEvent) => {
+    const stopCheckpoints = machine.onCheckpoint?.((p: number, r: CheckpointReport) => {
+      const partition = String(p);
+      checkpoints.inc({ partition, result: r.ok ? 'ok' : 'failed' });
+      if (!r.ok) return;
+      checkpointSeconds.observe({ partition }, r.ms / 1000);
+      checkpointEncode.observe({ partition }, r.encodeMs / 1000);
+      checkpointBytes.set({ partition }, r.bytes);
+      checkpointEpoch.set({ partition }, r.epoch);
+    });
+    const stopSeals = machine.onSeal((e: SealEvent) => {
       sealed.inc();
       visibility.observe(e.latencyMs / 1000);
       if (e.backupFailed) backupFailures.inc();
@@ -226,6 +270,10 @@ export class ApiMetrics {
         edges.set({ partition }, p.edges);
       });
     });
+    this.unsubscribe = () => {
+      stopSeals();
+      stopCheckpoints?.();
+    };
   }
 
   /** The latency timer of a route (find it once, observe many times). */

@@ -92,6 +92,10 @@ export {
   /** The partition workers of one daemon: ordered, durable, atomic batches; snapshots; pins. */
   Machine,
 } from './machine.js';
+export type {
+  /** A partition's checkpoint that ended: epoch, bytes, wall and encoding time, or failed. */
+  CheckpointReport,
+} from './protocol.js';
 export {
   /** Damaged durable data that is not a torn tail; names the file and byte offset. */
   CorruptionError,

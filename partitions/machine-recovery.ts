@@ -13,7 +13,7 @@ import { partitionPaths } from './data-dir.js';
 import type { EpochLedger } from './epoch-ledger.js';
 import type { MachineOptions } from './machine.js';
 import { type HandleLogger, PartitionHandle } from './partition-handle.js';
-import type { ReplayResult } from './protocol.js';
+import type { CheckpointReport, ReplayResult } from './protocol.js';
 import { planRecovery, recoveredEpochs } from './recovery-plan.js';
 
 /**
@@ -40,6 +40,7 @@ export function startPartitions(
   log: HandleLogger,
   onFailure: (partition: number, err: EpochgraphError) => void,
   handles: PartitionHandle[],
+  onCheckpoint?: (partition: number, report: CheckpointReport) => void,
 ): void {
   for (let p = 0; p < opts.partitions; p++) {
     const paths = partitionPaths(opts.dataDir, p);
@@ -61,6 +62,7 @@ export function startPartitions(
         },
         log,
         onFailure,
+        onCheckpoint,
       ),
     );
   }

@@ -28,10 +28,11 @@ import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
 import { IngestSlots } from './ingest-slots.js';
 import { publishedSchema, recoverPartitions, startPartitions } from './machine-recovery.js';
 import type { HandleLogger, PartitionHandle } from './partition-handle.js';
-import type { WorkerStats } from './protocol.js';
+import type { CheckpointReport, WorkerStats } from './protocol.js';
 import { SealWaiters, type SubmitResult } from './seal-waiters.js';
 
 export type { SealEvent } from './epoch-clock.js';
+export type { CheckpointReport } from './protocol.js';
 export type { SubmitResult } from './seal-waiters.js';
 
 export interface MachineOptions {
@@ -93,6 +94,7 @@ export class Machine {
   private retentionTicker: NodeJS.Timeout | undefined;
   private lastFloor = 0;
   private readonly log: HandleLogger;
+  private readonly checkpointListeners = new Set<(partition: number, report: CheckpointReport) => void>();
 
   private constructor(
     private readonly opts: MachineOptions,
@@ -154,7 +156,13 @@ export class Machine {
   }
 
   private async recover(): Promise<void> {
-    startPartitions(this.opts, this.log, (p, err) => this.onWorkerFailure(p, err), this.handles);
+    startPartitions(
+      this.opts,
+      this.log,
+      (p, err) => this.onWorkerFailure(p, err),
+      this.handles,
+      (p, report) => this.onCheckpointReport(p, report),
+    );
     const r = await recoverPartitions(this.handles, this.ledger, this.log);
     this.readers = r.readers;
     this.clock.recovered(r.epoch);
@@ -214,6 +222,22 @@ export class Machine {
 
   onSeal(fn: (e: SealEvent) => void): () => void {
     return this.clock.onSeal(fn);
+  }
+
+  /** Call fn each time a partition's checkpoint ends (background or forced), for metrics. */
+  onCheckpoint(fn: (partition: number, report: CheckpointReport) => void): () => void {
+    this.checkpointListeners.add(fn);
+    return () => this.checkpointListeners.delete(fn);
+  }
+
+  private onCheckpointReport(partition: number, report: CheckpointReport): void {
+    for (const fn of this.checkpointListeners) {
+      try {
+        fn(partition, report);
+      } catch (err) {
+        this.log.error(`checkpoint listener failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   get failed(): EpochgraphError | null {

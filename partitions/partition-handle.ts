@@ -5,7 +5,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EpochgraphError, errorFromData } from '../src/errors.js';
-import { checkWorkerMessage, type WorkerInit, type WorkerRequest, type WorkerResults } from './protocol.js';
+import {
+  type CheckpointReport,
+  checkWorkerMessage,
+  type WorkerInit,
+  type WorkerRequest,
+  type WorkerResults,
+} from './protocol.js';
 import { workerUrl } from './worker-url.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: EpochgraphError) => void };
@@ -31,6 +37,7 @@ export class PartitionHandle {
     readonly init: WorkerInit,
     private readonly logger: HandleLogger,
     private readonly onFailure: (p: number, err: EpochgraphError) => void,
+    private readonly onCheckpoint: (p: number, report: CheckpointReport) => void = () => undefined,
   ) {
     this.worker = new Worker(workerUrl('partition-worker'), {
       workerData: init,
@@ -77,6 +84,10 @@ export class PartitionHandle {
     }
     if (m.t === 'log') {
       this.logger[m.level](m.message, m.fields);
+      return;
+    }
+    if (m.t === 'checkpoint') {
+      this.onCheckpoint(this.init.partition, m);
       return;
     }
     const p = this.pending.get(m.id);

@@ -18,6 +18,7 @@ import { type LoadCompaction, PartitionReader, PartitionStore } from '../src/sto
 import { type CheckpointStore, openCheckpointStore } from './checkpoint.js';
 import { frameRecord, readFramedRecords } from './checkpoint-stream.js';
 import {
+  type CheckpointReport,
   checkWorkerRequest,
   type EpochRecord,
   isEpochRecord,
@@ -297,6 +298,11 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
     // while the writes go on): the cost a checkpoint takes from ingest, in the log line.
     const began = performance.now();
     let encodeMs = 0;
+    const report = (ok: boolean) => {
+      const ms = Math.round(performance.now() - began);
+      const r: CheckpointReport = { ok, epoch, bytes: ok ? bytes : 0, ms, encodeMs: Math.round(encodeMs) };
+      port?.postMessage({ t: 'checkpoint', ...r });
+    };
     try {
       const writer = await cps.beginCheckpoint(epoch);
       try {
@@ -325,9 +331,13 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
         await writer.abort().catch(() => undefined);
         throw err;
       }
+    } catch (err) {
+      report(false);
+      throw err;
     } finally {
       snap.close();
     }
+    report(true);
     const ms = performance.now() - began;
     log(
       'info',

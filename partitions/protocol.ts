@@ -116,10 +116,26 @@ export interface WorkerStats {
   memory: Record<string, number>;
 }
 
+/**
+ * A checkpoint that ended, sent unasked (background checkpoints have no request): for
+ * metrics. Failures are also logged with their cause.
+ */
+export interface CheckpointReport {
+  ok: boolean;
+  /** The epoch it covers (the one it tried to cover, when it failed). */
+  epoch: number;
+  /** Body bytes written (0 when it failed). */
+  bytes: number;
+  /** Wall time, and the worker's time spent encoding it. */
+  ms: number;
+  encodeMs: number;
+}
+
 export type WorkerMessage =
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: ErrorData }
-  | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
+  | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
+  | ({ t: 'checkpoint' } & CheckpointReport);
 
 /** The first record of every partition's WAL group: which partitions logged this epoch. */
 export interface EpochRecord {
@@ -154,6 +170,14 @@ export function checkWorkerMessage(m: unknown): WorkerMessage {
     o.t === 'log' &&
     typeof o.message === 'string' &&
     ['info', 'warn', 'error'].includes(o.level as string)
+  ) {
+    return o as WorkerMessage;
+  }
+  const count = (k: string) => typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0;
+  if (
+    o.t === 'checkpoint' &&
+    typeof o.ok === 'boolean' &&
+    ['epoch', 'bytes', 'ms', 'encodeMs'].every(count)
   ) {
     return o as WorkerMessage;
   }

@@ -1,8 +1,8 @@
 /**
  * 503 BACKUP_UNAVAILABLE over HTTP with a real backup mirror: when the backup directory stops
  * being usable (here it is replaced by a file, so new WAL segments cannot be created in it),
- * writes answer 503 with Retry-After and are not acknowledged, the failure is counted in
- * /metrics, and once the directory is back, writes succeed again without a restart.
+ * writes answer 503 with Retry-After and are not acknowledged, a checkpoint fails, both are
+ * counted in /metrics, and once the directory is back, writes succeed again without a restart.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,16 @@ describe('backup mirror failure', () => {
         failed++;
       }
       expect(failed).toBeGreaterThan(0);
+      // A checkpoint cannot be written in both copies either: it fails, and is counted (on the
+      // partitions that had a newer committed epoch to checkpoint).
+      await expect(h.machine.checkpoint()).rejects.toThrow(/backup/);
       const metrics = (await get(h.app, '/metrics')).body;
       expect(Number(/^epochgraph_backup_failures_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      const failedCheckpoints = [
+        ...metrics.matchAll(/^epochgraph_checkpoints_total\{partition="\d+",result="failed"\} (\d+)/gm),
+      ].reduce((n, m) => n + Number(m[1]), 0);
+      expect(failedCheckpoints).toBeGreaterThanOrEqual(1);
+      expect(metrics).not.toMatch(/^epochgraph_checkpoints_total\{partition="\d+",result="ok"\}/m);
     } finally {
       await rm(backup.path, { force: true });
       await rename(moved, backup.path);

@@ -610,6 +610,26 @@ describe('schema, metrics, docs, errors', () => {
     );
   });
 
+  it('exposes each partition checkpoint in the metrics: count, duration, encoding time, size, epoch', async () => {
+    const before = await get(h.app, '/metrics');
+    const value = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    const ok = /^epochgraph_checkpoints_total\{partition="1",result="ok"\} (\d+)/m;
+    await h.machine.checkpoint();
+    const text = (await get(h.app, '/metrics')).body;
+    expect(value(text, ok)).toBe(value(before.body, ok) + 1);
+    expect(value(text, /^epochgraph_checkpoint_duration_seconds_count\{partition="1"\} (\d+)/m)).toBe(
+      value(text, ok),
+    );
+    expect(
+      value(text, /^epochgraph_checkpoint_encode_seconds_count\{partition="0"\} (\d+)/m),
+    ).toBeGreaterThan(0);
+    expect(value(text, /^epochgraph_checkpoint_bytes\{partition="0"\} (\d+)/m)).toBeGreaterThan(1000);
+    const epoch = value(text, /^epochgraph_checkpoint_epoch\{partition="1"\} (\d+)/m);
+    expect(epoch).toBeGreaterThanOrEqual(e2);
+    expect(epoch).toBeLessThanOrEqual(h.machine.latestEpoch);
+    expect(text).not.toMatch(/result="failed"/);
+  });
+
   it('serves the OpenAPI document generated from the zod schemas, and the UI', async () => {
     const r = await get(h.app, '/docs/json');
     expect(r.statusCode).toBe(200);
