@@ -44,7 +44,7 @@ export interface ApiMachine {
   /** Subscribe to visible seals; returns the unsubscribe function. */
   onSeal(listener: (e: SealEvent) => void): () => unknown;
   /** Subscribe to the partitions' checkpoints as they end (for metrics). */
-  onCheckpoint?(listener: (partition: number, report: CheckpointReport) => void): () => unknown;
+  onCheckpoint(listener: (partition: number, report: CheckpointReport) => void): () => unknown;
 }
 
 /** The analytics service as the algorithms route uses it (src/analytics AnalyticsService). */

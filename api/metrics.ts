@@ -246,7 +246,7 @@ export class ApiMetrics {
     if (opts.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'epochgraph_' });
 
-    const stopCheckpoints = machine.onCheckpoint?.((p: number, r: CheckpointReport) => {
+    const stopCheckpoints = machine.onCheckpoint((p: number, r: CheckpointReport) => {
       const partition = String(p);
       checkpoints.inc({ partition, result: r.ok ? 'ok' : 'failed' });
       if (!r.ok) return;
@@ -272,7 +272,7 @@ export class ApiMetrics {
     });
     this.unsubscribe = () => {
       stopSeals();
-      stopCheckpoints?.();
+      stopCheckpoints();
     };
   }
 

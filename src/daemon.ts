@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ApiAnalytics, type ApiMachine, buildApp } from '../api/index.js';
 import { type MetaLogger, type OpenedMetadata, openMetadata } from '../meta/index.js';
 import type {
+  CheckpointReport,
   EpochInfo,
   Machine,
   MachineOptions,
@@ -48,19 +49,45 @@ export interface DaemonOptions {
 
 const quiet: DaemonLogger = { info() {}, warn() {}, error() {} };
 
+/** Listeners registered before the machine exists, subscribed to it once it does. */
+class EarlyListeners<F> {
+  private readonly fns = new Map<F, (() => unknown) | null>();
+
+  constructor(private readonly subscribe: (m: Machine, fn: F) => () => unknown) {}
+
+  add(target: Machine | null, fn: F): () => unknown {
+    if (target !== null) return this.subscribe(target, fn);
+    this.fns.set(fn, null);
+    // Unsubscribing works before and after the machine is attached.
+    return () => {
+      this.fns.get(fn)?.();
+      this.fns.delete(fn);
+    };
+  }
+
+  attach(m: Machine): void {
+    for (const fn of this.fns.keys()) this.fns.set(fn, this.subscribe(m, fn));
+  }
+}
+
 /**
  * The machine as the HTTP app sees it before recovery has finished: data routes are not served
- * yet (ready() is false), and seal listeners registered early are attached once it exists.
+ * yet (ready() is false), and seal and checkpoint listeners registered early (the metrics) are
+ * attached once it exists.
  */
 class LateMachine implements ApiMachine {
   private target: Machine | null = null;
-  private readonly early = new Map<(e: SealEvent) => void, (() => unknown) | null>();
+  private readonly sealListeners = new EarlyListeners<(e: SealEvent) => void>((m, fn) => m.onSeal(fn));
+  private readonly checkpointListeners = new EarlyListeners<(p: number, r: CheckpointReport) => void>(
+    (m, fn) => m.onCheckpoint(fn),
+  );
 
   constructor(private readonly config: ServeConfig) {}
 
   attach(m: Machine): void {
     this.target = m;
-    for (const fn of this.early.keys()) this.early.set(fn, m.onSeal(fn));
+    this.sealListeners.attach(m);
+    this.checkpointListeners.attach(m);
   }
 
   private get m(): Machine {
@@ -114,13 +141,10 @@ class LateMachine implements ApiMachine {
     return this.m.schemaView();
   }
   onSeal(listener: (e: SealEvent) => void): () => unknown {
-    if (this.target !== null) return this.target.onSeal(listener);
-    this.early.set(listener, null);
-    // Unsubscribing works before and after the machine is attached.
-    return () => {
-      this.early.get(listener)?.();
-      this.early.delete(listener);
-    };
+    return this.sealListeners.add(this.target, listener);
+  }
+  onCheckpoint(listener: (p: number, r: CheckpointReport) => void): () => unknown {
+    return this.checkpointListeners.add(this.target, listener);
   }
 }
 

@@ -121,6 +121,19 @@ describe('checkpoints', () => {
     while ((await checkpoints()).length === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     expect((await checkpoints()).length).toBe(1);
+    // The daemon's /metrics shows it (its app subscribes before recovery has finished). The
+    // report follows the file's rename, so wait for it.
+    let metrics = '';
+    while (Date.now() < deadline) {
+      metrics = await (await fetch(`${d.endpoint}/metrics`)).text();
+      if (metrics.includes('epochgraph_checkpoints_total{')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(metrics).toMatch(/^epochgraph_checkpoints_total\{partition="0",result="ok"\} 1$/m);
+    expect(metrics).toMatch(/^epochgraph_checkpoint_duration_seconds_count\{partition="0"\} 1$/m);
+    expect(Number(/^epochgraph_checkpoint_bytes\{partition="0"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(
+      1 << 20,
+    );
     await d.close();
     const d2 = await restart(config);
     const e = (await (await fetch(`${d2.endpoint}/v1/epochs`)).json()) as { latest: number };
