@@ -263,6 +263,59 @@ describe('appendLists (checkpoints)', () => {
     expect(lists).toBeGreaterThan(50_000);
   });
 
+  it('copies the epoch it was opened at while the writer applies, seals and compacts between calls', () => {
+    // A checkpoint is encoded in slices: the partition's writer runs between two calls.
+    const s = PartitionStore.create({ limits: { ...LIMITS, poolSlots: 1024 } });
+    const reader = new PartitionReader(s.descriptor);
+    const rand = rng(23);
+    const span = 9000;
+    const write = (n: number) => {
+      const ops: Op[] = [];
+      for (let i = 0; i < n; i++) {
+        const a = rand(span);
+        const b = rand(span);
+        if (rand(4) === 0) ops.push({ op: 'deleteEdge', src: a, dst: b });
+        else ops.push({ op: 'upsertEdge', src: a, dst: b });
+      }
+      if (rand(2) === 0) ops.push({ op: 'deleteVertex', id: rand(span) });
+      s.apply({ ops });
+    };
+    for (let k = 0; k < 4; k++) {
+      write(5000);
+      s.seal();
+    }
+    const snap = reader.open(s.seal().epoch);
+    try {
+      const mask = vertexMask(snap);
+      const rows = vertexRows(snap, mask);
+      for (const dir of ['out', 'in'] as const) {
+        const want = perVertex(snap, dir, 0, mask);
+        const wantFlat: number[] = [];
+        for (const v of rows)
+          if (want[v].nbrs.length > 0) wantFlat.push(v, want[v].nbrs.length, ...want[v].nbrs);
+        const flat: number[] = [];
+        let calls = 0;
+        for (let k = 0; k < rows.length; ) {
+          const out = listColumns(1 << 16, false);
+          k = appendLists(snap, dir, 0, rows, k, rows.length, 1, out, false);
+          let at = 0;
+          for (let i = 0; i < out.lists; i++) {
+            flat.push(out.rows[i], out.counts[i]);
+            for (let j = 0; j < out.counts[i]; j++) flat.push(out.nbrs[at++]);
+          }
+          // The writer's turn: new versions of the same lists, moved lists, freed blocks.
+          write(300);
+          if (calls++ % 2 === 1) s.compactAll();
+          s.seal();
+        }
+        expect(calls).toBeGreaterThan(2);
+        expect(flat, dir).toEqual(wantFlat);
+      }
+    } finally {
+      snap.close();
+    }
+  });
+
   it('copies one label at a time', () => {
     const s = PartitionStore.create({ limits: LIMITS });
     s.apply({ ops: [{ op: 'upsertEdge', src: 1, dst: 2 }] });
