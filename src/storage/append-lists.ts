@@ -69,12 +69,12 @@ export function listColumns(capacity: number, withAddrs: boolean): ListColumns {
 
 /**
  * Copy the `dir` lists of label `labelIdx` (one label) at the snapshot's epoch of the rows
- * rows[from .. to) (ascending local ids, as from vertexRows) into `out`, which starts empty. It
- * copies whole record ranges (4096 local ids), and stops before the next range once `out` holds
- * `fill` entries or more, or when that range's lists do not fit in what `out` has left. Returns
- * the index of the first row not copied: `to` when all were, `from` when the first range did
- * not fit (the caller grows `out` and calls again). With `withAddrs`, out.addrs gets each
- * entry's address.
+ * rows[from .. to) (ascending local ids, as from vertexRows) into `out`, which starts empty, whole
+ * lists only. It stops after the list that brings `out` to `fill` entries or more, or before a
+ * list that does not fit in what `out` has left, so `out` holds at most fill - 1 entries plus
+ * one list. Returns the index of the first row not copied: `to` when all were, `from` when the
+ * first list did not fit (the caller grows `out` and calls again). With `withAddrs`, out.addrs
+ * gets each entry's address.
  */
 export function appendLists(
   snap: Snapshot,
@@ -124,13 +124,14 @@ export function appendLists(
     const first = r << RECORD_BITS;
     const w0 = w;
     const j0 = j;
-    let fits = true;
+    // The rows of this range copied: [k0, kEnd).
+    let kEnd = k1;
     for (;;) {
       const s1 = Atomics.load(u, base + RB_SEQ);
       if ((s1 & 1) !== 0) continue;
       w = w0;
       j = j0;
-      fits = true;
+      kEnd = k1;
       let runs = 0;
       // The run being extended, in locals (as in gather-kernels.ts): rn = 0 while there is none.
       let rh = 0;
@@ -156,7 +157,7 @@ export function appendLists(
         }
         if (c === 0) continue;
         if (w + c > cap) {
-          fits = false;
+          kEnd = k;
           break;
         }
         if (del === 0 && !withAddrs) {
@@ -177,26 +178,31 @@ export function appendLists(
           w += c;
           listRows[j] = v;
           listCounts[j++] = c;
-          continue;
-        }
-        if (h >>> bits !== chunkNo) {
-          chunkNo = h >>> bits;
-          A = a.u32[chunkNo];
-        }
-        const o0 = h & cmask;
-        const start = w;
-        for (let i = 0; i < c; i++) {
-          if (del !== 0) {
-            const s = a.word(del + i);
-            if (s !== 0 && s <= e) continue;
+        } else {
+          // Entry by entry: deletion stamps to check, or addresses to write.
+          if (h >>> bits !== chunkNo) {
+            chunkNo = h >>> bits;
+            A = a.u32[chunkNo];
           }
-          nbrs[w] = A[o0 + i];
-          if (withAddrs) addrs[w] = h + i;
-          w++;
+          const o0 = h & cmask;
+          const start = w;
+          for (let i = 0; i < c; i++) {
+            if (del !== 0) {
+              const s = a.word(del + i);
+              if (s !== 0 && s <= e) continue;
+            }
+            nbrs[w] = A[o0 + i];
+            if (withAddrs) addrs[w] = h + i;
+            w++;
+          }
+          if (w > start) {
+            listRows[j] = v;
+            listCounts[j++] = w - start;
+          }
         }
-        if (w > start) {
-          listRows[j] = v;
-          listCounts[j++] = w - start;
+        if (w >= fill) {
+          kEnd = k + 1;
+          break;
         }
       }
       if (rn > 0) {
@@ -208,20 +214,17 @@ export function appendLists(
       // Keep the range only if no seal overlapped it; the runs are copied only once their
       // records are known to be whole (a torn record could name any address).
       if (Atomics.load(u, base + RB_SEQ) === s1) {
-        if (fits) {
-          for (let i = 0; i < runs; i++) {
-            const h = runsH[i];
-            const n = runsN[i];
-            copyRun(a.chunk(h + n - 1), h & cmask, n, nbrs, runsW[i]);
-          }
+        for (let i = 0; i < runs; i++) {
+          const h = runsH[i];
+          const n = runsN[i];
+          copyRun(a.chunk(h + n - 1), h & cmask, n, nbrs, runsW[i]);
         }
         break;
       }
     }
-    if (!fits) {
-      // This range waits for the next call (with room), after what is copied so far.
-      w = w0;
-      j = j0;
+    if (kEnd < k1) {
+      // Full, or the next list does not fit: the next call goes on from that row.
+      k0 = kEnd;
       break;
     }
   }

@@ -214,15 +214,17 @@ describe('appendLists (checkpoints)', () => {
             // Each non-empty list as [row, length, ...neighbours], rows ascending.
             const wantFlat: number[] = [];
             const wantWeights: (number | undefined)[] = [];
+            let longest = 0;
             for (const v of rows) {
               if (want[v].nbrs.length === 0) continue;
               lists++;
+              longest = Math.max(longest, want[v].nbrs.length);
               wantFlat.push(v, want[v].nbrs.length, ...want[v].nbrs);
               wantWeights.push(...want[v].weights);
             }
-            // [initial capacity, fill]: growing from 1 entry, chunks split at every range, one chunk.
+            // [initial capacity, fill]: growing from 1 entry, small chunks, one chunk.
             for (const [start, fill] of [
-              [1, 1],
+              [1, 8],
               [64, 16],
               [1 << 20, 1 << 20],
             ]) {
@@ -238,6 +240,8 @@ describe('appendLists (checkpoints)', () => {
                   continue;
                 }
                 expect(next, where).toBeGreaterThan(k);
+                // Whole lists, up to fill - 1 entries and one more list: never a range's worth.
+                expect(out.entries, where).toBeLessThanOrEqual(fill - 1 + longest);
                 k = next;
                 let at = 0;
                 for (let i = 0; i < out.lists; i++) {
@@ -297,7 +301,7 @@ describe('appendLists (checkpoints)', () => {
         let calls = 0;
         for (let k = 0; k < rows.length; ) {
           const out = listColumns(1 << 16, false);
-          k = appendLists(snap, dir, 0, rows, k, rows.length, 1, out, false);
+          k = appendLists(snap, dir, 0, rows, k, rows.length, 1500, out, false);
           let at = 0;
           for (let i = 0; i < out.lists; i++) {
             flat.push(out.rows[i], out.counts[i]);
