@@ -9,7 +9,10 @@ import { EpochgraphError } from '../src/errors.js';
 
 const MAX_FRAME = 1 << 30;
 
-/** Where frameRecord packs: one buffer per thread, grown to the largest record framed so far. */
+/**
+ * Where frameRecord packs: one buffer per thread, grown to the largest record framed so far (up
+ * to MAX_KEPT_FRAME).
+ */
 let frameBuf = Buffer.allocUnsafeSlow(1 << 20);
 let frameBody = frameBuf.subarray(4);
 /** Records past this size get a frame of their own (the reused buffer does not grow past it). */

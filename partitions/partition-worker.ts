@@ -298,10 +298,11 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
     // while the writes go on): the cost a checkpoint takes from ingest, in the log line.
     const began = performance.now();
     let encodeMs = 0;
-    const report = (ok: boolean) => {
+    const report = (ok: boolean): CheckpointReport => {
       const ms = Math.round(performance.now() - began);
       const r: CheckpointReport = { ok, epoch, bytes: ok ? bytes : 0, ms, encodeMs: Math.round(encodeMs) };
       port?.postMessage({ t: 'checkpoint', ...r });
+      return r;
     };
     try {
       const writer = await cps.beginCheckpoint(epoch);
@@ -337,18 +338,13 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
     } finally {
       snap.close();
     }
-    report(true);
-    const ms = performance.now() - began;
-    log(
-      'info',
-      `checkpoint at epoch ${epoch}: ${bytes} bytes in ${ms.toFixed(0)} ms (encoding ${encodeMs.toFixed(0)} ms)`,
-      {
-        epoch,
-        bytes,
-        ms: Math.round(ms),
-        encodeMs: Math.round(encodeMs),
-      },
-    );
+    const r = report(true);
+    log('info', `checkpoint at epoch ${epoch}: ${bytes} bytes in ${r.ms} ms (encoding ${r.encodeMs} ms)`, {
+      epoch,
+      bytes,
+      ms: r.ms,
+      encodeMs: r.encodeMs,
+    });
     return { epoch, bytes };
   };
   checkpointing = run().finally(() => {

@@ -163,7 +163,7 @@ export function* encodeCheckpoint(snap: Snapshot, meta: CheckpointMeta): Generat
       for (let k = 0; k < lids.length; ) {
         const next = appendLists(snap, dir, l, lids, k, lids.length, CHUNK, out, withAddrs);
         if (next === k) {
-          // One record range's lists hold more entries than the columns.
+          // The next list holds more entries than the columns.
           out = listColumns(2 * out.nbrs.length, withAddrs);
           continue;
         }
