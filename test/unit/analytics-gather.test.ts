@@ -2,7 +2,9 @@
  * The `gatherNeighbors` scan kernel (storage/gather-kernels.ts, added for analytics) copies exactly
  * what per-vertex reads see, at every retained epoch: fresh ranges and ranges with history,
  * deletion stamps, vertices created after the epoch, compacted ranges, one label or all; and
- * each entry's address reads the same edge property as Snapshot.edgeProps.
+ * each entry's address reads the same edge property as Snapshot.edgeProps. So does
+ * `appendLists` (storage/append-lists.ts, for checkpoints), in chunks of whole lists, also
+ * while the writer applies, seals and compacts between its calls.
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/model/ops.js';
