@@ -18,6 +18,7 @@
 import { EpochgraphError } from '../src/errors.js';
 import type { BatchSchemaGuard } from './batch-schema.js';
 import { type EpochLedger, epochInfoOf } from './epoch-ledger.js';
+import { Listeners } from './listeners.js';
 import type { HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { SealResultData } from './protocol.js';
 import type { SealWaiters } from './seal-waiters.js';
@@ -65,9 +66,11 @@ export class EpochClock {
   private ticker: NodeJS.Timeout | undefined;
   /** Whether some partition's last seal reported at least idleCompactMin uncompacted entries. */
   private compactionWanted = false;
-  private readonly listeners = new Set<(e: SealEvent) => void>();
+  private readonly listeners: Listeners<[SealEvent]>;
 
-  constructor(private readonly deps: EpochClockDeps) {}
+  constructor(private readonly deps: EpochClockDeps) {
+    this.listeners = new Listeners(deps.log, 'seal');
+  }
 
   /** The epoch batches land in now. */
   get openEpoch(): number {
@@ -101,8 +104,7 @@ export class EpochClock {
   }
 
   onSeal(fn: (e: SealEvent) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.listeners.add(fn);
   }
 
   /** Tick every epochMs (the timer does not keep the process alive). */
@@ -217,13 +219,7 @@ export class EpochClock {
       latencyMs: performance.now() - started,
       backupFailed: backup !== undefined,
     };
-    for (const fn of this.listeners) {
-      try {
-        fn(event);
-      } catch (err) {
-        this.deps.log.error(`seal listener failed: ${(err as Error).message}`);
-      }
-    }
+    this.listeners.emit(event);
   }
 }
 

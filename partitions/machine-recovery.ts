@@ -22,11 +22,11 @@ import { planRecovery, recoveredEpochs } from './recovery-plan.js';
  * WAL, so a crash replays at most that much log (up to 256 MiB before, the old fixed
  * threshold). A checkpoint costs its partition's worker the time to encode it (now ~0.5 s
  * per 100 MB under the api bench's HTTP ingest; ~0.5 s per 20 MB when this floor was chosen)
- * and its writes, so the floor is a trade: a 10M-edge load (114 MiB of log per partition, P = 2) takes one checkpoint
- * per partition and recovers in 4.4-5.3 s right after it (6.3-7.6 s before); a 32 MiB floor
- * took three, recovered in 2.0-3.7 s and cost that load ~12% (and a 5M-edge load ~20%) of its
- * rate (scratch/ckpt-policy.mjs, scratch/durable.mjs). The daemon's --checkpoint-wal-bytes
- * sets the floor.
+ * and its writes, so the floor is a trade: a 10M-edge load (114 MiB of log per partition,
+ * P = 2) takes one checkpoint per partition and recovers in 4.4-5.3 s right after it
+ * (6.3-7.6 s before); a 32 MiB floor took three, recovered in 2.0-3.7 s and cost that load
+ * ~12% (and a 5M-edge load ~20%) of its rate (scratch/ckpt-policy.mjs, scratch/durable.mjs).
+ * The daemon's --checkpoint-wal-bytes sets the floor.
  */
 export const DEFAULT_CHECKPOINT_WAL_RATIO = 0.5;
 
@@ -40,7 +40,7 @@ export function startPartitions(
   log: HandleLogger,
   onFailure: (partition: number, err: EpochgraphError) => void,
   handles: PartitionHandle[],
-  onCheckpoint?: (partition: number, report: CheckpointReport) => void,
+  onCheckpoint: (partition: number, report: CheckpointReport) => void,
 ): void {
   for (let p = 0; p < opts.partitions; p++) {
     const paths = partitionPaths(opts.dataDir, p);

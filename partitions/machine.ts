@@ -26,6 +26,7 @@ import { checkMachineFile, type DataDirLock, lockDataDir } from './data-dir.js';
 import { EpochClock, type SealEvent, writesStopped } from './epoch-clock.js';
 import { type EpochInfo, EpochLedger, type Pin } from './epoch-ledger.js';
 import { IngestSlots } from './ingest-slots.js';
+import { Listeners } from './listeners.js';
 import { publishedSchema, recoverPartitions, startPartitions } from './machine-recovery.js';
 import type { HandleLogger, PartitionHandle } from './partition-handle.js';
 import type { CheckpointReport, WorkerStats } from './protocol.js';
@@ -94,7 +95,7 @@ export class Machine {
   private retentionTicker: NodeJS.Timeout | undefined;
   private lastFloor = 0;
   private readonly log: HandleLogger;
-  private readonly checkpointListeners = new Set<(partition: number, report: CheckpointReport) => void>();
+  private readonly checkpointListeners: Listeners<[number, CheckpointReport]>;
 
   private constructor(
     private readonly opts: MachineOptions,
@@ -105,6 +106,7 @@ export class Machine {
     this.retainMs = opts.retainMs ?? 60_000;
     this.slots = new IngestSlots(opts.maxQueuedBatches ?? 256, opts.queueTimeoutMs ?? 5_000);
     this.log = opts.logger ?? silent;
+    this.checkpointListeners = new Listeners(this.log, 'checkpoint');
     this.ledger = new EpochLedger(this.retainMs);
     this.clock = new EpochClock({
       handles: this.handles,
@@ -161,7 +163,7 @@ export class Machine {
       this.log,
       (p, err) => this.onWorkerFailure(p, err),
       this.handles,
-      (p, report) => this.onCheckpointReport(p, report),
+      (p, report) => this.checkpointListeners.emit(p, report),
     );
     const r = await recoverPartitions(this.handles, this.ledger, this.log);
     this.readers = r.readers;
@@ -226,18 +228,7 @@ export class Machine {
 
   /** Call fn each time a partition's checkpoint ends (background or forced), for metrics. */
   onCheckpoint(fn: (partition: number, report: CheckpointReport) => void): () => void {
-    this.checkpointListeners.add(fn);
-    return () => this.checkpointListeners.delete(fn);
-  }
-
-  private onCheckpointReport(partition: number, report: CheckpointReport): void {
-    for (const fn of this.checkpointListeners) {
-      try {
-        fn(partition, report);
-      } catch (err) {
-        this.log.error(`checkpoint listener failed: ${(err as Error).message}`);
-      }
-    }
+    return this.checkpointListeners.add(fn);
   }
 
   get failed(): EpochgraphError | null {

@@ -37,7 +37,7 @@ export class PartitionHandle {
     readonly init: WorkerInit,
     private readonly logger: HandleLogger,
     private readonly onFailure: (p: number, err: EpochgraphError) => void,
-    private readonly onCheckpoint: (p: number, report: CheckpointReport) => void = () => undefined,
+    private readonly onCheckpoint: (p: number, report: CheckpointReport) => void,
   ) {
     this.worker = new Worker(workerUrl('partition-worker'), {
       workerData: init,

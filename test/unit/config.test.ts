@@ -1,24 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envName, flagName, loadServeConfig } from '../../src/config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-/** Temporary config directories, removed after each test. */
-const dirs: string[] = [];
-function configDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
-  dirs.push(dir);
-  return dir;
+/** Removers of the temporary config directories, run after each test. */
+const removers: (() => Promise<void>)[] = [];
+async function configDir(): Promise<string> {
+  const dir = await tempDir('cfg-');
+  removers.push(dir.remove);
+  return dir.path;
 }
 
 describe('serve configuration', () => {
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  afterEach(async () => {
+    await Promise.all(removers.splice(0).map((remove) => remove()));
   });
 
-  it('has defaults and merges file < environment < flags', () => {
-    const dir = configDir();
+  it('has defaults and merges file < environment < flags', async () => {
+    const dir = await configDir();
     const file = path.join(dir, 'c.json');
     writeFileSync(
       file,
@@ -41,7 +41,7 @@ describe('serve configuration', () => {
     expect(loadServeConfig({ flags: { checkpointWalBytes: '16777216' } }).checkpointWalBytes).toBe(16 << 20);
   });
 
-  it('names the flag, variable or file key of a bad value', () => {
+  it('names the flag, variable or file key of a bad value', async () => {
     expect(() => loadServeConfig({ flags: { port: '70000' } })).toThrow(/^--port: /);
     expect(() => loadServeConfig({ flags: { epochMs: 'fast' } })).toThrow(/^--epoch-ms: .*number/);
     expect(() => loadServeConfig({ env: { EPOCHGRAPH_PARTITIONS: '0' } })).toThrow(
@@ -56,7 +56,7 @@ describe('serve configuration', () => {
     expect(() => loadServeConfig({ flags: { readWorkers: '-1' } })).toThrow(/^--read-workers: /);
     expect(loadServeConfig({ flags: { readWorkers: '0' } }).readWorkers).toBe(0);
     expect(() => loadServeConfig({ flags: { dataDir: 'd', backupDir: 'd' } })).toThrow(/^--backup-dir: /);
-    const dir = configDir();
+    const dir = await configDir();
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ epochMs: -1 }));
     expect(() => loadServeConfig({ configFile: file })).toThrow(/"epochMs" in .*bad.json/);
