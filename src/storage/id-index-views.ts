@@ -13,7 +13,7 @@ import * as layout from './layout.js';
 import type { StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
-const { ID_EXACT, ID_LID_MASK, SEG_HEADER, SEG_SEQ, SEG_SIZE } = layout;
+const { CTL_DIRECT_BOUND, ID_EXACT, ID_LID_MASK, SEG_HEADER, SEG_SEQ, SEG_SIZE } = layout;
 
 /** Mixed into an id's hash before the hash picks a segment and a slot (writer and readers alike). */
 export const INDEX_MIX = 0x2545f491;
@@ -44,9 +44,18 @@ export class IdIndexViews {
   segs: Int32Array[] = [];
   extKeys: Float64Array = new Float64Array(0);
   keyHeap: Uint8Array = new Uint8Array(0);
+  /** The direct map: direct[n] = local id + 1 of integer id n < directBound (0: none). */
+  direct: Uint32Array = new Uint32Array(0);
+  /**
+   * Integer ids below this are in the direct map only, as this thread last saw it (it only
+   * grows; see CTL_DIRECT_BOUND). Never more than direct.length.
+   */
+  directBound = 0;
   private readonly segSabs: SharedArrayBuffer[];
   private readonly keySab: SharedArrayBuffer;
   private readonly heapSab: SharedArrayBuffer;
+  private readonly directSab: SharedArrayBuffer;
+  readonly ctlWords: Uint32Array;
 
   constructor(desc: StoreDescriptor) {
     const l: StoreLimits = desc.limits;
@@ -54,11 +63,30 @@ export class IdIndexViews {
     this.segSabs = desc.slots.slice(0, l.indexSegments);
     this.keySab = desc.slots[l.indexSegments];
     this.heapSab = desc.slots[l.indexSegments + 1];
+    this.directSab = desc.slots[l.indexSegments + 2];
+    this.ctlWords = new Uint32Array(desc.ctl);
     for (let i = 0; i < this.segSabs.length; i++) this.segs.push(new Int32Array(0));
     this.refresh();
   }
 
+  /**
+   * Take the direct map's bound as the writer last published it (acquire), with a view that
+   * covers it.
+   */
+  refreshDirect(): void {
+    const b = Atomics.load(this.ctlWords, CTL_DIRECT_BOUND);
+    if (b === this.directBound) return;
+    if (this.direct.length < b)
+      this.direct = new Uint32Array(this.directSab, 0, this.directSab.byteLength >>> 2);
+    this.directBound = b;
+  }
+
+  get directBuffer(): SharedArrayBuffer {
+    return this.directSab;
+  }
+
   refresh(): void {
+    this.refreshDirect();
     for (let i = 0; i < this.segSabs.length; i++) {
       const sab = this.segSabs[i];
       if (sab.byteLength !== this.segs[i].byteLength)
@@ -112,6 +140,8 @@ export class IdIndexViews {
    * cache, read without the sequence lock.
    */
   firstSlot(n: number, k: number, tseg: Int32Array, tslot: Int32Array): boolean {
+    // An id of the direct map is one load, with nothing to overlap it with.
+    if (n < this.directBound) return false;
     const h = fmix32(intIdHash(n | 0, highHalf(n)) ^ INDEX_MIX);
     const segIdx = segmentOf(h, this.segBits);
     const seg = this.segs[segIdx];
@@ -158,10 +188,17 @@ export class IdIndexViews {
   }
 
   lookupInt(n: number): number {
+    if (n < this.directBound) return this.direct[n] - 1;
     const lo = n | 0;
     const hi = highHalf(n);
     const ph = intIdHash(lo, hi);
-    return this.probe(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
+    const found = this.probe(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
+    if (found >= 0) return found;
+    // Not in the hash: it may have gone to the direct map after the map grew past it. (The
+    // bound may have been taken again during the probe, by a refresh: compare, do not ask
+    // whether it changed.)
+    this.refreshDirect();
+    return n < this.directBound ? this.direct[n] - 1 : -1;
   }
 
   lookupString(bytes: Uint8Array): number {

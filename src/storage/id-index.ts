@@ -13,6 +13,15 @@
  *   load stays within [0.53, 0.8]: about 10-15 bytes per id, plus 8 for the key table.
  * - The external-key table maps local id -> id: a float64 (integers as themselves, strings as
  *   -(offset + 1) into the string-key heap, which stores [len u16][utf-8 bytes]).
+ * - The direct map: integer ids below a bound (CTL_DIRECT_BOUND) are indexed by position,
+ *   direct[id] = local id + 1, with no hash and no probe. Most graphs number their vertices
+ *   with small integers; for them a lookup is one load, inserts of ids that come in runs touch
+ *   memory in order, and nothing is ever rehashed (the buffer grows in place). The bound only
+ *   grows, and only while the map stays within DIRECT_SPARE_BYTES plus DIRECT_BYTES_PER_ID per
+ *   id (ids far apart stay in the hash). When it grows, the ids of the hash below the new bound
+ *   are copied into the map before the new bound is published, so below the bound the map
+ *   alone answers; those hash slots stay (never removed), so a reader that still has the old
+ *   bound finds them in the hash, and one that misses there loads the bound again.
  *
  * - Local ids come in segments of RECORDS_PER_BLOCK (4096), each holding either vertices this
  *   partition owns or ghosts (vertices of other partitions that its lists name), like the
@@ -44,12 +53,21 @@ import {
 import * as idIndexViews from './id-index-views.js';
 import { IdIndexViews } from './id-index-views.js';
 import * as layout from './layout.js';
-import { growSlot, type StoreDescriptor } from './shared-pool.js';
+import { growSlot, prefault, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
-const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
-  layout;
+const {
+  CTL_DIRECT_BOUND,
+  ID_EXACT,
+  ID_LID_MASK,
+  RECORD_BITS,
+  RECORDS_PER_BLOCK,
+  SEG_COUNT,
+  SEG_HEADER,
+  SEG_SEQ,
+  SEG_SIZE,
+} = layout;
 
 const INITIAL_SEGMENT_SLOTS = 64;
 const MAX_LOAD = 0.8;
@@ -57,6 +75,14 @@ const GROWTH = 1.5;
 const KEY_GROW_STEP = 8 << 20;
 /** Local ids per segment: one record range. */
 const SEGMENT = RECORDS_PER_BLOCK;
+/** The direct map may always cover this much (256K ids), whatever the count of ids. */
+const DIRECT_SPARE_BYTES = 1 << 20;
+/** ... and on top of that, this much per id in the index (a map at least 1/4 full). */
+const DIRECT_BYTES_PER_ID = 16;
+/** The direct map grows to a multiple of this many ids (a page of u32s)... */
+const DIRECT_STEP = 1024;
+/** ... by one of these factors, the largest that the count allows. */
+const DIRECT_GROWTH = [2, 1.25];
 
 /** Whether lid lies in an open segment's unassigned tail: [ownFrom, ownEnd) or [ghostFrom, ghostEnd). */
 function inOpenTails(
@@ -158,7 +184,70 @@ export class IdIndex {
     const hi = highHalf(n);
     const ph = intIdHash(lo, hi);
     this.lastHash = ph;
+    const v = this.views;
+    if (n < v.directBound || this.growDirect(n)) {
+      const e = v.direct[n];
+      if (e !== 0) {
+        this.created = false;
+        return e - 1;
+      }
+      const lid = this.nextLid(this.ownsHash(ph));
+      this.storeKey(lid, n, null);
+      this.count++;
+      if (lid >= this.bound) this.bound = lid + 1;
+      // The key before the map entry: a reader that sees the entry sees the key.
+      v.direct[n] = lid + 1;
+      this.created = true;
+      return lid;
+    }
     return this.findOrAdd(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
+  }
+
+  /**
+   * Grow the direct map to cover integer id n, if it may (see the header): true when it now
+   * does. Copies the hash's ids below the new bound into the map first, then publishes it.
+   */
+  private growDirect(n: number): boolean {
+    const v = this.views;
+    const sab = v.directBuffer;
+    const maxIds = Math.min(sab.maxByteLength >>> 2, ID_LID_MASK);
+    if (!(n < maxIds)) return false;
+    const allowed = DIRECT_SPARE_BYTES + DIRECT_BYTES_PER_ID * this.count;
+    // Geometric steps (each growth scans the hash once): twice the bound, else a quarter more,
+    // as long as the step covers n and the map stays within what the count allows.
+    let bound = 0;
+    for (const factor of DIRECT_GROWTH) {
+      const b = Math.min(
+        maxIds,
+        Math.ceil(Math.max(factor * v.directBound, n + 1) / DIRECT_STEP) * DIRECT_STEP,
+      );
+      if (b * 4 <= allowed) {
+        bound = b;
+        break;
+      }
+    }
+    if (bound === 0) return false;
+    const from = v.directBound;
+    growSlot(sab, bound * 4, 0);
+    // Commit the new pages now: a first read of a fresh page (the lookup before an insert) and
+    // the write after it would fault twice (shared-pool.ts prefault).
+    prefault(sab, from * 4, bound * 4);
+    const direct = new Uint32Array(sab, 0, sab.byteLength >>> 2);
+    // The hash's ids in [from, bound): exact slots hold integer ids below 2^32 as their key.
+    for (let s = 0; s < v.segs.length; s++) {
+      const seg = v.segs[s];
+      const size = this.segSizes[s];
+      for (let i = 0; i < size; i++) {
+        const idw = seg[SEG_HEADER + 2 * i + 1];
+        if (idw === 0 || (idw & ID_EXACT) === 0) continue;
+        const key = seg[SEG_HEADER + 2 * i] >>> 0;
+        if (key >= from && key < bound) direct[key] = idw & ID_LID_MASK;
+      }
+    }
+    // Release: a reader that loads the new bound sees every entry below it.
+    Atomics.store(v.ctlWords, CTL_DIRECT_BOUND, bound);
+    v.refreshDirect();
+    return true;
   }
 
   stringId(bytes: Uint8Array): number {
@@ -375,7 +464,10 @@ export class IdIndex {
   bytes(): { index: number; keys: number } {
     let slots = 0;
     for (let i = 0; i < this.segSizes.length; i++) slots += this.segSizes[i];
-    return { index: slots * 8 + this.segSizes.length * SEG_HEADER * 4, keys: this.bound * 8 + this.heapUsed };
+    return {
+      index: slots * 8 + this.segSizes.length * SEG_HEADER * 4 + this.views.directBound * 4,
+      keys: this.bound * 8 + this.heapUsed,
+    };
   }
 }
 

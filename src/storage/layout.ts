@@ -11,6 +11,7 @@
  *   [0, indexSegments)                  id-index segments (grow in place, rehash in place)
  *   indexSegments                       external keys by local id (Float64)
  *   indexSegments + 1                   string-key heap (bytes)
+ *   indexSegments + 2                   id-index direct map (u32 local id + 1, by integer id)
  *   [arenaBase, arenaBase + maxChunks)  the word arena, a list of chunks
  *   [columnBase, poolSize)              edge-property columns, parallel to arena chunks,
  *                                       assigned on demand (ECOL_DIR in the control block)
@@ -59,6 +60,12 @@ export const CTL_SEALS = 8;
  * reader can open it is an upper bound on that epoch's local ids.
  */
 export const CTL_LIDS = 9;
+/**
+ * Integer ids below this are indexed by the direct map (id-index.ts), not the hash segments.
+ * Only grows; the writer stores it (release) after the map holds every id below it, and readers
+ * load it (acquire) when an id above what they last saw is not in the hash.
+ */
+export const CTL_DIRECT_BOUND = 10;
 
 /** Directory pointer of each record table (atomic), TABLES_MAX entries. */
 export const CTL_TABLE_DIR = 64;
@@ -155,7 +162,7 @@ export interface StoreLimits {
   chunkWords: number;
   /** Maximum arena chunks. */
   maxChunks: number;
-  /** Total pool slots (index + keys + arena + edge-property column chunks). */
+  /** Total pool slots (index + keys + direct map + arena + edge-property column chunks). */
   poolSlots: number;
   /** maxByteLength of every pool slot. Must hold chunkWords * 8 bytes (f64 columns). */
   slotMaxBytes: number;
@@ -170,7 +177,7 @@ export const DEFAULT_LIMITS: StoreLimits = Object.freeze({
 });
 
 export function arenaBase(l: StoreLimits): number {
-  return l.indexSegments + 2;
+  return l.indexSegments + 3;
 }
 export function columnBase(l: StoreLimits): number {
   return arenaBase(l) + l.maxChunks;
