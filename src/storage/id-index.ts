@@ -17,8 +17,8 @@
  *   direct[id] = local id + 1, with no hash and no probe. Most graphs number their vertices
  *   with small integers; for them a lookup is one load, inserts of ids that come in runs touch
  *   memory in order, and nothing is ever rehashed (the buffer grows in place). The bound only
- *   grows, and only while the map stays within DIRECT_SPARE_BYTES plus DIRECT_BYTES_PER_ID per
- *   id (ids far apart stay in the hash). When it grows, the ids of the hash below the new bound
+ *   grows, and only while the ids it covers are dense enough (id-direct.ts; ids spread thin
+ *   stay in the hash). When it grows, the ids of the hash below the new bound
  *   are copied into the map before the new bound is published, so below the bound the map
  *   alone answers; those hash slots stay (never removed), so a reader that still has the old
  *   bound finds them in the hash, and one that misses there loads the bound again.
@@ -50,6 +50,7 @@ import {
   stringIdHash,
   utf8,
 } from '../model/ids.js';
+import { DirectMapPolicy } from './id-direct.js';
 import * as idIndexViews from './id-index-views.js';
 import { IdIndexViews } from './id-index-views.js';
 import * as layout from './layout.js';
@@ -75,14 +76,6 @@ const GROWTH = 1.5;
 const KEY_GROW_STEP = 8 << 20;
 /** Local ids per segment: one record range. */
 const SEGMENT = RECORDS_PER_BLOCK;
-/** The direct map may always cover this much (256K ids), whatever the count of ids. */
-const DIRECT_SPARE_BYTES = 1 << 20;
-/** ... and on top of that, this much per id in the index (a map at least 1/4 full). */
-const DIRECT_BYTES_PER_ID = 16;
-/** The direct map grows to a multiple of this many ids (a page of u32s)... */
-const DIRECT_STEP = 1024;
-/** ... by one of these factors, the largest that the count allows. */
-const DIRECT_GROWTH = [2, 1.25];
 
 /** Whether lid lies in an open segment's unassigned tail: [ownFrom, ownEnd) or [ghostFrom, ghostEnd). */
 function inOpenTails(
@@ -138,12 +131,17 @@ export class IdIndex {
   lastHash = 0;
   private readonly segCounts: Uint32Array;
   private readonly segSizes: Uint32Array;
+  /** When the direct map may grow. */
+  private readonly directPolicy: DirectMapPolicy;
   /** touchInts' slot positions (segment, word), reused. */
   private touchSeg = new Int32Array(0);
   private touchSlot = new Int32Array(0);
 
   constructor(desc: StoreDescriptor) {
     this.views = new IdIndexViews(desc);
+    this.directPolicy = new DirectMapPolicy(
+      Math.min(this.views.directBuffer.maxByteLength >>> 2, ID_LID_MASK),
+    );
     this.partition = desc.partition;
     this.partitions = desc.partitions;
     const n = desc.limits.indexSegments;
@@ -197,6 +195,7 @@ export class IdIndex {
       if (lid >= this.bound) this.bound = lid + 1;
       // The key before the map entry: a reader that sees the entry sees the key.
       v.direct[n] = lid + 1;
+      this.directPolicy.directCount++;
       this.created = true;
       return lid;
     }
@@ -209,24 +208,9 @@ export class IdIndex {
    */
   private growDirect(n: number): boolean {
     const v = this.views;
-    const sab = v.directBuffer;
-    const maxIds = Math.min(sab.maxByteLength >>> 2, ID_LID_MASK);
-    if (!(n < maxIds)) return false;
-    const allowed = DIRECT_SPARE_BYTES + DIRECT_BYTES_PER_ID * this.count;
-    // Geometric steps (each growth scans the hash once): twice the bound, else a quarter more,
-    // as long as the step covers n and the map stays within what the count allows.
-    let bound = 0;
-    for (const factor of DIRECT_GROWTH) {
-      const b = Math.min(
-        maxIds,
-        Math.ceil(Math.max(factor * v.directBound, n + 1) / DIRECT_STEP) * DIRECT_STEP,
-      );
-      if (b * 4 <= allowed) {
-        bound = b;
-        break;
-      }
-    }
+    const bound = this.directPolicy.nextBound(v.directBound, n, this.count);
     if (bound === 0) return false;
+    const sab = v.directBuffer;
     const from = v.directBound;
     growSlot(sab, bound * 4, 0);
     // Commit the new pages now: a first read of a fresh page (the lookup before an insert) and
@@ -234,6 +218,7 @@ export class IdIndex {
     prefault(sab, from * 4, bound * 4);
     const direct = new Uint32Array(sab, 0, sab.byteLength >>> 2);
     // The hash's ids in [from, bound): exact slots hold integer ids below 2^32 as their key.
+    let copied = 0;
     for (let s = 0; s < v.segs.length; s++) {
       const seg = v.segs[s];
       const size = this.segSizes[s];
@@ -241,9 +226,13 @@ export class IdIndex {
         const idw = seg[SEG_HEADER + 2 * i + 1];
         if (idw === 0 || (idw & ID_EXACT) === 0) continue;
         const key = seg[SEG_HEADER + 2 * i] >>> 0;
-        if (key >= from && key < bound) direct[key] = idw & ID_LID_MASK;
+        if (key >= from && key < bound) {
+          direct[key] = idw & ID_LID_MASK;
+          copied++;
+        }
       }
     }
+    this.directPolicy.directCount += copied;
     // Release: a reader that loads the new bound sees every entry below it.
     Atomics.store(v.ctlWords, CTL_DIRECT_BOUND, bound);
     v.refreshDirect();
@@ -300,6 +289,7 @@ export class IdIndex {
     // key32 before idWord: a reader that sees the idWord sees the key.
     seg[SEG_HEADER + 2 * i] = key32;
     seg[SEG_HEADER + 2 * i + 1] = (exact ? ID_EXACT : 0) | (lid + 1);
+    if (exact) this.directPolicy.hashed(lo >>> 0);
     this.segCounts[segIdx]++;
     seg[SEG_COUNT] = this.segCounts[segIdx];
     this.created = true;

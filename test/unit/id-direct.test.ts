@@ -47,40 +47,54 @@ describe('id index direct map', () => {
 
   it('copies ids of the hash into the map when it grows past them; readers with an older bound find both kinds', () => {
     const { index, desc } = fresh();
-    // Far above what one id allows the map to cover: into the hash.
-    const far = [3_000_000, 2_500_001, 3_999_999];
+    const maxIds = LIMITS.slotMaxBytes / 4;
+    // Far above what the map may cover yet: into the hash (the last one for good: past the
+    // largest map the slot holds).
+    const far = [3_000_000, 2_500_001, maxIds + 5];
     const farLids = far.map((id) => index.intId(id));
     expect(hashCount(index.views)).toBe(3);
-    expect(index.views.directBound).toBeLessThan(2_500_001);
     const early = new IdIndexViews(desc);
     const earlyBound = early.directBound;
-    // Dense ids: the map grows with them (only as far as the ids inserted).
-    for (let i = 0; i < 1_000_000; i++) index.intId(i);
+    // Dense ids: the map grows with them, only as far as the ids inserted need.
+    for (let i = 0; i < 1_200_000; i++) index.intId(i);
     expect(index.views.directBound).toBeLessThan(2_500_001);
-    // Now the count lets the map cover a new id past two of the far ones.
+    // Now the ids below a new id past the first two far ones are dense enough to cover.
     const next = index.intId(3_500_000);
     expect(index.views.directBound).toBeGreaterThan(3_500_000);
-    expect(index.views.directBound).toBeLessThan(3_999_999);
-    // Those were copied: the writer finds them in the map, with their first local ids.
+    // The far ids below the new bound were copied: the writer finds them in the map, with
+    // their first local ids; the one past it is still found in the hash.
     far.forEach((id, k) => {
       expect(index.intId(id)).toBe(farLids[k]);
       expect(index.created).toBe(false);
       expect(index.views.direct[id] ?? 0).toBe(id < index.views.directBound ? farLids[k] + 1 : 0);
     });
-    expect(index.count).toBe(1_000_004);
+    expect(index.count).toBe(1_200_004);
     // A reader that still holds the bound it saw before the growth: the far ids from the
     // hash, the dense ones past its bound by loading the bound again after a hash miss.
     expect(early.directBound).toBe(earlyBound);
     far.forEach((id, k) => {
       expect(early.lookup(id)).toBe(farLids[k]);
     });
-    expect(early.lookup(999_999)).toBe(index.intId(999_999));
+    expect(early.lookup(1_199_999)).toBe(index.intId(1_199_999));
     expect(early.lookup(3_500_000)).toBe(next);
     expect(early.directBound).toBe(index.views.directBound);
     const late = new IdIndexViews(desc);
-    for (let i = 0; i < 1_000_000; i += 997) expect(late.lookup(i)).toBe(index.intId(i));
-    for (const absent of [1_000_000, 3_000_001, 5_000_000]) expect(late.lookup(absent)).toBe(-1);
-    for (let i = 0; i < 1_000_000; i += 9973) expect(late.externalId(late.lookup(i))).toBe(i);
+    for (let i = 0; i < 1_200_000; i += 997) expect(late.lookup(i)).toBe(index.intId(i));
+    for (const absent of [1_200_000, 3_000_001, 3_499_999, maxIds + 6]) expect(late.lookup(absent)).toBe(-1);
+    for (let i = 0; i < 1_200_000; i += 9973) expect(late.externalId(late.lookup(i))).toBe(i);
+  });
+
+  it('leaves ids spread thin in the hash: the map covers no more than its spare megabyte', () => {
+    const { index, desc } = fresh();
+    // Distinct 32-bit ids scattered over the whole range (as a hash of 0 .. n-1 gives them).
+    const ids = Array.from({ length: 300_000 }, (_, i) => (Math.imul(i, 0x9e3779b1) ^ 0x5bd1e995) >>> 0);
+    const lids = ids.map((id) => index.intId(id));
+    expect(index.views.directBound * 4).toBeLessThanOrEqual(1 << 20);
+    expect(hashCount(index.views)).toBeGreaterThan(299_000);
+    const reader = new IdIndexViews(desc);
+    ids.forEach((id, k) => {
+      if (k % 7 === 0) expect(reader.lookup(id)).toBe(lids[k]);
+    });
   });
 
   it('keeps the map within its allowance when ids lie far apart, and finds every id', () => {
@@ -91,7 +105,7 @@ describe('id index direct map', () => {
     const lids = new Map<number, number>();
     for (const id of ids) lids.set(id, index.intId(id));
     const mapBytes = index.views.directBound * 4;
-    expect(mapBytes).toBeLessThanOrEqual((1 << 20) + 16 * index.count);
+    expect(mapBytes).toBeLessThanOrEqual((1 << 20) + 12 * index.count);
     expect(hashCount(index.views)).toBeGreaterThan(30_000);
     const reader = new IdIndexViews(desc);
     for (const [id, lid] of lids) expect(reader.lookup(id)).toBe(lid);
@@ -102,7 +116,7 @@ describe('id index direct map', () => {
     const { index, desc } = fresh();
     const maxIds = LIMITS.slotMaxBytes / 4;
     // Enough ids for the allowance to reach the slot's limit.
-    for (let i = 0; i < 1_200_000; i++) index.intId(i);
+    for (let i = 0; i < 1_500_000; i++) index.intId(i);
     index.intId(maxIds - 1);
     expect(index.views.directBound).toBe(maxIds);
     const before = hashCount(index.views);

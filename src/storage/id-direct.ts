@@ -1,0 +1,65 @@
+/**
+ * When the id index's direct map may grow (id-index.ts has the map itself): only while the
+ * ids it would cover are dense enough that a slot per id value costs at most
+ * DIRECT_BYTES_PER_ID per id there, beyond a free DIRECT_SPARE_BYTES. Ids spread thin (hashed
+ * or random 32-bit ids) then stay in the hash, where they cost ~11 bytes each; ids numbered
+ * from 0 go to the map, at 4 bytes per id value.
+ *
+ * The ids a new bound would cover are those of the map plus those of the hash in between. The
+ * hash's integer ids are counted by range of 2^16 ids in a Fenwick tree, so the question costs
+ * a few dozen additions, however many ids the hash holds (an insert of an id the map does not
+ * cover asks it every time).
+ */
+
+/** The direct map may always cover this much (256K ids), however few ids it holds. */
+export const DIRECT_SPARE_BYTES = 1 << 20;
+/** Beyond that, at most this much per id it covers (the map at least a third full). */
+export const DIRECT_BYTES_PER_ID = 12;
+/** The map grows to a multiple of this many ids (a page of u32s)... */
+const DIRECT_STEP = 1024;
+/** ... by one of these factors of its bound (the first that is dense enough), or to just past n. */
+const DIRECT_GROWTH = [2, 1.25];
+const BUCKET_BITS = 16;
+
+export class DirectMapPolicy {
+  /** Ids in the map (inserted there, or copied in from the hash). */
+  directCount = 0;
+  /** Fenwick tree of the hash's integer ids below maxIds, by bucket of 2^16 ids (1-based). */
+  private readonly tree: Float64Array;
+
+  /** maxIds: the most id values the map can ever cover (its buffer's limit). */
+  constructor(readonly maxIds: number) {
+    this.tree = new Float64Array(Math.ceil(maxIds / 2 ** BUCKET_BITS) + 1);
+  }
+
+  /** An integer id went to the hash. */
+  hashed(id: number): void {
+    if (!(id < this.maxIds)) return;
+    const t = this.tree;
+    for (let i = Math.floor(id / 2 ** BUCKET_BITS) + 1; i < t.length; i += i & -i) t[i]++;
+  }
+
+  /** Hash ids in the buckets that start below x (whole buckets: a policy's estimate). */
+  private hashedBelow(x: number): number {
+    const t = this.tree;
+    let s = 0;
+    for (let i = Math.min(t.length - 1, Math.ceil(x / 2 ** BUCKET_BITS)); i > 0; i -= i & -i) s += t[i];
+    return s;
+  }
+
+  /**
+   * The bound the map may grow to from `bound` so that it covers id n, or 0 when it may not.
+   * `count`: ids in the whole index (no more than that can lie below any bound).
+   */
+  nextBound(bound: number, n: number, count: number): number {
+    if (!(n < this.maxIds)) return 0;
+    for (const factor of DIRECT_GROWTH) {
+      const b = Math.min(this.maxIds, Math.ceil(Math.max(factor * bound, n + 1) / DIRECT_STEP) * DIRECT_STEP);
+      const bytes = b * 4 - DIRECT_SPARE_BYTES;
+      if (bytes > DIRECT_BYTES_PER_ID * (count + 1)) continue;
+      const covered = this.directCount + this.hashedBelow(b) - this.hashedBelow(bound) + 1;
+      if (bytes <= DIRECT_BYTES_PER_ID * covered) return b;
+    }
+    return 0;
+  }
+}
