@@ -50,6 +50,7 @@ import {
   stringIdHash,
   utf8,
 } from '../model/ids.js';
+import * as idDirect from './id-direct.js';
 import { DirectMapPolicy } from './id-direct.js';
 import * as idIndexViews from './id-index-views.js';
 import { IdIndexViews } from './id-index-views.js';
@@ -58,6 +59,9 @@ import { growSlot, prefault, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
+/** Id values the direct map may cover per id, and free (id-direct.ts), as ids. */
+const DIRECT_IDS_PER_ID = idDirect.DIRECT_BYTES_PER_ID / 4;
+const DIRECT_FREE_IDS = (idDirect.DIRECT_SPARE_BYTES + idDirect.DIRECT_BYTES_PER_ID) / 4;
 const {
   CTL_DIRECT_BOUND,
   ID_EXACT,
@@ -183,7 +187,9 @@ export class IdIndex {
     const ph = intIdHash(lo, hi);
     this.lastHash = ph;
     const v = this.views;
-    if (n < v.directBound || this.growDirect(n)) {
+    // Past what the map could cover at this count, ask no further (ids spread thin, the hash's
+    // case, mostly are): growDirect's own first test, without the call.
+    if (n < v.directBound || (n < DIRECT_IDS_PER_ID * this.count + DIRECT_FREE_IDS && this.growDirect(n))) {
       const e = v.direct[n];
       if (e !== 0) {
         this.created = false;
