@@ -195,17 +195,22 @@ export class IdIndex {
         this.created = false;
         return e - 1;
       }
-      const lid = this.nextLid(this.ownsHash(ph));
-      this.storeKey(lid, n, null);
-      this.count++;
-      if (lid >= this.bound) this.bound = lid + 1;
-      // The key before the map entry: a reader that sees the entry sees the key.
-      v.direct[n] = lid + 1;
-      this.directPolicy.directCount++;
-      this.created = true;
-      return lid;
+      return this.addDirect(n, ph);
     }
     return this.findOrAdd(fmix32(ph ^ INDEX_MIX), hi === 0 ? lo : ph, hi === 0, lo, hi, null);
+  }
+
+  /** Insert integer id n (hash ph) below the direct map's bound; it is not there. */
+  private addDirect(n: number, ph: number): number {
+    const lid = this.nextLid(this.ownsHash(ph));
+    this.storeKey(lid, n, null);
+    this.count++;
+    if (lid >= this.bound) this.bound = lid + 1;
+    // The key before the map entry: a reader that sees the entry sees the key.
+    this.views.direct[n] = lid + 1;
+    this.directPolicy.directCount++;
+    this.created = true;
+    return lid;
   }
 
   /**
