@@ -7,7 +7,8 @@
 import { packMsgpackInto, unpackMsgpack } from '../src/codec/msgpack.js';
 import { EpochgraphError } from '../src/errors.js';
 
-const MAX_FRAME = 1 << 30;
+/** The longest record a checkpoint holds: a longer length word is read back as corruption. */
+export const MAX_FRAME = 1 << 30;
 
 /**
  * Where frameRecord packs: one buffer per thread, grown to the largest record framed so far (up
@@ -24,8 +25,16 @@ const MAX_KEPT_FRAME = 8 << 20;
  * ~100 MB of records used to take two fresh buffers each (msgpackr's and the frame's): fresh
  * memory to fault in and zero while the partition's writer ingests.
  */
-export function frameRecord(record: unknown): Uint8Array {
+export function frameRecord(record: unknown, maxFrame = MAX_FRAME): Uint8Array {
   const body = packMsgpackInto(record, frameBody);
+  // A record that restore would refuse must not be written: the checkpoint fails instead, and
+  // the WAL it would have let go is kept. (One list, or its edge properties, past 1 GiB.)
+  if (body.length > maxFrame)
+    throw new EpochgraphError(
+      'CAPACITY_EXCEEDED',
+      `a checkpoint record of ${body.length} bytes is longer than a frame may be (${maxFrame} bytes): one vertex's neighbour list or its edge properties, in one direction and label, is too long to checkpoint; the checkpoint is not written and the write-ahead log is kept`,
+      { recordBytes: body.length, maxFrameBytes: maxFrame },
+    );
   if (body.buffer === frameBuf.buffer) {
     frameBuf.writeUInt32LE(body.length, 0);
     return frameBuf.subarray(0, 4 + body.length);

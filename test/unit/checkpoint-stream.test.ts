@@ -77,3 +77,27 @@ describe('checkpoint framing', () => {
     await expect(readAll(huge, [8])).rejects.toThrow(/frame of \d+ bytes/);
   });
 });
+
+describe('checkpoint frame limit', () => {
+  it('refuses to frame a record that restore would refuse, and frames the next records as before', async () => {
+    // The limit scaled down: the daemon's is 1 GiB (MAX_FRAME), which readFramedRecords applies.
+    const big = { t: 'adj', nbrs: new Uint32Array(3000) };
+    let err: unknown;
+    try {
+      frameRecord(big, 4096);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'CAPACITY_EXCEEDED', details: { maxFrameBytes: 4096 } });
+    expect((err as Error).message).toMatch(/write-ahead log is kept/);
+    expect((err as { details: { recordBytes: number } }).details.recordBytes).toBeGreaterThan(12_000);
+    // A record at the limit is framed, and what follows reads back whole.
+    const fits = { t: 'adj', nbrs: new Uint32Array(1000) };
+    const a = Uint8Array.from(frameRecord(fits, 4096));
+    const b = Uint8Array.from(frameRecord({ t: 'end', records: 2 }, 4096));
+    const bytes = new Uint8Array(a.length + b.length);
+    bytes.set(a, 0);
+    bytes.set(b, a.length);
+    expect(digest(await readAll(bytes, [7, 4096]))).toEqual(digest([fits, { t: 'end', records: 2 }]));
+  });
+});
