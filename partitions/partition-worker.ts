@@ -59,6 +59,16 @@ let walBytesSinceCheckpoint = 0;
 /** Body bytes of the newest checkpoint (loaded or written): the due size scales with it. */
 let lastCheckpointBytes = 0;
 let lastCheckpointAt = Date.now();
+/**
+ * After a checkpoint fails, the automatic ones wait before trying again: 1 s, doubling with
+ * each failure in a row, up to a minute (a full disk, a lost backup directory or a record too
+ * long to checkpoint would otherwise start one at every commit, each encoding the partition
+ * again). A success resets it; an explicit checkpoint request does not wait.
+ */
+const CHECKPOINT_RETRY_MIN_MS = 1000;
+const CHECKPOINT_RETRY_MAX_MS = 60_000;
+let checkpointRetryMs = 0;
+let checkpointRetryAt = 0;
 /** How often an idle partition checks the checkpoint interval rule. */
 const IDLE_CHECK_MS = 1000;
 let idleCheck: ReturnType<typeof setInterval> | null = null;
@@ -256,6 +266,7 @@ async function seal(req: Extract<WorkerRequest, { t: 'seal' }>): Promise<SealRes
 
 function shouldCheckpoint(): boolean {
   if (checkpointing !== null || closing || committedEpoch <= checkpointEpoch) return false;
+  if (Date.now() < checkpointRetryAt) return false;
   if (walBytesSinceCheckpoint >= checkpointDueBytes()) return true;
   return walBytesSinceCheckpoint > 0 && Date.now() - lastCheckpointAt >= init.checkpointIntervalMs;
 }
@@ -333,11 +344,18 @@ function startCheckpoint(): Promise<{ epoch: number; bytes: number } | null> {
         throw err;
       }
     } catch (err) {
+      checkpointRetryMs = Math.min(
+        CHECKPOINT_RETRY_MAX_MS,
+        Math.max(CHECKPOINT_RETRY_MIN_MS, 2 * checkpointRetryMs),
+      );
+      checkpointRetryAt = Date.now() + checkpointRetryMs;
       report(false);
       throw err;
     } finally {
       snap.close();
     }
+    checkpointRetryMs = 0;
+    checkpointRetryAt = 0;
     const r = report(true);
     log('info', `checkpoint at epoch ${epoch}: ${bytes} bytes in ${r.ms} ms (encoding ${r.encodeMs} ms)`, {
       epoch,

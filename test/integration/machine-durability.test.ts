@@ -2,7 +2,8 @@
  * Durability of the machine: a torn WAL tail on one partition drops that epoch on every
  * partition (no partial batch); a corrupt newest checkpoint falls back to the previous one plus
  * the WAL; a failing backup dir fails writes with BACKUP_UNAVAILABLE and nothing is acknowledged
- * that is not durable in both places; a full ingest queue answers NOT_READY.
+ * that is not durable in both places; a failed automatic checkpoint waits before the next try;
+ * a full ingest queue answers NOT_READY.
  */
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -217,6 +218,46 @@ describe('machine durability', () => {
     const ok = await m.submit({ ops: edgeOps(2) });
     expect(ok.epoch).toBeGreaterThan(0);
     expect(hasBatch(m, 2)).toEqual([true, true]);
+  });
+
+  it('waits before trying a failed automatic checkpoint again, instead of at every commit', async () => {
+    const dir = await tempDir();
+    const backup = await tempDir();
+    cleanups.push(dir.remove, backup.remove);
+    // A checkpoint is due after every commit.
+    const m = await machine(dir.path, {
+      backupDir: backup.path,
+      checkpointWalBytes: 1,
+      checkpointIntervalMs: 1 << 30,
+    });
+    cleanups.push(() => m.close());
+    const reports: { partition: number; ok: boolean }[] = [];
+    m.onCheckpoint((partition, r) => reports.push({ partition, ok: r.ok }));
+    await m.submit({ ops: edgeOps(0) });
+    // No checkpoint in flight (the commit started one, which could make the dir again).
+    await m.checkpoint();
+    // Break partition 0's backup checkpoint dir: its checkpoints fail, its writes do not.
+    const bck = partitionPaths(backup.path, 0).checkpoints;
+    await rm(bck, { recursive: true, force: true });
+    await writeFile(bck, 'not a directory');
+    const failed0 = () => reports.filter((r) => r.partition === 0 && !r.ok).length;
+    const t0 = Date.now();
+    let k = 1;
+    while (Date.now() - t0 < 1500) await m.submit({ ops: edgeOps(k++) });
+    // One failure, then 1 s without trying, then perhaps a second: not one per commit.
+    expect(k).toBeGreaterThan(20);
+    expect(failed0()).toBeGreaterThanOrEqual(1);
+    expect(failed0()).toBeLessThanOrEqual(2);
+    expect(reports.some((r) => r.partition === 1 && r.ok)).toBe(true);
+    // Back: a later try (after the wait) succeeds.
+    await rm(bck, { force: true });
+    await mkdir(bck, { recursive: true });
+    const t1 = Date.now();
+    while (!reports.some((r) => r.partition === 0 && r.ok) && Date.now() - t1 < 10_000) {
+      await m.submit({ ops: edgeOps(k++) });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(reports.some((r) => r.partition === 0 && r.ok)).toBe(true);
   });
 
   it('answers NOT_READY when the ingest queue stays full', async () => {
