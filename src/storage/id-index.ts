@@ -203,7 +203,8 @@ export class IdIndex {
   /** Insert integer id n (hash ph) below the direct map's bound; it is not there. */
   private addDirect(n: number, ph: number): number {
     const lid = this.nextLid(this.ownsHash(ph));
-    this.storeKey(lid, n, null);
+    // + 0: the id -0 (valid JSON) is the vertex 0, and its key is 0, as the hash's keys are.
+    this.storeKey(lid, n + 0, null);
     this.count++;
     if (lid >= this.bound) this.bound = lid + 1;
     // The key before the map entry: a reader that sees the entry sees the key.

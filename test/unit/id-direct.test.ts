@@ -39,10 +39,21 @@ describe('id index direct map', () => {
     const reader = new IdIndexViews(desc);
     for (let i = 0; i < 10_000; i++) expect(reader.lookup(i)).toBe(i);
     for (const absent of [10_000, 2 ** 31 + 5, 2 ** 40, 'x']) expect(reader.lookup(absent)).toBe(-1);
+    // -0 is the id 0, with the key 0.
+    expect(index.intId(-0)).toBe(0);
+    expect(Object.is(reader.externalId(0), 0)).toBe(true);
     // Found again by the writer: nothing created.
     expect(index.intId(1234)).toBe(1234);
     expect(index.created).toBe(false);
     expect(index.count).toBe(10_000);
+  });
+
+  it('keeps the key 0 when the id 0 first comes as -0', () => {
+    const { index, desc } = fresh();
+    expect(index.intId(-0)).toBe(0);
+    expect(index.intId(0)).toBe(0);
+    expect(index.created).toBe(false);
+    expect(Object.is(new IdIndexViews(desc).externalId(0), 0)).toBe(true);
   });
 
   it('copies ids of the hash into the map when it grows past them; readers with an older bound find both kinds', () => {
