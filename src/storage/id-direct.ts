@@ -1,5 +1,6 @@
 /**
- * When the id index's direct map may grow (id-index.ts has the map itself): only while the
+ * How the id index's direct map grows (id-index.ts has the map's role and its lookups): only
+ * while the
  * ids it would cover are dense enough that a slot per id value costs at most
  * DIRECT_BYTES_PER_ID per id there, beyond a free DIRECT_SPARE_BYTES. Ids spread thin (hashed
  * or random 32-bit ids) then stay in the hash, where they cost ~11 bytes each; ids numbered
@@ -9,7 +10,16 @@
  * hash's integer ids are counted by range of 2^16 ids in a Fenwick tree, so the question costs
  * a few dozen additions, however many ids the hash holds (an insert of an id the map does not
  * cover asks it every time).
+ *
+ * growDirect then copies the hash's ids below the new bound into the map and publishes the
+ * bound (id-index.ts says why readers need that order).
  */
+import type { IdIndexViews } from './id-index-views.js';
+import * as layout from './layout.js';
+import { growSlot, prefault } from './shared-pool.js';
+
+// Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
+const { CTL_DIRECT_BOUND, ID_EXACT, ID_LID_MASK, SEG_HEADER } = layout;
 
 /** The direct map may always cover this much (256K ids), however few ids it holds. */
 export const DIRECT_SPARE_BYTES = 1 << 20;
@@ -62,4 +72,47 @@ export class DirectMapPolicy {
     }
     return 0;
   }
+}
+
+/**
+ * Grow the direct map to cover integer id n, if the policy lets it: true when it now does.
+ * Copies the hash's ids below the new bound into the map first (segSizes: the writer's segment
+ * sizes), then publishes the bound (release).
+ */
+export function growDirect(
+  v: IdIndexViews,
+  segSizes: Uint32Array,
+  policy: DirectMapPolicy,
+  n: number,
+  count: number,
+): boolean {
+  const bound = policy.nextBound(v.directBound, n, count);
+  if (bound === 0) return false;
+  const sab = v.directBuffer;
+  const from = v.directBound;
+  growSlot(sab, bound * 4, 0);
+  // Commit the new pages now: a first read of a fresh page (the lookup before an insert) and
+  // the write after it would fault twice (shared-pool.ts prefault).
+  prefault(sab, from * 4, bound * 4);
+  const direct = new Uint32Array(sab, 0, sab.byteLength >>> 2);
+  // The hash's ids in [from, bound): exact slots hold integer ids below 2^32 as their key.
+  let copied = 0;
+  for (let s = 0; s < v.segs.length; s++) {
+    const seg = v.segs[s];
+    const size = segSizes[s];
+    for (let i = 0; i < size; i++) {
+      const idw = seg[SEG_HEADER + 2 * i + 1];
+      if (idw === 0 || (idw & ID_EXACT) === 0) continue;
+      const key = seg[SEG_HEADER + 2 * i] >>> 0;
+      if (key >= from && key < bound) {
+        direct[key] = idw & ID_LID_MASK;
+        copied++;
+      }
+    }
+  }
+  policy.directCount += copied;
+  // Release: a reader that loads the new bound sees every entry below it.
+  Atomics.store(v.ctlWords, CTL_DIRECT_BOUND, bound);
+  v.refreshDirect();
+  return true;
 }

@@ -51,28 +51,19 @@ import {
   utf8,
 } from '../model/ids.js';
 import * as idDirect from './id-direct.js';
-import { DirectMapPolicy } from './id-direct.js';
+import { DirectMapPolicy, growDirect } from './id-direct.js';
 import * as idIndexViews from './id-index-views.js';
 import { IdIndexViews } from './id-index-views.js';
 import * as layout from './layout.js';
-import { growSlot, prefault, type StoreDescriptor } from './shared-pool.js';
+import { growSlot, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
 /** Id values the direct map may cover per id, and free (id-direct.ts), as ids. */
 const DIRECT_IDS_PER_ID = idDirect.DIRECT_BYTES_PER_ID / 4;
 const DIRECT_FREE_IDS = (idDirect.DIRECT_SPARE_BYTES + idDirect.DIRECT_BYTES_PER_ID) / 4;
-const {
-  CTL_DIRECT_BOUND,
-  ID_EXACT,
-  ID_LID_MASK,
-  RECORD_BITS,
-  RECORDS_PER_BLOCK,
-  SEG_COUNT,
-  SEG_HEADER,
-  SEG_SEQ,
-  SEG_SIZE,
-} = layout;
+const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
+  layout;
 
 const INITIAL_SEGMENT_SLOTS = 64;
 const MAX_LOAD = 0.8;
@@ -189,7 +180,11 @@ export class IdIndex {
     const v = this.views;
     // Past what the map could cover at this count, ask no further (ids spread thin, the hash's
     // case, mostly are): growDirect's own first test, without the call.
-    if (n < v.directBound || (n < DIRECT_IDS_PER_ID * this.count + DIRECT_FREE_IDS && this.growDirect(n))) {
+    if (
+      n < v.directBound ||
+      (n < DIRECT_IDS_PER_ID * this.count + DIRECT_FREE_IDS &&
+        growDirect(v, this.segSizes, this.directPolicy, n, this.count))
+    ) {
       const e = v.direct[n];
       if (e !== 0) {
         this.created = false;
@@ -212,43 +207,6 @@ export class IdIndex {
     this.directPolicy.directCount++;
     this.created = true;
     return lid;
-  }
-
-  /**
-   * Grow the direct map to cover integer id n, if it may (see the header): true when it now
-   * does. Copies the hash's ids below the new bound into the map first, then publishes it.
-   */
-  private growDirect(n: number): boolean {
-    const v = this.views;
-    const bound = this.directPolicy.nextBound(v.directBound, n, this.count);
-    if (bound === 0) return false;
-    const sab = v.directBuffer;
-    const from = v.directBound;
-    growSlot(sab, bound * 4, 0);
-    // Commit the new pages now: a first read of a fresh page (the lookup before an insert) and
-    // the write after it would fault twice (shared-pool.ts prefault).
-    prefault(sab, from * 4, bound * 4);
-    const direct = new Uint32Array(sab, 0, sab.byteLength >>> 2);
-    // The hash's ids in [from, bound): exact slots hold integer ids below 2^32 as their key.
-    let copied = 0;
-    for (let s = 0; s < v.segs.length; s++) {
-      const seg = v.segs[s];
-      const size = this.segSizes[s];
-      for (let i = 0; i < size; i++) {
-        const idw = seg[SEG_HEADER + 2 * i + 1];
-        if (idw === 0 || (idw & ID_EXACT) === 0) continue;
-        const key = seg[SEG_HEADER + 2 * i] >>> 0;
-        if (key >= from && key < bound) {
-          direct[key] = idw & ID_LID_MASK;
-          copied++;
-        }
-      }
-    }
-    this.directPolicy.directCount += copied;
-    // Release: a reader that loads the new bound sees every entry below it.
-    Atomics.store(v.ctlWords, CTL_DIRECT_BOUND, bound);
-    v.refreshDirect();
-    return true;
   }
 
   stringId(bytes: Uint8Array): number {
