@@ -6,8 +6,9 @@
 import { utf8 } from '../model/ids.js';
 import type { AppliedCounts, EdgeColumns } from '../model/ops.js';
 import { DEFAULT_EDGE_LABEL, DEFAULT_VERTEX_LABEL, type Props, type PropValue } from '../model/schema.js';
-import type { IdIndex, LidMark } from './id-index.js';
+import type { IdIndex } from './id-index.js';
 import * as layout from './layout.js';
+import type { LidMark } from './lid-mark.js';
 import * as recordTable from './record-table.js';
 import type { EdgeLabel, EdgeProp, StoreCore } from './store-core.js';
 

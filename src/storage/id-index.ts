@@ -55,10 +55,13 @@ import { DirectMapPolicy, growDirect } from './id-direct.js';
 import * as idIndexViews from './id-index-views.js';
 import { IdIndexViews } from './id-index-views.js';
 import * as layout from './layout.js';
+import * as lidMark from './lid-mark.js';
+import { LidMark } from './lid-mark.js';
 import { growSlot, type StoreDescriptor } from './shared-pool.js';
 
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
+const { inOpenTails } = lidMark;
 /** Id values the direct map may cover per id, and free (id-direct.ts), as ids. */
 const DIRECT_IDS_PER_ID = idDirect.DIRECT_BYTES_PER_ID / 4;
 const DIRECT_FREE_IDS = (idDirect.DIRECT_SPARE_BYTES + idDirect.DIRECT_BYTES_PER_ID) / 4;
@@ -71,37 +74,6 @@ const GROWTH = 1.5;
 const KEY_GROW_STEP = 8 << 20;
 /** Local ids per segment: one record range. */
 const SEGMENT = RECORDS_PER_BLOCK;
-
-/** Whether lid lies in an open segment's unassigned tail: [ownFrom, ownEnd) or [ghostFrom, ghostEnd). */
-function inOpenTails(
-  lid: number,
-  ownFrom: number,
-  ownEnd: number,
-  ghostFrom: number,
-  ghostEnd: number,
-): boolean {
-  return (lid >= ownFrom && lid < ownEnd) || (lid >= ghostFrom && lid < ghostEnd);
-}
-
-/**
- * Where the id index's allocation stood at a seal. A local id assigned since then is "born"
- * (its vertex or ghost is newer than every published epoch): in a segment opened since, or
- * in the unassigned tail of a segment that was open then.
- */
-export class LidMark {
-  constructor(
-    readonly top: number,
-    readonly ownFrom: number,
-    readonly ownEnd: number,
-    readonly ghostFrom: number,
-    readonly ghostEnd: number,
-  ) {}
-
-  /** True when `lid` was assigned after the mark. */
-  isNew(lid: number): boolean {
-    return lid >= this.top || inOpenTails(lid, this.ownFrom, this.ownEnd, this.ghostFrom, this.ghostEnd);
-  }
-}
 
 /** Writer side of the id index. */
 export class IdIndex {

@@ -10,8 +10,8 @@ import { type ExternalId, partitionOf } from '../../src/model/ids.js';
 import { decodeBatch } from '../../src/model/ops.js';
 import { encodeCheckpoint } from '../../src/storage/checkpoint-codec.js';
 import { restoreCheckpoint } from '../../src/storage/checkpoint-restore.js';
-import { LidMark } from '../../src/storage/id-index.js';
 import { PartitionReader, PartitionStore, type Snapshot } from '../../src/storage/index.js';
+import { LidMark } from '../../src/storage/lid-mark.js';
 import { rng } from '../helpers/rng.js';
 
 const LIMITS = {
