@@ -1,7 +1,6 @@
 /**
  * How the id index's direct map grows (id-index.ts has the map's role and its lookups): only
- * while the
- * ids it would cover are dense enough that a slot per id value costs at most
+ * while the ids it would cover are dense enough that a slot per id value costs at most
  * DIRECT_BYTES_PER_ID per id there, beyond a free DIRECT_SPARE_BYTES. Ids spread thin (hashed
  * or random 32-bit ids) then stay in the hash, where they cost ~11 bytes each; ids numbered
  * from 0 go to the map, at 4 bytes per id value.
@@ -25,6 +24,12 @@ const { CTL_DIRECT_BOUND, ID_EXACT, ID_LID_MASK, SEG_HEADER } = layout;
 export const DIRECT_SPARE_BYTES = 1 << 20;
 /** Beyond that, at most this much per id it covers (the map at least a third full). */
 export const DIRECT_BYTES_PER_ID = 12;
+/**
+ * The same as ids: an id n can be covered only while n < DIRECT_IDS_PER_ID * count +
+ * DIRECT_FREE_IDS (count: ids in the index). nextBound's first test, which intId makes inline.
+ */
+export const DIRECT_IDS_PER_ID = DIRECT_BYTES_PER_ID / 4;
+export const DIRECT_FREE_IDS = (DIRECT_SPARE_BYTES + DIRECT_BYTES_PER_ID) / 4;
 /** The map grows to a multiple of this many ids (a page of u32s)... */
 const DIRECT_STEP = 1024;
 /** ... by one of these factors of its bound (the first that is dense enough), or to just past n. */
@@ -37,9 +42,13 @@ export class DirectMapPolicy {
   /** Fenwick tree of the hash's integer ids below maxIds, by bucket of 2^16 ids (1-based). */
   private readonly tree: Float64Array;
 
-  /** maxIds: the most id values the map can ever cover (its buffer's limit). */
-  constructor(readonly maxIds: number) {
-    this.tree = new Float64Array(Math.ceil(maxIds / 2 ** BUCKET_BITS) + 1);
+  /** The most id values the map can ever cover: its buffer's limit. */
+  readonly maxIds: number;
+
+  constructor(map: SharedArrayBuffer) {
+    // Divided, not shifted: a 4 GiB buffer's 2^32 bytes >>> 2 wrap to 0 (no map at all).
+    this.maxIds = Math.floor(map.maxByteLength / 4);
+    this.tree = new Float64Array(Math.ceil(this.maxIds / 2 ** BUCKET_BITS) + 1);
   }
 
   /** An integer id went to the hash. */
@@ -94,7 +103,9 @@ export function growDirect(
   // Commit the new pages now: a first read of a fresh page (the lookup before an insert) and
   // the write after it would fault twice (shared-pool.ts prefault).
   prefault(sab, from * 4, bound * 4);
-  const direct = new Uint32Array(sab, 0, sab.byteLength >>> 2);
+  // The writer's own view, before the bound is published: readers still stop below `from`.
+  v.direct = new Uint32Array(sab, 0, sab.byteLength / 4);
+  const direct = v.direct;
   // The hash's ids in [from, bound): exact slots hold integer ids below 2^32 as their key.
   let copied = 0;
   for (let s = 0; s < v.segs.length; s++) {

@@ -77,7 +77,7 @@ export class IdIndexViews {
     const b = Atomics.load(this.ctlWords, CTL_DIRECT_BOUND);
     if (b === this.directBound) return;
     if (this.direct.length < b)
-      this.direct = new Uint32Array(this.directSab, 0, this.directSab.byteLength >>> 2);
+      this.direct = new Uint32Array(this.directSab, 0, this.directSab.byteLength / 4);
     this.directBound = b;
   }
 

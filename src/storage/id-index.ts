@@ -62,9 +62,7 @@ import { growSlot, type StoreDescriptor } from './shared-pool.js';
 // Module-local copies of imported constants (see layout.ts: V8 folds these, not imports).
 const { INDEX_MIX, firstProbe, joinHalves, segmentOf } = idIndexViews;
 const { inOpenTails } = lidMark;
-/** Id values the direct map may cover per id, and free (id-direct.ts), as ids. */
-const DIRECT_IDS_PER_ID = idDirect.DIRECT_BYTES_PER_ID / 4;
-const DIRECT_FREE_IDS = (idDirect.DIRECT_SPARE_BYTES + idDirect.DIRECT_BYTES_PER_ID) / 4;
+const { DIRECT_FREE_IDS, DIRECT_IDS_PER_ID } = idDirect;
 const { ID_EXACT, ID_LID_MASK, RECORD_BITS, RECORDS_PER_BLOCK, SEG_COUNT, SEG_HEADER, SEG_SEQ, SEG_SIZE } =
   layout;
 
@@ -106,9 +104,7 @@ export class IdIndex {
 
   constructor(desc: StoreDescriptor) {
     this.views = new IdIndexViews(desc);
-    this.directPolicy = new DirectMapPolicy(
-      Math.min(this.views.directBuffer.maxByteLength >>> 2, ID_LID_MASK),
-    );
+    this.directPolicy = new DirectMapPolicy(this.views.directBuffer);
     this.partition = desc.partition;
     this.partitions = desc.partitions;
     const n = desc.limits.indexSegments;
